@@ -1,0 +1,439 @@
+import { type DType, gpuBytes, wgslType } from '../dtype.js';
+import { MultiheadError, fail } from '../errors.js';
+import { type Field, UniformLayout, type UniformValues } from './uniforms.js';
+
+/** What a user may ask of the WebGPU device. */
+export interface WebGpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Lower the device's limits, e.g. `maxStorageBufferBindingSize`, to exercise the code paths that
+   * split work on small devices (tests do this). Values above the adapter's limits are refused.
+   */
+  limits?: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number };
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** true for CPU implementations of WebGPU (SwiftShader, lavapipe, WARP). */
+  isSoftware: boolean;
+  /** How the adapter was found (for `multihead info`). */
+  source: string;
+}
+
+/** A storage operand of a kernel: the name its WGSL accessors get, its element type and access mode. */
+export interface OperandSpec {
+  name: string;
+  dtype: DType;
+  write?: boolean;
+}
+
+/**
+ * A compute kernel as data. `body` is WGSL that defines `fn main` and uses `u.<field>`, the accessors
+ * `<name>_ld(i)` / `<name>_st(i, v)` of each operand and `workgroupIndex(wg, nwg)`; the runtime adds the
+ * declarations, so one builder serves buffers of any size (bindings split in segments) and any count of
+ * workgroups (2-D grids, then several dispatches).
+ */
+export interface KernelSpec {
+  key: string;
+  uniforms: readonly Field[];
+  operands: readonly OperandSpec[];
+  body: string;
+  workgroupSize: number;
+  /** Extra `enable` directives, e.g. 'subgroups'. */
+  enables?: readonly string[];
+}
+
+/** Device-side error reports: kernels that check indices write here; reads check it (see `gather`). */
+export const DEVICE_ERROR_OPS = ['', 'indexSelect', 'embedding'] as const;
+
+const KEEP_ALIVE: unknown[] = [];
+
+async function acquireAdapter(opts: WebGpuOptions): Promise<{ adapter: GPUAdapter; source: string } | null> {
+  const request: GPURequestAdapterOptions = opts.powerPreference ? { powerPreference: opts.powerPreference } : {};
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) {
+    const adapter = await nav.gpu.requestAdapter(request);
+    return adapter ? { adapter, source: 'navigator.gpu' } : null;
+  }
+  if (typeof process === 'undefined' || !process.versions?.node) return null;
+  // Node: Dawn through the npm package `webgpu`. A variable specifier keeps bundlers from pulling it
+  // into browser builds (toolchain.md).
+  const specifier = 'webgpu';
+  const dawn = (await import(/* @vite-ignore */ specifier)) as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
+  for (const [k, v] of Object.entries(dawn.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  const tryCreate = async () => {
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter(request);
+    // Dawn tears the instance down under a live device if `gpu` is collected (peers/README.md pitfall 1).
+    if (adapter) KEEP_ALIVE.push(gpu, adapter);
+    return adapter;
+  };
+  const first = await tryCreate();
+  if (first) return { adapter: first, source: 'Dawn (npm webgpu)' };
+  // No Vulkan driver Dawn accepts: fall back to the SwiftShader ICD that Debian's chromium ships.
+  const { existsSync } = await import('node:fs');
+  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) {
+    process.env.VK_ICD_FILENAMES = icd;
+    const second = await tryCreate();
+    if (second) return { adapter: second, source: `Dawn (npm webgpu) with SwiftShader from ${icd}` };
+  }
+  return null;
+}
+
+function describe(adapter: GPUAdapter, source: string): AdapterDescription {
+  const info = adapter.info;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  const isSoftware =
+    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|warp|software/.test(text);
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isSoftware,
+    source,
+  };
+}
+
+/** Buffers are pooled in size classes of 4 steps per power of two so freed memory is reused. */
+function sizeClass(bytes: number): number {
+  const b = Math.max(256, bytes);
+  const p = 2 ** Math.floor(Math.log2(b));
+  const step = Math.max(256, p / 4);
+  return Math.ceil(b / step) * step;
+}
+
+const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST (constants: no globals needed)
+const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
+const READBACK_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
+
+export class WebGpuRuntime {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterDescription;
+  readonly features: ReadonlySet<string>;
+  readonly maxBindingBytes: number;
+  readonly maxBufferBytes: number;
+  readonly maxWorkgroupsPerDim: number;
+  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: UniformLayout }>();
+  private readonly freeBuffers = new Map<number, GPUBuffer[]>();
+  private pooledBytes = 0;
+  private allocatedBytes = 0;
+  private pendingError: MultiheadError | null = null;
+  private lostReason: string | null = null;
+  /** [op code, index, bound, position] of the first out-of-range index a kernel met. */
+  readonly errorFlags: GPUBuffer;
+  /** Kept referenced for the device's whole life (Dawn pitfall). */
+  private readonly gpuAdapter: GPUAdapter;
+
+  private constructor(adapter: GPUAdapter, device: GPUDevice, description: AdapterDescription) {
+    this.gpuAdapter = adapter;
+    this.device = device;
+    this.adapter = description;
+    this.features = new Set(device.features as unknown as Iterable<string>);
+    this.maxBindingBytes = Math.floor(device.limits.maxStorageBufferBindingSize / 256) * 256;
+    this.maxBufferBytes = device.limits.maxBufferSize;
+    this.maxWorkgroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    device.addEventListener('uncapturederror', (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      const code = error.constructor.name === 'GPUOutOfMemoryError' ? 'OUT_OF_MEMORY' : 'WEBGPU_VALIDATION';
+      this.pendingError ??= new MultiheadError(code, `WebGPU reported: ${error.message}`);
+    });
+    void device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
+    this.errorFlags = device.createBuffer({ size: 16, usage: STORAGE_USAGE });
+  }
+
+  static async create(opts: WebGpuOptions = {}): Promise<WebGpuRuntime | null> {
+    const found = await acquireAdapter(opts);
+    if (!found) return null;
+    const { adapter, source } = found;
+    const limits = adapter.limits;
+    const wantBinding = opts.limits?.maxStorageBufferBindingSize ?? limits.maxStorageBufferBindingSize;
+    const wantGroups = opts.limits?.maxComputeWorkgroupsPerDimension ?? limits.maxComputeWorkgroupsPerDimension;
+    if (wantBinding > limits.maxStorageBufferBindingSize || wantGroups > limits.maxComputeWorkgroupsPerDimension) {
+      fail('INVALID_ARGUMENT', `createDevice: limits ${JSON.stringify(opts.limits)} exceed the adapter's`);
+    }
+    const requiredFeatures = (['shader-f16', 'subgroups'] as const).filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      },
+    });
+    KEEP_ALIVE.push(device);
+    const runtime = new WebGpuRuntime(adapter, device, describe(adapter, source));
+    // Test hook: pretend the device is smaller than it is, so splitting is exercised with small data.
+    const self = runtime as unknown as { maxBindingBytes: number; maxWorkgroupsPerDim: number };
+    self.maxBindingBytes = Math.floor(wantBinding / 256) * 256;
+    self.maxWorkgroupsPerDim = wantGroups;
+    return runtime;
+  }
+
+  get adapterLimits(): GPUSupportedLimits {
+    return this.gpuAdapter.limits;
+  }
+
+  /** Throws a pending asynchronous WebGPU error or device loss as a typed error. */
+  check(): void {
+    if (this.lostReason) fail('DEVICE_LOST', `WebGPU device lost (${this.lostReason})`);
+    const e = this.pendingError;
+    if (e) {
+      this.pendingError = null;
+      throw e;
+    }
+  }
+
+  // ---- memory ------------------------------------------------------------------------------------
+
+  allocate(bytes: number): GPUBuffer {
+    if (bytes > this.maxBufferBytes) {
+      fail('OUT_OF_MEMORY', `a tensor of ${bytes} bytes exceeds this device's maxBufferSize ${this.maxBufferBytes}`);
+    }
+    const cls = Math.min(sizeClass(bytes), Math.ceil(this.maxBufferBytes / 4) * 4);
+    const free = this.freeBuffers.get(cls);
+    const reused = free?.pop();
+    if (reused) {
+      this.pooledBytes -= cls;
+      return reused;
+    }
+    this.allocatedBytes += cls;
+    return this.device.createBuffer({ size: cls, usage: STORAGE_USAGE });
+  }
+
+  /** Returns a buffer to the pool; later work on the queue is ordered after earlier uses, so reuse is safe. */
+  release(buffer: GPUBuffer): void {
+    const cls = buffer.size;
+    if (this.pooledBytes + cls > this.poolLimitBytes) {
+      buffer.destroy();
+      this.allocatedBytes -= cls;
+      return;
+    }
+    let list = this.freeBuffers.get(cls);
+    if (!list) this.freeBuffers.set(cls, (list = []));
+    list.push(buffer);
+    this.pooledBytes += cls;
+  }
+
+  /** Largest total of idle pooled buffers kept for reuse; beyond it freed buffers are destroyed. */
+  poolLimitBytes = 512 * 2 ** 20;
+
+  emptyPool(): void {
+    for (const list of this.freeBuffers.values()) for (const b of list) b.destroy();
+    this.allocatedBytes -= this.pooledBytes;
+    this.pooledBytes = 0;
+    this.freeBuffers.clear();
+  }
+
+  memory(): { allocatedBytes: number; pooledBytes: number } {
+    return { allocatedBytes: this.allocatedBytes, pooledBytes: this.pooledBytes };
+  }
+
+  write(buffer: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
+    this.check();
+    // Dawn rejects views on a SharedArrayBuffer (peers/README.md pitfall 2): copy those.
+    const view =
+      data.buffer instanceof ArrayBuffer
+        ? data
+        : new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const padded = view.byteLength % 4 === 0 ? view : padTo4(view);
+    this.device.queue.writeBuffer(buffer, byteOffset, padded.buffer as ArrayBuffer, padded.byteOffset, padded.byteLength);
+  }
+
+  fill(buffer: GPUBuffer, byteOffset: number, byteLength: number): void {
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(buffer, byteOffset, Math.ceil(byteLength / 4) * 4);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Copies bytes back to the host; also reports errors that kernels flagged on the device. */
+  async read(buffer: GPUBuffer, byteOffset: number, byteLength: number): Promise<ArrayBuffer> {
+    this.check();
+    const start = Math.floor(byteOffset / 4) * 4;
+    const length = Math.ceil((byteOffset + byteLength) / 4) * 4 - start;
+    const staging = this.device.createBuffer({ size: Math.max(16, length) + 16, usage: READBACK_USAGE });
+    const enc = this.device.createCommandEncoder();
+    if (length > 0) enc.copyBufferToBuffer(buffer, start, staging, 0, length);
+    enc.copyBufferToBuffer(this.errorFlags, 0, staging, Math.max(16, length), 16);
+    enc.clearBuffer(this.errorFlags, 0, 16);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(0x0001);
+    } catch (e) {
+      this.check();
+      throw new MultiheadError('DEVICE_LOST', `reading a tensor failed: ${(e as Error).message}`);
+    }
+    const mapped = staging.getMappedRange();
+    const flags = new Uint32Array(mapped.slice(Math.max(16, length), Math.max(16, length) + 16));
+    const data = mapped.slice(byteOffset - start, byteOffset - start + byteLength);
+    staging.unmap();
+    staging.destroy();
+    this.check();
+    if (flags[0] !== 0) {
+      const op = DEVICE_ERROR_OPS[flags[0]!] ?? `op ${flags[0]}`;
+      fail(
+        'INDEX_OUT_OF_RANGE',
+        `${op}: index ${flags[1]! | 0} at position ${flags[3]} is out of range [0, ${flags[2]}) ` +
+          '(found on the device by an earlier kernel; the output held zeros there)',
+      );
+    }
+    return data;
+  }
+
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  // ---- kernels -----------------------------------------------------------------------------------
+
+  private segments(buffer: GPUBuffer): number {
+    return Math.max(1, Math.ceil(buffer.size / this.maxBindingBytes));
+  }
+
+  private build(spec: KernelSpec, segs: readonly number[]) {
+    const key = `${spec.key}|${segs.join(',')}`;
+    const cached = this.pipelines.get(key);
+    if (cached) return cached;
+    const layout = new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]);
+    const code = shaderSource(spec, segs, layout, this.maxBindingBytes);
+    const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: 4, buffer: { type: 'uniform' } }];
+    let binding = 1;
+    spec.operands.forEach((op, k) => {
+      for (let s = 0; s < segs[k]!; s++) {
+        entries.push({
+          binding: binding++,
+          visibility: 4, // COMPUTE
+          buffer: { type: op.write ? 'storage' : 'read-only-storage' },
+        });
+      }
+    });
+    const bindGroupLayout = this.device.createBindGroupLayout({ entries });
+    const module = this.device.createShaderModule({ code, label: spec.key });
+    const pipeline = this.device.createComputePipeline({
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
+      compute: { module, entryPoint: 'main' },
+      label: spec.key,
+    });
+    const built = { pipeline, layout };
+    this.pipelines.set(key, built);
+    return built;
+  }
+
+  /** Number of distinct pipelines built so far (tests keep this small: Subzero compiles slowly). */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Generated WGSL of a kernel for these buffers (snapshot tests, kernel lab). */
+  source(spec: KernelSpec, buffers: readonly GPUBuffer[]): string {
+    const segs = buffers.map((b) => this.segments(b));
+    return shaderSource(spec, segs, new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]), this.maxBindingBytes);
+  }
+
+  /**
+   * Encodes one kernel over `workgroups` workgroups: a 2-D grid when one dimension is not enough, and
+   * several dispatches (each with its own `wg_base`) beyond the grid's reach.
+   */
+  run(spec: KernelSpec, buffers: readonly GPUBuffer[], values: UniformValues, workgroups: number): void {
+    this.check();
+    if (workgroups <= 0) return;
+    const segs = buffers.map((b) => this.segments(b));
+    const { pipeline, layout } = this.build(spec, segs);
+    const entries: GPUBindGroupEntry[] = [];
+    let binding = 1;
+    buffers.forEach((buffer, k) => {
+      for (let s = 0; s < segs[k]!; s++) {
+        const offset = s * this.maxBindingBytes;
+        entries.push({
+          binding: binding++,
+          resource: { buffer, offset, size: Math.min(this.maxBindingBytes, buffer.size - offset) },
+        });
+      }
+    });
+    const maxDim = this.maxWorkgroupsPerDim;
+    const perDispatch = maxDim * maxDim;
+    const enc = this.device.createCommandEncoder();
+    const uniformBuffers: GPUBuffer[] = [];
+    for (let base = 0; base < workgroups; base += perDispatch) {
+      const count = Math.min(perDispatch, workgroups - base);
+      const ub = this.device.createBuffer({ size: layout.byteLength, usage: UNIFORM_USAGE, mappedAtCreation: true });
+      new Uint8Array(ub.getMappedRange()).set(new Uint8Array(layout.pack({ ...values, wg_base: base })));
+      ub.unmap();
+      uniformBuffers.push(ub);
+      const bindGroup = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: ub } }, ...entries],
+      });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      const x = Math.min(count, maxDim);
+      pass.dispatchWorkgroups(x, Math.ceil(count / x));
+      pass.end();
+    }
+    this.device.queue.submit([enc.finish()]);
+    // Destroying after submit is valid: the submitted work keeps the memory until it has run.
+    for (const ub of uniformBuffers) ub.destroy();
+  }
+}
+
+function padTo4(view: ArrayBufferView): Uint8Array {
+  const out = new Uint8Array(Math.ceil(view.byteLength / 4) * 4);
+  out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  return out;
+}
+
+/** Declarations + accessors for each operand; an operand larger than one binding spans several. */
+function shaderSource(spec: KernelSpec, segs: readonly number[], layout: UniformLayout, maxBindingBytes: number) {
+  const enables = new Set(spec.enables ?? []);
+  if (spec.operands.some((o) => o.dtype === 'f16')) enables.add('f16');
+  const lines: string[] = [...[...enables].map((e) => `enable ${e};`), layout.wgsl];
+  let binding = 1;
+  spec.operands.forEach((op, k) => {
+    const t = wgslType(op.dtype);
+    const access = op.write ? 'read_write' : 'read';
+    const n = segs[k]!;
+    const segElems = maxBindingBytes / gpuBytes(op.dtype);
+    for (let s = 0; s < n; s++) {
+      lines.push(`@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_${s}: array<${t}>;`);
+    }
+    const pick = (s: number, use: (ref: string) => string) =>
+      use(s === 0 ? `${op.name}_0[i]` : `${op.name}_${s}[i - ${s * segElems}u]`);
+    const chain = (use: (ref: string) => string) => {
+      if (n === 1) return pick(0, use);
+      let text = '';
+      for (let s = 0; s < n; s++) {
+        const cond = s < n - 1 ? `if (i < ${(s + 1) * segElems}u) ` : '';
+        text += `${s > 0 ? ' else ' : ''}${cond}{ ${pick(s, use)} }`;
+      }
+      return text;
+    };
+    lines.push(`fn ${op.name}_ld(i: u32) -> ${t} { ${chain((r) => `return ${r};`)} ${n > 1 ? `return ${t}(0);` : ''} }`);
+    if (op.write) lines.push(`fn ${op.name}_st(i: u32, v: ${t}) { ${chain((r) => `${r} = v;`)} }`);
+  });
+  lines.push(
+    'fn workgroupIndex(wg: vec3u, nwg: vec3u) -> u32 { return u.wg_base + wg.x + wg.y * nwg.x; }',
+    // WGSL has no infinity literal and rejects one in constant expressions; a private var is not constant
+    'var<private> INF_BITS: u32 = 0x7f800000u;',
+    'fn inf() -> f32 { return bitcast<f32>(INF_BITS); }',
+    `const WG: u32 = ${spec.workgroupSize}u;`,
+    spec.body,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,68 @@
+import { WebGpuRuntime, type WebGpuOptions } from './backend/webgpu.js';
+import { type Backend, Device } from './device.js';
+import { fail } from './errors.js';
+import { copy } from './ops/elementwise.js';
+import { matmul } from './ops/matmul.js';
+import { rand } from './ops/random.js';
+import { tensorHooks } from './tensor.js';
+
+tensorHooks.contiguous = copy;
+
+export interface CreateDeviceOptions extends WebGpuOptions {
+  /**
+   * 'auto' (default): a hardware WebGPU adapter when there is one; with only a software adapter
+   * (SwiftShader, lavapipe) whichever of it and the CPU backend a short calibration finds faster;
+   * with none, the CPU backend. `device.reason` says which was chosen and why.
+   */
+  backend?: 'auto' | Backend;
+}
+
+/** Times a 128^3 matmul (after a warm-up that compiles the kernel): a fair proxy for model work. */
+async function calibrate(device: Device): Promise<number> {
+  const a = rand(device, [128, 128], { seed: 1 });
+  const b = rand(device, [128, 128], { seed: 2 });
+  const run = async () => {
+    const c = matmul(a, b);
+    await c.read();
+    c.dispose();
+  };
+  await run();
+  const t0 = performance.now();
+  for (let i = 0; i < 3; i++) await run();
+  const ms = (performance.now() - t0) / 3;
+  a.dispose();
+  b.dispose();
+  return ms;
+}
+
+export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Device> {
+  const backend = opts.backend ?? 'auto';
+  if (!['auto', 'cpu', 'webgpu'].includes(backend)) {
+    fail('INVALID_ARGUMENT', `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`);
+  }
+  if (backend === 'cpu') return new Device('cpu', null, 'cpu backend requested');
+  const gpu = await WebGpuRuntime.create(opts);
+  if (!gpu) {
+    if (backend === 'webgpu') {
+      fail(
+        'NO_ADAPTER',
+        'createDevice: no WebGPU adapter found. In Node, Dawn needs a Vulkan driver: on Debian install ' +
+          '`chromium libvulkan1` and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for SwiftShader; ' +
+          "in a browser, WebGPU must be enabled. Use backend: 'cpu' to run without it.",
+      );
+    }
+    return new Device('cpu', null, 'auto: no WebGPU adapter found, using the CPU backend');
+  }
+  const a = gpu.adapter;
+  const name = `${a.vendor}/${a.architecture}${a.device ? `/${a.device}` : ''}`;
+  const gpuDevice = new Device('webgpu', gpu, backend === 'webgpu' ? `webgpu requested (${name})` : `auto: hardware adapter ${name}`);
+  if (backend === 'webgpu' || !a.isSoftware) return gpuDevice;
+  const cpuDevice = new Device('cpu', null, '');
+  const [gpuMs, cpuMs] = [await calibrate(gpuDevice), await calibrate(cpuDevice)];
+  const timing = `matmul 128^3: ${name} ${gpuMs.toFixed(2)} ms, cpu ${cpuMs.toFixed(2)} ms`;
+  if (gpuMs <= cpuMs) {
+    return new Device('webgpu', gpu, `auto: only a software adapter (${name}); it was faster than the CPU backend (${timing})`);
+  }
+  gpuDevice.destroy();
+  return new Device('cpu', null, `auto: only a software adapter (${name}); the CPU backend was faster (${timing})`);
+}

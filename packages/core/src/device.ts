@@ -1,0 +1,228 @@
+import type { AdapterDescription, WebGpuRuntime } from './backend/webgpu.js';
+import { type DType, type TypedArray, cpuArray, dtypeOfArray, fromHalfBits, gpuBytes, toHalfBits } from './dtype.js';
+import { fail } from './errors.js';
+import { type Shape, checkShape, fmt, size } from './shape.js';
+import { Storage, Tensor, tensorHooks } from './tensor.js';
+
+export type Backend = 'cpu' | 'webgpu';
+
+export interface MemoryInfo {
+  /** Tensors (views included) not yet disposed. */
+  liveTensors: number;
+  /** Bytes held by live tensors' storage (each storage counted once). */
+  liveBytes: number;
+  /** GPU bytes allocated from the driver, pooled ones included (0 on the CPU backend). */
+  gpuAllocatedBytes: number;
+  /** GPU bytes idle in the buffer pool, ready for reuse. */
+  gpuPooledBytes: number;
+}
+
+export interface TensorOptions {
+  dtype?: DType;
+}
+
+type NestedNumbers = number | boolean | readonly NestedNumbers[];
+
+/** A backend and everything allocated on it. Create one with `createDevice`. */
+export class Device {
+  private readonly live = new Set<Tensor>();
+  private readonly storages = new Set<Storage>();
+  private liveBytes = 0;
+
+  constructor(
+    readonly backend: Backend,
+    /** The WebGPU runtime (null on the CPU backend). */
+    readonly gpu: WebGpuRuntime | null,
+    /** Why `auto` chose this backend, or what was asked for. */
+    readonly reason: string,
+  ) {}
+
+  get adapter(): AdapterDescription | null {
+    return this.gpu?.adapter ?? null;
+  }
+
+  supports(dtype: DType): boolean {
+    if (dtype !== 'f16') return true;
+    return this.gpu?.features.has('shader-f16') ?? false;
+  }
+
+  /** @internal */ register(t: Tensor): void {
+    this.live.add(t);
+  }
+  /** @internal */ unregister(t: Tensor): void {
+    this.live.delete(t);
+  }
+
+  /** @internal Allocates storage for `length` elements of `dtype` (uninitialized on GPU). */
+  allocate(dtype: DType, length: number): Storage {
+    if (!this.supports(dtype)) {
+      fail('UNSUPPORTED', `dtype f16 needs the shader-f16 feature, which ${this.describe()} lacks`);
+    }
+    let storage: Storage;
+    if (this.gpu) {
+      const bytes = Math.max(4, length * gpuBytes(dtype));
+      storage = new Storage(this, bytes, this.gpu.allocate(bytes), null);
+    } else {
+      storage = new Storage(this, length * 4, null, cpuArray(dtype, length));
+    }
+    this.storages.add(storage);
+    this.liveBytes += storage.byteLength;
+    return storage;
+  }
+
+  /** @internal */ freeStorage(s: Storage): void {
+    if (!this.storages.delete(s)) return;
+    this.liveBytes -= s.byteLength;
+    if (s.buffer && this.gpu) this.gpu.release(s.buffer);
+  }
+
+  /** @internal A new contiguous tensor of `shape` (uninitialized on GPU, zeros on CPU). */
+  empty(shape: Shape, dtype: DType): Tensor {
+    return new Tensor(this, this.allocate(dtype, size(shape)), dtype, shape);
+  }
+
+  /** A tensor from host data; the dtype comes from the array type unless `dtype` is given. */
+  tensor(data: ArrayLike<number> | NestedNumbers, shape?: readonly number[], opts: TensorOptions = {}): Tensor {
+    const { flat, inferred } = flatten(data);
+    const dtype = opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as ArrayLike<number>) : inferred);
+    const target = shape ? checkShape('tensor: shape', shape) : inferredShape(data);
+    if (size(target) !== flat.length) {
+      fail('SHAPE_MISMATCH', `tensor: ${flat.length} values do not fill shape ${fmt(target)} (${size(target)} elements)`);
+    }
+    const t = this.empty(target, dtype);
+    this.upload(t.storage, dtype, flat);
+    return t;
+  }
+
+  scalar(value: number, dtype: DType = 'f32'): Tensor {
+    return this.tensor([value], [], { dtype });
+  }
+
+  zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.empty(checkShape('zeros: shape', shape), dtype);
+    if (this.gpu) this.gpu.fill(t.storage.buffer!, 0, t.storage.byteLength);
+    return t;
+  }
+
+  full(shape: readonly number[], value: number, dtype: DType = 'f32'): Tensor {
+    const n = size(checkShape('full: shape', shape));
+    const data = cpuArray(dtype, n).fill(value);
+    return this.tensor(data, shape, { dtype });
+  }
+
+  ones(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return this.full(shape, 1, dtype);
+  }
+
+  /** @internal */ upload(storage: Storage, dtype: DType, values: ArrayLike<number>): void {
+    if (storage.array) {
+      const arr = storage.array;
+      if (dtype === 'bool') for (let i = 0; i < values.length; i++) arr[i] = values[i] ? 1 : 0;
+      else arr.set(values as ArrayLike<number>);
+      return;
+    }
+    let bytes: TypedArray;
+    if (dtype === 'f16') bytes = Uint16Array.from(values as ArrayLike<number>, toHalfBits);
+    else if (dtype === 'bool') bytes = Uint32Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
+    else if (ArrayBuffer.isView(values) && dtypeOfArray(values) === dtype && !(values instanceof Float64Array)) {
+      bytes = values as unknown as TypedArray;
+    } else bytes = cpuArray(dtype, values.length).map((_, i) => values[i]!) as TypedArray;
+    this.gpu!.write(storage.buffer!, 0, bytes);
+  }
+
+  /** @internal Host copy of a tensor's values, in logical (row-major) order. */
+  async readTensor(t: Tensor): Promise<TypedArray> {
+    const storage = t.storage;
+    if (storage.array) return gatherStrided(storage.array, t.dtype, t.shape, t.strides, t.offset);
+    const src = t.isContiguous ? t : t.contiguous();
+    try {
+      const elem = gpuBytes(t.dtype);
+      const bytes = await this.gpu!.read(src.storage.buffer!, src.offset * elem, src.size * elem);
+      if (t.dtype === 'f16') return Float32Array.from(new Uint16Array(bytes), fromHalfBits);
+      if (t.dtype === 'bool') return Uint8Array.from(new Uint32Array(bytes));
+      return new (cpuArray(t.dtype, 0).constructor as new (b: ArrayBuffer) => TypedArray)(bytes);
+    } finally {
+      if (src !== t) src.dispose();
+    }
+  }
+
+  memory(): MemoryInfo {
+    const gpu = this.gpu?.memory();
+    return {
+      liveTensors: this.live.size,
+      liveBytes: this.liveBytes,
+      gpuAllocatedBytes: gpu?.allocatedBytes ?? 0,
+      gpuPooledBytes: gpu?.pooledBytes ?? 0,
+    };
+  }
+
+  /** Waits for queued GPU work and reports asynchronous errors (a no-op on the CPU backend). */
+  async sync(): Promise<void> {
+    await this.gpu?.sync();
+  }
+
+  describe(): string {
+    const a = this.adapter;
+    return a ? `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})` : 'cpu (TypeScript)';
+  }
+
+  /** Disposes every live tensor and frees pooled GPU memory. */
+  destroy(): void {
+    for (const t of [...this.live]) t.dispose();
+    this.gpu?.emptyPool();
+  }
+}
+
+function flatten(data: ArrayLike<number> | NestedNumbers): { flat: ArrayLike<number>; inferred: DType } {
+  if (ArrayBuffer.isView(data)) return { flat: data as ArrayLike<number>, inferred: 'f32' };
+  const out: number[] = [];
+  let allBool = true;
+  const walk = (v: NestedNumbers) => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else {
+      if (typeof v !== 'boolean') allBool = false;
+      out.push(Number(v));
+    }
+  };
+  walk(data as NestedNumbers);
+  return { flat: out, inferred: allBool && out.length > 0 ? 'bool' : 'f32' };
+}
+
+function inferredShape(data: ArrayLike<number> | NestedNumbers): number[] {
+  if (ArrayBuffer.isView(data)) return [(data as ArrayLike<number>).length];
+  const shape: number[] = [];
+  let v: unknown = data;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return shape;
+}
+
+/** Row-major copy of a strided view (CPU backend). */
+export function gatherStrided(
+  src: TypedArray,
+  dtype: DType,
+  shape: Shape,
+  strides: Shape,
+  offset: number,
+): TypedArray {
+  const n = size(shape);
+  const out = cpuArray(dtype, n);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let off = offset;
+  for (let i = 0; i < n; i++) {
+    out[i] = src[off]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      off -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+export { tensorHooks };

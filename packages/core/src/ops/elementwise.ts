@@ -1,0 +1,249 @@
+/**
+ * Elementwise ops as tables: each row maps a name to its WGSL expression and its TypeScript twin.
+ * NaN/Inf follow IEEE-754 as PyTorch does; where WGSL leaves a case undefined (pow of a negative base,
+ * tanh overflow) the expression spells the case out so CPU and GPU agree.
+ */
+import type { DType } from '../dtype.js';
+import { fail } from '../errors.js';
+import { broadcastShapes, fmt } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { type MapOp, map, mapInto, sameDevice } from './map.js';
+
+// erf by Abramowitz & Stegun 7.1.26 refined (max abs error 1.2e-7, below f32 resolution near 1).
+const ERF_WGSL = `
+fn erf_(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(1.0 - r, r - 1.0, x < 0.0);
+}`;
+function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x < 0 ? r - 1 : 1 - r;
+}
+
+// tanh through exp(-2|x|): exact limits for large |x| where exp overflows.
+const TANH_WGSL = `
+fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }`;
+
+const SQRT_2_OVER_PI = 0.7978845608028654;
+
+interface UnaryRow {
+  wgsl: string;
+  cpu: (x: number) => number;
+  helpers?: string;
+  /** Which dtypes the op accepts; float ops refuse integers with a hint to cast. */
+  ints?: boolean;
+}
+
+export const UNARY = {
+  neg: { wgsl: '-x0', cpu: (x) => -x, ints: true },
+  abs: { wgsl: 'abs(x0)', cpu: Math.abs, ints: true },
+  exp: { wgsl: 'exp(x0)', cpu: Math.exp },
+  log: { wgsl: 'log(x0)', cpu: Math.log },
+  sqrt: { wgsl: 'sqrt(x0)', cpu: Math.sqrt },
+  rsqrt: { wgsl: 'inverseSqrt(x0)', cpu: (x) => 1 / Math.sqrt(x) },
+  tanh: { wgsl: 'tanh_(x0)', cpu: Math.tanh, helpers: TANH_WGSL },
+  erf: { wgsl: 'erf_(x0)', cpu: erf, helpers: ERF_WGSL },
+  relu: { wgsl: 'select(0.0, x0, !(x0 <= 0.0))', cpu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0) },
+  sigmoid: { wgsl: '1.0 / (1.0 + exp(-x0))', cpu: (x) => 1 / (1 + Math.exp(-x)) },
+  silu: { wgsl: 'x0 / (1.0 + exp(-x0))', cpu: (x) => x / (1 + Math.exp(-x)) },
+  gelu: { wgsl: '0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476))', cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)), helpers: ERF_WGSL },
+  gelu_tanh: {
+    wgsl: `0.5 * x0 * (1.0 + tanh_(${SQRT_2_OVER_PI} * (x0 + 0.044715 * x0 * x0 * x0)))`,
+    cpu: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+    helpers: TANH_WGSL,
+  },
+  square: { wgsl: 'x0 * x0', cpu: (x) => x * x, ints: true },
+  reciprocal: { wgsl: '1.0 / x0', cpu: (x) => 1 / x },
+  sin: { wgsl: 'sin(x0)', cpu: Math.sin },
+  cos: { wgsl: 'cos(x0)', cpu: Math.cos },
+  floor: { wgsl: 'floor(x0)', cpu: Math.floor },
+  ceil: { wgsl: 'ceil(x0)', cpu: Math.ceil },
+  softplus: { wgsl: 'max(x0, 0.0) + log(1.0 + exp(-abs(x0)))', cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) },
+  isnan: { wgsl: 'u32(x0 != x0)', cpu: (x) => (Number.isNaN(x) ? 1 : 0) },
+} satisfies Record<string, UnaryRow>;
+
+export type UnaryName = keyof typeof UNARY;
+
+export function unary(name: UnaryName, x: Tensor): Tensor {
+  const row: UnaryRow = UNARY[name];
+  sameDevice(name, [x], ['x']);
+  const isBoolOut = name === 'isnan';
+  if (x.dtype === 'bool' || (!row.ints && x.dtype !== 'f32' && x.dtype !== 'f16')) {
+    fail('DTYPE_MISMATCH', `${name}: x has dtype ${x.dtype}; expected a float tensor (cast it with cast(x, 'f32'))`);
+  }
+  const op: MapOp = { name, wgsl: row.wgsl, cpu: row.cpu, ...(row.helpers ? { helpers: row.helpers } : {}) };
+  return map(op, [x], x.shape, isBoolOut ? 'bool' : x.dtype);
+}
+
+// pow with PyTorch's cases: negative base with an integral exponent keeps its sign; 0^0 = 1.
+const POW_WGSL = `
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a >= 0.0) { return pow(a, b); }
+  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  let m = pow(-a, b);
+  return select(m, -m, (abs(b) % 2.0) == 1.0);
+}`;
+
+interface BinaryRow {
+  wgsl: string;
+  cpu: (a: number, b: number) => number;
+  helpers?: string;
+  ints?: boolean;
+  /** Comparisons give bool. */
+  compare?: boolean;
+}
+
+export const BINARY = {
+  add: { wgsl: 'x0 + x1', cpu: (a, b) => a + b, ints: true },
+  sub: { wgsl: 'x0 - x1', cpu: (a, b) => a - b, ints: true },
+  mul: { wgsl: 'x0 * x1', cpu: (a, b) => a * b, ints: true },
+  div: { wgsl: 'x0 / x1', cpu: (a, b) => a / b },
+  pow: { wgsl: 'pow_(x0, x1)', cpu: (a, b) => a ** b, helpers: POW_WGSL },
+  maximum: { wgsl: 'select(max(x0, x1), x0 + x1, x0 != x0 || x1 != x1)', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)), ints: true },
+  minimum: { wgsl: 'select(min(x0, x1), x0 + x1, x0 != x0 || x1 != x1)', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)), ints: true },
+  eq: { wgsl: 'u32(x0 == x1)', cpu: (a, b) => +(a === b), ints: true, compare: true },
+  ne: { wgsl: 'u32(x0 != x1)', cpu: (a, b) => +(a !== b), ints: true, compare: true },
+  lt: { wgsl: 'u32(x0 < x1)', cpu: (a, b) => +(a < b), ints: true, compare: true },
+  le: { wgsl: 'u32(x0 <= x1)', cpu: (a, b) => +(a <= b), ints: true, compare: true },
+  gt: { wgsl: 'u32(x0 > x1)', cpu: (a, b) => +(a > b), ints: true, compare: true },
+  ge: { wgsl: 'u32(x0 >= x1)', cpu: (a, b) => +(a >= b), ints: true, compare: true },
+} satisfies Record<string, BinaryRow>;
+
+export type BinaryName = keyof typeof BINARY;
+
+/** A number operand becomes a 0-d tensor of the other operand's dtype. */
+function operand(x: Tensor | number, like: Tensor): Tensor {
+  return typeof x === 'number' ? like.device.scalar(x, like.dtype) : x;
+}
+
+export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
+  const row: BinaryRow = BINARY[name];
+  if (typeof a === 'number' && typeof b === 'number') {
+    fail('INVALID_ARGUMENT', `${name}: at least one operand must be a tensor`);
+  }
+  const like = (typeof a === 'number' ? b : a) as Tensor;
+  const ta = operand(a, like);
+  const tb = operand(b, like);
+  try {
+    sameDevice(name, [ta, tb], ['a', 'b']);
+    if (ta.dtype !== tb.dtype) {
+      fail('DTYPE_MISMATCH', `${name}: a is ${ta.dtype} ${fmt(ta.shape)} but b is ${tb.dtype} ${fmt(tb.shape)}; cast one`);
+    }
+    const isFloat = ta.dtype === 'f32' || ta.dtype === 'f16';
+    if ((!isFloat && !row.ints) || (ta.dtype === 'bool' && !row.compare)) {
+      fail('DTYPE_MISMATCH', `${name}: got ${ta.dtype} tensors; ${name} needs floats (cast with cast(x, 'f32'))`);
+    }
+    const shape = broadcastShapes(name, [ta.shape, tb.shape], ['a', 'b']);
+    const op: MapOp = { name, wgsl: row.wgsl, cpu: row.cpu, ...(row.helpers ? { helpers: row.helpers } : {}) };
+    return map(op, [ta, tb], shape, row.compare ? 'bool' : ta.dtype);
+  } finally {
+    if (ta !== a) ta.dispose();
+    if (tb !== b) tb.dispose();
+  }
+}
+
+/** `cond ? a : b` elementwise, with broadcasting (PyTorch `torch.where`). */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  const like = typeof a === 'number' ? (typeof b === 'number' ? null : b) : a;
+  if (!like) fail('INVALID_ARGUMENT', 'where: a or b must be a tensor');
+  const ta = operand(a, like);
+  const tb = operand(b, like);
+  try {
+    sameDevice('where', [cond, ta, tb], ['cond', 'a', 'b']);
+    if (cond.dtype !== 'bool') fail('DTYPE_MISMATCH', `where: cond has dtype ${cond.dtype}; expected bool`);
+    if (ta.dtype !== tb.dtype) fail('DTYPE_MISMATCH', `where: a is ${ta.dtype} but b is ${tb.dtype}`);
+    const shape = broadcastShapes('where', [cond.shape, ta.shape, tb.shape], ['cond', 'a', 'b']);
+    const op: MapOp = { name: 'where', wgsl: 'select(x2, x1, x0 != 0u)', cpu: (c, x, y) => (c ? x : y) };
+    return map(op, [cond, ta, tb], shape, ta.dtype);
+  } finally {
+    if (ta !== a) ta.dispose();
+    if (tb !== b) tb.dispose();
+  }
+}
+
+const CAST_WGSL: Record<DType, (from: DType) => string> = {
+  f32: (from) => (from === 'f32' ? 'x0' : 'f32(x0)'),
+  f16: (from) => (from === 'f16' ? 'x0' : from === 'bool' ? 'f16(f32(x0))' : 'f16(x0)'),
+  i32: (from) => (from === 'i32' ? 'x0' : 'i32(x0)'),
+  u32: (from) => (from === 'u32' || from === 'bool' ? 'x0' : 'u32(x0)'),
+  bool: (from) => (from === 'f32' ? 'u32(x0 != 0.0)' : from === 'f16' ? 'u32(x0 != 0.0h)' : 'u32(x0 != 0)'),
+};
+const CAST_CPU: Record<DType, (x: number) => number> = {
+  f32: (x) => x,
+  f16: (x) => x,
+  i32: (x) => (Number.isNaN(x) ? 0 : Math.trunc(Math.min(Math.max(x, -2147483648), 2147483647))),
+  u32: (x) => (Number.isNaN(x) || x <= 0 ? 0 : Math.trunc(Math.min(x, 4294967295))),
+  bool: (x) => (x !== 0 ? 1 : 0),
+};
+
+/** Converts to `dtype` (float to int truncates toward zero and saturates, as WGSL conversions do). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  sameDevice('cast', [x], ['x']);
+  if (x.dtype === dtype) return x.contiguous();
+  const op: MapOp = { name: `cast_${dtype}`, wgsl: CAST_WGSL[dtype](x.dtype), cpu: CAST_CPU[dtype] };
+  if (x.dtype === 'u32' && dtype === 'i32') op.wgsl = 'bitcast<i32>(x0)';
+  return map(op, [x], x.shape, dtype);
+}
+
+const COPY: MapOp = { name: 'copy', wgsl: 'x0', cpu: (x) => x };
+
+/** Writes `src` (broadcast to `dst`'s shape) into the view `dst`. */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  sameDevice('copyInto', [dst, src], ['dst', 'src']);
+  if (dst.dtype !== src.dtype) fail('DTYPE_MISMATCH', `copyInto: dst is ${dst.dtype} but src is ${src.dtype}`);
+  broadcastShapes('copyInto', [dst.shape, src.shape], ['dst', 'src']);
+  mapInto(COPY, [src], dst);
+}
+
+/** A contiguous copy of `x`. */
+export function copy(x: Tensor): Tensor {
+  return map(COPY, [x], x.shape, x.dtype);
+}
+
+// ---- named wrappers (the public API) ---------------------------------------------------------------
+export const neg = (x: Tensor) => unary('neg', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const rsqrt = (x: Tensor) => unary('rsqrt', x);
+export const tanh = (x: Tensor) => unary('tanh', x);
+export const erfOp = (x: Tensor) => unary('erf', x);
+export const relu = (x: Tensor) => unary('relu', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const silu = (x: Tensor) => unary('silu', x);
+/** GELU; `approximate: 'tanh'` is the GPT-2 form (PyTorch `F.gelu(x, approximate='tanh')`). */
+export const gelu = (x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}) =>
+  unary(opts.approximate === 'tanh' ? 'gelu_tanh' : 'gelu', x);
+export const add = (a: Tensor | number, b: Tensor | number) => binary('add', a, b);
+export const sub = (a: Tensor | number, b: Tensor | number) => binary('sub', a, b);
+export const mul = (a: Tensor | number, b: Tensor | number) => binary('mul', a, b);
+export const div = (a: Tensor | number, b: Tensor | number) => binary('div', a, b);
+export const pow = (a: Tensor | number, b: Tensor | number) => binary('pow', a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number) => binary('maximum', a, b);
+export const minimum = (a: Tensor | number, b: Tensor | number) => binary('minimum', a, b);
+export const eq = (a: Tensor | number, b: Tensor | number) => binary('eq', a, b);
+export const ne = (a: Tensor | number, b: Tensor | number) => binary('ne', a, b);
+export const lt = (a: Tensor | number, b: Tensor | number) => binary('lt', a, b);
+export const le = (a: Tensor | number, b: Tensor | number) => binary('le', a, b);
+export const gt = (a: Tensor | number, b: Tensor | number) => binary('gt', a, b);
+export const ge = (a: Tensor | number, b: Tensor | number) => binary('ge', a, b);
