@@ -19,3 +19,4 @@ export { matmul } from './ops/matmul.js';
 export { indexSelect, embedding } from './ops/gather.js';
 export { concat, pad } from './ops/layout.js';
 export { rand, randn, arange, type RandomOptions } from './ops/random.js';
+export * as io from './io/index.js';

@@ -431,7 +431,9 @@ function shaderSource(spec: KernelSpec, segs: readonly number[], layout: Uniform
     'fn workgroupIndex(wg: vec3u, nwg: vec3u) -> u32 { return u.wg_base + wg.x + wg.y * nwg.x; }',
     // WGSL has no infinity literal and rejects one in constant expressions; a private var is not constant
     'var<private> INF_BITS: u32 = 0x7f800000u;',
+    'var<private> NAN_BITS: u32 = 0x7fc00000u;',
     'fn inf() -> f32 { return bitcast<f32>(INF_BITS); }',
+    'fn nan() -> f32 { return bitcast<f32>(NAN_BITS); }',
     `const WG: u32 = ${spec.workgroupSize}u;`,
     spec.body,
   );

@@ -42,6 +42,25 @@ function erf(x: number): number {
 const TANH_WGSL = `
 fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }`;
 
+// WGSL only promises sin/cos to 2^-11 absolute (SwiftShader is that coarse): reduce by pi/2 in two
+// parts (Cody-Waite) and evaluate Taylor/minimax polynomials on [-pi/4, pi/4] for ~1e-7.
+const SINCOS_WGSL = `
+fn sinPoly(r: f32) -> f32 { let r2 = r * r; return r + r * r2 * (-0.16666667 + r2 * (0.008333331 + r2 * (-0.00019840874 + r2 * 2.7525562e-6))); }
+fn cosPoly(r: f32) -> f32 { let r2 = r * r; return 1.0 + r2 * (-0.5 + r2 * (0.041666664 + r2 * (-0.0013888397 + r2 * 2.4390449e-5))); }
+fn quadrant(x: f32) -> vec2f {
+  let k = round(x * 0.63661975);
+  let r = (x - k * 1.5707963705062866) + k * 4.371139000186241e-8;
+  return vec2f(r, k);
+}
+fn sin_(x: f32) -> f32 {
+  let q = quadrant(x); let r = q.x; let n = i32(q.y) & 3;
+  if (n == 0) { return sinPoly(r); } if (n == 1) { return cosPoly(r); } if (n == 2) { return -sinPoly(r); } return -cosPoly(r);
+}
+fn cos_(x: f32) -> f32 {
+  let q = quadrant(x); let r = q.x; let n = i32(q.y) & 3;
+  if (n == 0) { return cosPoly(r); } if (n == 1) { return -sinPoly(r); } if (n == 2) { return -cosPoly(r); } return sinPoly(r);
+}`;
+
 const SQRT_2_OVER_PI = 0.7978845608028654;
 
 interface UnaryRow {
@@ -72,8 +91,8 @@ export const UNARY = {
   },
   square: { wgsl: 'x0 * x0', cpu: (x) => x * x, ints: true },
   reciprocal: { wgsl: '1.0 / x0', cpu: (x) => 1 / x },
-  sin: { wgsl: 'sin(x0)', cpu: Math.sin },
-  cos: { wgsl: 'cos(x0)', cpu: Math.cos },
+  sin: { wgsl: 'sin_(x0)', cpu: Math.sin, helpers: SINCOS_WGSL },
+  cos: { wgsl: 'cos_(x0)', cpu: Math.cos, helpers: SINCOS_WGSL },
   floor: { wgsl: 'floor(x0)', cpu: Math.floor },
   ceil: { wgsl: 'ceil(x0)', cpu: Math.ceil },
   softplus: { wgsl: 'max(x0, 0.0) + log(1.0 + exp(-abs(x0)))', cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) },
@@ -98,7 +117,7 @@ const POW_WGSL = `
 fn pow_(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   if (a >= 0.0) { return pow(a, b); }
-  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  if (b != floor(b)) { return nan(); }
   let m = pow(-a, b);
   return select(m, -m, (abs(b) % 2.0) == 1.0);
 }`;
@@ -190,12 +209,16 @@ const CAST_WGSL: Record<DType, (from: DType) => string> = {
 const CAST_CPU: Record<DType, (x: number) => number> = {
   f32: (x) => x,
   f16: (x) => x,
-  i32: (x) => (Number.isNaN(x) ? 0 : Math.trunc(Math.min(Math.max(x, -2147483648), 2147483647))),
-  u32: (x) => (Number.isNaN(x) || x <= 0 ? 0 : Math.trunc(Math.min(x, 4294967295))),
+  // WGSL saturates to the largest f32 values inside the integer range
+  i32: (x) => (Number.isNaN(x) ? 0 : Math.trunc(Math.min(Math.max(x, -2147483648), 2147483520))),
+  u32: (x) => (Number.isNaN(x) || x <= 0 ? 0 : Math.trunc(Math.min(x, 4294967040))),
   bool: (x) => (x !== 0 ? 1 : 0),
 };
 
-/** Converts to `dtype` (float to int truncates toward zero and saturates, as WGSL conversions do). */
+/**
+ * Converts to `dtype`. Float to int truncates toward zero and saturates at the largest f32 inside the
+ * integer range (2147483520 for i32), as WGSL conversions do; NaN becomes 0.
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   sameDevice('cast', [x], ['x']);
   if (x.dtype === dtype) return x.contiguous();
