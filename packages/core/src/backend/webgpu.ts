@@ -28,6 +28,12 @@ export interface OperandSpec {
   name: string;
   dtype: DType;
   write?: boolean;
+  /**
+   * Declare the buffer as `array<vec4<T>>`: besides the scalar `<name>_ld(i)` / `<name>_st(i, v)` the
+   * kernel gets `<name>_ld4(i)` / `<name>_st4(i, v)` over vec4 indices (element i * 4). Such an operand
+   * is never split in segments: check `fitsOneBinding` before choosing a vec4 kernel (`run` refuses).
+   */
+  vec4?: boolean;
 }
 
 /**
@@ -306,10 +312,28 @@ export class WebGpuRuntime {
     return Math.max(1, Math.ceil(buffer.size / this.maxBindingBytes));
   }
 
+  /** Whether a buffer binds whole (one segment), as `vec4` operands require. */
+  fitsOneBinding(buffer: GPUBuffer): boolean {
+    return buffer.size <= this.maxBindingBytes;
+  }
+
+  private checkVec4(spec: KernelSpec, segs: readonly number[]): void {
+    spec.operands.forEach((op, k) => {
+      if (op.vec4 && segs[k]! > 1) {
+        fail(
+          'UNSUPPORTED',
+          `kernel ${spec.key}: vec4 operand ${op.name} is larger than one binding ` +
+            `(${this.maxBindingBytes} bytes); the caller should have chosen a scalar kernel`,
+        );
+      }
+    });
+  }
+
   private build(spec: KernelSpec, segs: readonly number[]) {
     const key = `${spec.key}|${segs.join(',')}`;
     const cached = this.pipelines.get(key);
     if (cached) return cached;
+    this.checkVec4(spec, segs);
     const layout = new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]);
     const code = shaderSource(spec, segs, layout, this.maxBindingBytes);
     const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: 4, buffer: { type: 'uniform' } }];
@@ -343,6 +367,7 @@ export class WebGpuRuntime {
   /** Generated WGSL of a kernel for these buffers (snapshot tests, kernel lab). */
   source(spec: KernelSpec, buffers: readonly GPUBuffer[]): string {
     const segs = buffers.map((b) => this.segments(b));
+    this.checkVec4(spec, segs);
     return shaderSource(spec, segs, new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]), this.maxBindingBytes);
   }
 
@@ -409,6 +434,20 @@ function shaderSource(spec: KernelSpec, segs: readonly number[], layout: Uniform
     const t = wgslType(op.dtype);
     const access = op.write ? 'read_write' : 'read';
     const n = segs[k]!;
+    if (op.vec4) {
+      lines.push(
+        `@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_0: array<vec4<${t}>>;`,
+        `fn ${op.name}_ld4(i: u32) -> vec4<${t}> { return ${op.name}_0[i]; }`,
+        `fn ${op.name}_ld(i: u32) -> ${t} { return ${op.name}_0[i >> 2u][i & 3u]; }`,
+      );
+      if (op.write) {
+        lines.push(
+          `fn ${op.name}_st4(i: u32, v: vec4<${t}>) { ${op.name}_0[i] = v; }`,
+          `fn ${op.name}_st(i: u32, v: ${t}) { ${op.name}_0[i >> 2u][i & 3u] = v; }`,
+        );
+      }
+      return;
+    }
     const segElems = maxBindingBytes / gpuBytes(op.dtype);
     for (let s = 0; s < n; s++) {
       lines.push(`@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_${s}: array<${t}>;`);
@@ -434,6 +473,8 @@ function shaderSource(spec: KernelSpec, segs: readonly number[], layout: Uniform
     'var<private> NAN_BITS: u32 = 0x7fc00000u;',
     'fn inf() -> f32 { return bitcast<f32>(INF_BITS); }',
     'fn nan() -> f32 { return bitcast<f32>(NAN_BITS); }',
+    // `x != x` may be folded away by compilers that assume no NaNs (SwiftShader does): test the bits
+    'fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }',
     `const WG: u32 = ${spec.workgroupSize}u;`,
     spec.body,
   );

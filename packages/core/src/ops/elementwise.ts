@@ -8,6 +8,7 @@ import { fail } from '../errors.js';
 import { broadcastShapes, fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { type MapOp, map, mapInto, sameDevice } from './map.js';
+import { SINCOS_WGSL } from './wgsl-math.js';
 
 // erf by Abramowitz & Stegun 7.1.26 refined (max abs error 1.2e-7, below f32 resolution near 1).
 const ERF_WGSL = `
@@ -41,25 +42,6 @@ function erf(x: number): number {
 // tanh through exp(-2|x|): exact limits for large |x| where exp overflows.
 const TANH_WGSL = `
 fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }`;
-
-// WGSL only promises sin/cos to 2^-11 absolute (SwiftShader is that coarse): reduce by pi/2 in two
-// parts (Cody-Waite) and evaluate Taylor/minimax polynomials on [-pi/4, pi/4] for ~1e-7.
-const SINCOS_WGSL = `
-fn sinPoly(r: f32) -> f32 { let r2 = r * r; return r + r * r2 * (-0.16666667 + r2 * (0.008333331 + r2 * (-0.00019840874 + r2 * 2.7525562e-6))); }
-fn cosPoly(r: f32) -> f32 { let r2 = r * r; return 1.0 + r2 * (-0.5 + r2 * (0.041666664 + r2 * (-0.0013888397 + r2 * 2.4390449e-5))); }
-fn quadrant(x: f32) -> vec2f {
-  let k = round(x * 0.63661975);
-  let r = (x - k * 1.5707963705062866) + k * 4.371139000186241e-8;
-  return vec2f(r, k);
-}
-fn sin_(x: f32) -> f32 {
-  let q = quadrant(x); let r = q.x; let n = i32(q.y) & 3;
-  if (n == 0) { return sinPoly(r); } if (n == 1) { return cosPoly(r); } if (n == 2) { return -sinPoly(r); } return -cosPoly(r);
-}
-fn cos_(x: f32) -> f32 {
-  let q = quadrant(x); let r = q.x; let n = i32(q.y) & 3;
-  if (n == 0) { return cosPoly(r); } if (n == 1) { return -sinPoly(r); } if (n == 2) { return -cosPoly(r); } return sinPoly(r);
-}`;
 
 const SQRT_2_OVER_PI = 0.7978845608028654;
 
@@ -96,7 +78,7 @@ export const UNARY = {
   floor: { wgsl: 'floor(x0)', cpu: Math.floor },
   ceil: { wgsl: 'ceil(x0)', cpu: Math.ceil },
   softplus: { wgsl: 'max(x0, 0.0) + log(1.0 + exp(-abs(x0)))', cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) },
-  isnan: { wgsl: 'u32(x0 != x0)', cpu: (x) => (Number.isNaN(x) ? 1 : 0) },
+  isnan: { wgsl: 'u32(isNan(f32(x0)))', cpu: (x) => (Number.isNaN(x) ? 1 : 0) },
 } satisfies Record<string, UnaryRow>;
 
 export type UnaryName = keyof typeof UNARY;
@@ -137,8 +119,8 @@ export const BINARY = {
   mul: { wgsl: 'x0 * x1', cpu: (a, b) => a * b, ints: true },
   div: { wgsl: 'x0 / x1', cpu: (a, b) => a / b },
   pow: { wgsl: 'pow_(x0, x1)', cpu: (a, b) => a ** b, helpers: POW_WGSL },
-  maximum: { wgsl: 'select(max(x0, x1), x0 + x1, x0 != x0 || x1 != x1)', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)), ints: true },
-  minimum: { wgsl: 'select(min(x0, x1), x0 + x1, x0 != x0 || x1 != x1)', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)), ints: true },
+  maximum: { wgsl: 'select(max(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)), ints: true },
+  minimum: { wgsl: 'select(min(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)), ints: true },
   eq: { wgsl: 'u32(x0 == x1)', cpu: (a, b) => +(a === b), ints: true, compare: true },
   ne: { wgsl: 'u32(x0 != x1)', cpu: (a, b) => +(a !== b), ints: true, compare: true },
   lt: { wgsl: 'u32(x0 < x1)', cpu: (a, b) => +(a < b), ints: true, compare: true },

@@ -9,6 +9,7 @@ import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import { checkShape, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { SINCOS_WGSL } from './wgsl-math.js';
 
 const HASH_WGSL = `
 fn pcg(v: u32) -> u32 {
@@ -34,7 +35,7 @@ function randomSpec(dist: Dist): KernelSpec {
     dist === 'uniform'
       ? 'u.a + (u.b - u.a) * unit(u.offset + i)'
       : // Box-Muller on the pair (2i, 2i+1); 1 - unit keeps log's argument in (0, 1]
-        'u.a + u.b * sqrt(-2.0 * log(1.0 - unit(u.offset + 2u * i))) * cos(6.283185307179586 * unit(u.offset + 2u * i + 1u))';
+        'u.a + u.b * sqrt(-2.0 * log(1.0 - unit(u.offset + 2u * i))) * cos_(6.283185307179586 * unit(u.offset + 2u * i + 1u))';
   return {
     key: `random:${dist}`,
     uniforms: [
@@ -48,6 +49,7 @@ function randomSpec(dist: Dist): KernelSpec {
     operands: [{ name: 'out', dtype: 'f32', write: true }],
     workgroupSize: 64,
     body: `${HASH_WGSL}
+${SINCOS_WGSL}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = workgroupIndex(wg, nwg) * WG + li;

@@ -20,25 +20,25 @@ const POS_INF = 'inf()';
 /** Per kind: WGSL accumulator setup, step over `v` at index `k`, result; plus the CPU twin. */
 const KINDS: Record<ReduceKind, { init: string; step: string; result: string; twoPass: boolean }> = {
   sum: { init: 'var acc = T(0);', step: 'acc += v;', result: 'acc', twoPass: true },
-  max: { init: `var acc = T(${NEG_INF});`, step: 'acc = select(max(acc, v), acc + v, v != v || acc != acc);', result: 'acc', twoPass: true },
-  min: { init: `var acc = T(${POS_INF});`, step: 'acc = select(min(acc, v), acc + v, v != v || acc != acc);', result: 'acc', twoPass: true },
+  max: { init: `var acc = T(${NEG_INF});`, step: 'acc = select(max(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));', result: 'acc', twoPass: true },
+  min: { init: `var acc = T(${POS_INF});`, step: 'acc = select(min(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));', result: 'acc', twoPass: true },
   // online log-sum-exp (Milakov & Gimelshein 2018); -inf entries contribute nothing
   lse: {
     init: `var m = ${NEG_INF}; var s = 0.0;`,
-    step: `if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else if (v > ${NEG_INF}) { s += exp(v - m); } else if (v != v) { m = v; }`,
-    result: `select(m + log(s), ${NEG_INF}, s == 0.0 && m == m)`,
+    step: `if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else if (v > ${NEG_INF}) { s += exp(v - m); } else if (isNan(f32(v))) { m = v; }`,
+    result: `select(m + log(s), ${NEG_INF}, s == 0.0 && !isNan(m))`,
     twoPass: true,
   },
   // PyTorch: NaN counts as the largest value; ties give the first index
   argmax: {
     init: `var best = T(${NEG_INF}); var bi = 0u; var seen = false;`,
-    step: 'if (!seen || (best == best && (v > best || v != v))) { best = v; bi = k; seen = true; }',
+    step: 'if (!seen || (!isNan(f32(best)) && (v > best || isNan(f32(v))))) { best = v; bi = k; seen = true; }',
     result: 'i32(bi)',
     twoPass: false,
   },
   argmin: {
     init: `var best = T(${POS_INF}); var bi = 0u; var seen = false;`,
-    step: 'if (!seen || (best == best && (v < best || v != v))) { best = v; bi = k; seen = true; }',
+    step: 'if (!seen || (!isNan(f32(best)) && (v < best || isNan(f32(v))))) { best = v; bi = k; seen = true; }',
     result: 'i32(bi)',
     twoPass: false,
   },

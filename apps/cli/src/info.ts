@@ -1,0 +1,38 @@
+import { createDevice } from '@multihead/core';
+import { type CommonOptions, checkBackend, emitJson, say } from './common.js';
+
+/** `multihead info`: runtime, adapter and its limits, and which backend `--backend` resolves to and why. */
+export async function info(opts: CommonOptions): Promise<void> {
+  const device = await createDevice({ backend: checkBackend(opts.backend) });
+  const gpu = device.gpu;
+  const adapter = device.adapter;
+  const result = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    backend: device.backend,
+    reason: device.reason,
+    adapter,
+    limits: gpu
+      ? {
+          maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize,
+          maxBufferSize: gpu.device.limits.maxBufferSize,
+          maxComputeWorkgroupsPerDimension: gpu.device.limits.maxComputeWorkgroupsPerDimension,
+          maxComputeInvocationsPerWorkgroup: gpu.device.limits.maxComputeInvocationsPerWorkgroup,
+          maxComputeWorkgroupStorageSize: gpu.device.limits.maxComputeWorkgroupStorageSize,
+        }
+      : null,
+    features: gpu ? [...gpu.features].sort() : [],
+  };
+  say(opts, `node ${result.node} on ${result.platform}`);
+  say(opts, `backend: ${device.backend} — ${device.reason}`);
+  if (adapter) {
+    say(opts, `adapter: ${adapter.vendor} / ${adapter.architecture} / ${adapter.device} (${adapter.description})`);
+    say(opts, `  found through ${adapter.source}${adapter.isSoftware ? '; a software (CPU) implementation' : ''}`);
+    for (const [k, v] of Object.entries(result.limits ?? {})) say(opts, `  ${k}: ${v}`);
+    say(opts, `  features: ${result.features.join(', ') || '(none)'}`);
+  } else {
+    say(opts, 'adapter: none (CPU backend)');
+  }
+  if (opts.json) emitJson(result);
+  device.destroy();
+}
