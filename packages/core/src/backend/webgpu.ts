@@ -379,6 +379,14 @@ export class WebGpuRuntime {
     this.check();
     if (workgroups <= 0) return;
     const segs = buffers.map((b) => this.segments(b));
+    const bindings = segs.reduce((a, b) => a + b, 0);
+    if (bindings > this.device.limits.maxStorageBuffersPerShaderStage) {
+      fail(
+        'UNSUPPORTED',
+        `${spec.key}: operands of ${buffers.map((b) => b.size).join(', ')} bytes need ${bindings} storage bindings of ` +
+          `${this.maxBindingBytes} bytes; the device allows ${this.device.limits.maxStorageBuffersPerShaderStage}`,
+      );
+    }
     const { pipeline, layout } = this.build(spec, segs);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 1;

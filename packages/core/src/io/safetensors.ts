@@ -93,7 +93,9 @@ export function readSafetensors(bytes: Uint8Array): Record<string, HostTensor> {
 }
 
 function decode(dtype: SafetensorsDType, raw: Uint8Array): HostTensor['data'] {
-  const copy = raw.slice().buffer; // aligned, owned copy
+  // aligned, owned copy: new Uint8Array(view) copies even for a Node Buffer, whose slice() is a view of
+  // the whole (possibly pooled) ArrayBuffer
+  const copy = new Uint8Array(raw).buffer;
   switch (dtype) {
     case 'F32':
       return new Float32Array(copy);
