@@ -1,6 +1,7 @@
 /** What every command shares: --backend, --seed, --json, the device, progress bars, the final JSON line. */
+
+import { createDevice, type Device } from '@multihead/core';
 import { SingleBar } from 'cli-progress';
-import { type Device, createDevice } from '@multihead/core';
 import type { Command } from 'commander';
 
 export interface CommonOptions {
@@ -36,9 +37,12 @@ export async function openDevice(opts: CommonOptions): Promise<Device> {
 
 /** A progress bar on stderr; silent when stderr is not a terminal-like stream worth drawing on. */
 export function progressBar(label: string, total: number): { tick: (n?: number) => void; stop: () => void } {
-  const bar = new SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`, stream: process.stderr, hideCursor: true, noTTYOutput: false },
-  );
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+    stream: process.stderr,
+    hideCursor: true,
+    noTTYOutput: false,
+  });
   bar.start(total, 0);
   return {
     tick: (n = 1) => bar.increment(n),

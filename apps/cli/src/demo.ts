@@ -4,8 +4,27 @@
  * ops and an unfused attention, checking each against the CPU reference.
  */
 import {
-  type Device, type Tensor, add, createDevice, div, gelu, layerNorm, logSoftmax, matmul, mean, mul,
-  randn, softmax, sub, sum, tidy, keep, argmax, eq, cast, exp,
+  add,
+  argmax,
+  cast,
+  createDevice,
+  type Device,
+  div,
+  eq,
+  exp,
+  gelu,
+  keep,
+  layerNorm,
+  logSoftmax,
+  matmul,
+  mean,
+  mul,
+  randn,
+  softmax,
+  sub,
+  sum,
+  type Tensor,
+  tidy,
 } from '@multihead/core';
 import { type CommonOptions, emitJson, openDevice, progressBar, say } from './common.js';
 
@@ -17,7 +36,11 @@ interface OpTiming {
   maxErrVsCpu: number;
 }
 
-async function timeOp(device: Device, reps: number, run: () => Tensor): Promise<{ ms: number; out: Float32Array }> {
+async function timeOp(
+  device: Device,
+  reps: number,
+  run: () => Tensor,
+): Promise<{ ms: number; out: Float32Array }> {
   const warm = run();
   const out = (await warm.read()) as Float32Array;
   warm.dispose();
@@ -41,7 +64,9 @@ async function train(device: Device, opts: CommonOptions) {
   const centers = randn(device, [classes, dim], { seed: opts.seed + 1, std: 0.4 });
   const labels = new Int32Array(n).map((_, i) => i % classes);
   const onehotHost = new Float32Array(n * classes);
-  labels.forEach((c, i) => { onehotHost[i * classes + c] = 1; });
+  labels.forEach((c, i) => {
+    onehotHost[i * classes + c] = 1;
+  });
   const onehot = device.tensor(onehotHost, [n, classes]);
   const selector = device.tensor(onehotHost, [n, classes]);
   const noise = randn(device, [n, dim], { seed: opts.seed + 2 });
@@ -81,22 +106,46 @@ async function train(device: Device, opts: CommonOptions) {
 export async function demo(opts: CommonOptions): Promise<void> {
   const device = await openDevice(opts);
   const cpu = await createDevice({ backend: 'cpu' });
-  if (device.adapter) say(opts, `adapter: ${device.adapter.vendor}/${device.adapter.architecture} (${device.adapter.description})`);
+  if (device.adapter)
+    say(
+      opts,
+      `adapter: ${device.adapter.vendor}/${device.adapter.architecture} (${device.adapter.description})`,
+    );
 
   say(opts, '\n1) training a softmax-regression classifier (3 classes, 16-D, 768 samples) with core ops');
   const training = await train(device, opts);
   say(opts, `   loss ${training.losses.map((l) => l.toFixed(3)).join(' -> ')}`);
-  say(opts, `   train accuracy ${(training.accuracy * 100).toFixed(1)}% in ${training.trainMs.toFixed(0)} ms (${training.steps} steps)`);
+  say(
+    opts,
+    `   train accuracy ${(training.accuracy * 100).toFixed(1)}% in ${training.trainMs.toFixed(0)} ms (${training.steps} steps)`,
+  );
 
   say(opts, `\n2) core ops on ${device.backend}, checked against the CPU reference`);
-  const cases: { op: string; shape: number[][]; flops: (s: number[][]) => number | null; run: (t: Tensor[]) => Tensor }[] = [
-    { op: 'matmul', shape: [[256, 256], [256, 256]], flops: () => 2 * 256 ** 3, run: ([a, b]) => matmul(a!, b!) },
+  const cases: {
+    op: string;
+    shape: number[][];
+    flops: (s: number[][]) => number | null;
+    run: (t: Tensor[]) => Tensor;
+  }[] = [
+    {
+      op: 'matmul',
+      shape: [
+        [256, 256],
+        [256, 256],
+      ],
+      flops: () => 2 * 256 ** 3,
+      run: ([a, b]) => matmul(a!, b!),
+    },
     { op: 'softmax', shape: [[512, 512]], flops: () => null, run: ([a]) => softmax(a!, -1) },
     { op: 'layerNorm', shape: [[512, 512]], flops: () => null, run: ([a]) => layerNorm(a!, [512]) },
     { op: 'gelu', shape: [[512, 512]], flops: () => null, run: ([a]) => gelu(a!) },
     {
       op: 'attention (unfused)',
-      shape: [[1, 4, 256, 64], [1, 4, 256, 64], [1, 4, 256, 64]],
+      shape: [
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+      ],
       flops: () => 4 * 4 * 256 * 256 * 64,
       run: ([q, k, v]) => tidy(() => matmul(softmax(mul(matmul(q!, k!.mT), 1 / 8), -1), v!)),
     },
@@ -111,17 +160,34 @@ export async function demo(opts: CommonOptions): Promise<void> {
     const ref = c.run(cpuInputs);
     const err = maxDiff(out, (await ref.read()) as Float32Array);
     const flops = c.flops(c.shape);
-    timings.push({ op: c.op, shape: c.shape.map((s) => `[${s.join('x')}]`).join(' '), ms, gflops: flops ? flops / ms / 1e6 : null, maxErrVsCpu: err });
+    timings.push({
+      op: c.op,
+      shape: c.shape.map((s) => `[${s.join('x')}]`).join(' '),
+      ms,
+      gflops: flops ? flops / ms / 1e6 : null,
+      maxErrVsCpu: err,
+    });
     for (const t of [...inputs, ...cpuInputs, ref]) t.dispose();
     bar?.tick();
   }
   bar?.stop();
   for (const t of timings) {
-    say(opts, `   ${t.op.padEnd(20)} ${t.shape.padEnd(32)} ${t.ms.toFixed(2).padStart(9)} ms` +
-      `${t.gflops ? `${t.gflops.toFixed(2).padStart(8)} GFLOP/s` : ''.padStart(16)}   max |err| vs cpu ${t.maxErrVsCpu.toExponential(1)}`);
+    say(
+      opts,
+      `   ${t.op.padEnd(20)} ${t.shape.padEnd(32)} ${t.ms.toFixed(2).padStart(9)} ms` +
+        `${t.gflops ? `${t.gflops.toFixed(2).padStart(8)} GFLOP/s` : ''.padStart(16)}   max |err| vs cpu ${t.maxErrVsCpu.toExponential(1)}`,
+    );
   }
   const memory = device.memory();
   say(opts, `\nlive tensors after the demo: ${memory.liveTensors} (${memory.liveBytes} bytes)`);
-  if (opts.json) emitJson({ backend: device.backend, reason: device.reason, adapter: device.adapter, training, timings, memory });
+  if (opts.json)
+    emitJson({
+      backend: device.backend,
+      reason: device.reason,
+      adapter: device.adapter,
+      training,
+      timings,
+      memory,
+    });
   device.destroy();
 }

@@ -26,8 +26,14 @@ export async function info(opts: CommonOptions): Promise<void> {
   say(opts, `node ${result.node} on ${result.platform}`);
   say(opts, `backend: ${device.backend} — ${device.reason}`);
   if (adapter) {
-    say(opts, `adapter: ${adapter.vendor} / ${adapter.architecture} / ${adapter.device} (${adapter.description})`);
-    say(opts, `  found through ${adapter.source}${adapter.isSoftware ? '; a software (CPU) implementation' : ''}`);
+    say(
+      opts,
+      `adapter: ${adapter.vendor} / ${adapter.architecture} / ${adapter.device} (${adapter.description})`,
+    );
+    say(
+      opts,
+      `  found through ${adapter.source}${adapter.isSoftware ? '; a software (CPU) implementation' : ''}`,
+    );
     for (const [k, v] of Object.entries(result.limits ?? {})) say(opts, `  ${k}: ${v}`);
     say(opts, `  features: ${result.features.join(', ') || '(none)'}`);
   } else {

@@ -9,11 +9,13 @@ const program = new Command()
   .description('Transformer attention on WebGPU and the CPU: inspect the runtime, benchmark, run the demo')
   .showHelpAfterError();
 
-withCommonOptions(program.command('info').description('runtime, WebGPU adapter and limits, and the backend chosen'))
-  .action((o: CommonOptions) => info(o));
+withCommonOptions(
+  program.command('info').description('runtime, WebGPU adapter and limits, and the backend chosen'),
+).action((o: CommonOptions) => info(o));
 
-withCommonOptions(program.command('demo').description('train a small classifier with core ops, then time core ops'))
-  .action((o: CommonOptions) => demo(o));
+withCommonOptions(
+  program.command('demo').description('train a small classifier with core ops, then time core ops'),
+).action((o: CommonOptions) => demo(o));
 
 withCommonOptions(
   program

@@ -1,4 +1,4 @@
-import { WebGpuRuntime, type WebGpuOptions } from './backend/webgpu.js';
+import { type WebGpuOptions, WebGpuRuntime } from './backend/webgpu.js';
 import { type Backend, Device } from './device.js';
 import { fail } from './errors.js';
 import { copy } from './ops/elementwise.js';
@@ -44,7 +44,10 @@ async function calibrate(device: Device): Promise<number> {
 export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Device> {
   const backend = opts.backend ?? 'auto';
   if (!['auto', 'cpu', 'webgpu'].includes(backend)) {
-    fail('INVALID_ARGUMENT', `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`);
+    fail(
+      'INVALID_ARGUMENT',
+      `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`,
+    );
   }
   if (backend === 'cpu') return new Device('cpu', null, 'cpu backend requested');
   const gpu = await WebGpuRuntime.create(opts);
@@ -61,14 +64,26 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
   }
   const a = gpu.adapter;
   const name = `${a.vendor}/${a.architecture}${a.device ? `/${a.device}` : ''}`;
-  const gpuDevice = new Device('webgpu', gpu, backend === 'webgpu' ? `webgpu requested (${name})` : `auto: hardware adapter ${name}`);
+  const gpuDevice = new Device(
+    'webgpu',
+    gpu,
+    backend === 'webgpu' ? `webgpu requested (${name})` : `auto: hardware adapter ${name}`,
+  );
   if (backend === 'webgpu' || !a.isSoftware) return gpuDevice;
   const cpuDevice = new Device('cpu', null, '');
   const [gpuMs, cpuMs] = [await calibrate(gpuDevice), await calibrate(cpuDevice)];
   const timing = `matmul ${CALIBRATION_SIZE}^3: ${name} ${gpuMs.toFixed(2)} ms, cpu ${cpuMs.toFixed(2)} ms`;
   if (gpuMs <= cpuMs) {
-    return new Device('webgpu', gpu, `auto: only a software adapter (${name}); it was faster than the CPU backend (${timing})`);
+    return new Device(
+      'webgpu',
+      gpu,
+      `auto: only a software adapter (${name}); it was faster than the CPU backend (${timing})`,
+    );
   }
   gpuDevice.destroy();
-  return new Device('cpu', null, `auto: only a software adapter (${name}); the CPU backend was faster (${timing})`);
+  return new Device(
+    'cpu',
+    null,
+    `auto: only a software adapter (${name}); the CPU backend was faster (${timing})`,
+  );
 }

@@ -1,7 +1,15 @@
 import type { AdapterDescription, WebGpuRuntime } from './backend/webgpu.js';
-import { type DType, type TypedArray, cpuArray, dtypeOfArray, fromHalfBits, gpuBytes, toHalfBits } from './dtype.js';
+import {
+  cpuArray,
+  type DType,
+  dtypeOfArray,
+  fromHalfBits,
+  gpuBytes,
+  type TypedArray,
+  toHalfBits,
+} from './dtype.js';
 import { fail } from './errors.js';
-import { type Shape, checkShape, fmt, size } from './shape.js';
+import { checkShape, fmt, type Shape, size } from './shape.js';
 import { Storage, Tensor, tensorHooks } from './tensor.js';
 
 export type Backend = 'cpu' | 'webgpu';
@@ -82,12 +90,20 @@ export class Device {
   }
 
   /** A tensor from host data; the dtype comes from the array type unless `dtype` is given. */
-  tensor(data: ArrayLike<number> | NestedNumbers, shape?: readonly number[], opts: TensorOptions = {}): Tensor {
+  tensor(
+    data: ArrayLike<number> | NestedNumbers,
+    shape?: readonly number[],
+    opts: TensorOptions = {},
+  ): Tensor {
     const { flat, inferred } = flatten(data);
-    const dtype = opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as ArrayLike<number>) : inferred);
+    const dtype =
+      opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as ArrayLike<number>) : inferred);
     const target = shape ? checkShape('tensor: shape', shape) : inferredShape(data);
     if (size(target) !== flat.length) {
-      fail('SHAPE_MISMATCH', `tensor: ${flat.length} values do not fill shape ${fmt(target)} (${size(target)} elements)`);
+      fail(
+        'SHAPE_MISMATCH',
+        `tensor: ${flat.length} values do not fill shape ${fmt(target)} (${size(target)} elements)`,
+      );
     }
     const t = this.empty(target, dtype);
     this.upload(t.storage, dtype, flat);
@@ -124,7 +140,11 @@ export class Device {
     let bytes: TypedArray;
     if (dtype === 'f16') bytes = Uint16Array.from(values as ArrayLike<number>, toHalfBits);
     else if (dtype === 'bool') bytes = Uint32Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
-    else if (ArrayBuffer.isView(values) && dtypeOfArray(values) === dtype && !(values instanceof Float64Array)) {
+    else if (
+      ArrayBuffer.isView(values) &&
+      dtypeOfArray(values) === dtype &&
+      !(values instanceof Float64Array)
+    ) {
       bytes = values as unknown as TypedArray;
     } else bytes = cpuArray(dtype, values.length).map((_, i) => values[i]!) as TypedArray;
     this.gpu!.write(storage.buffer!, 0, bytes);
@@ -163,7 +183,9 @@ export class Device {
 
   describe(): string {
     const a = this.adapter;
-    return a ? `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})` : 'cpu (TypeScript)';
+    return a
+      ? `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})`
+      : 'cpu (TypeScript)';
   }
 
   /** Disposes every live tensor and frees pooled GPU memory. */

@@ -65,7 +65,10 @@ export const DTYPES: readonly DType[] = ['f32', 'f16', 'i32', 'u32', 'bool'];
 
 export function checkDType(name: string, value: unknown): DType {
   if (typeof value === 'string' && (DTYPES as readonly string[]).includes(value)) return value as DType;
-  return fail('DTYPE_MISMATCH', `${name}: unknown dtype ${JSON.stringify(value)}; expected one of ${DTYPES.join(', ')}`);
+  return fail(
+    'DTYPE_MISMATCH',
+    `${name}: unknown dtype ${JSON.stringify(value)}; expected one of ${DTYPES.join(', ')}`,
+  );
 }
 
 const f32buf = new Float32Array(1);

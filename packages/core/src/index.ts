@@ -1,22 +1,54 @@
 /** @multihead/core: tensors and kernels on WebGPU with a CPU reference backend. */
-export { MultiheadError, type ErrorCode } from './errors.js';
-export type { DType, ReadArray } from './dtype.js';
-export { Device, type Backend, type MemoryInfo, type TensorOptions } from './device.js';
-export { createDevice, type CreateDeviceOptions } from './create-device.js';
+
 export type { AdapterDescription } from './backend/webgpu.js';
-export { Tensor } from './tensor.js';
-export { tidy, keep } from './scope.js';
-export {
-  UNARY, BINARY, unary, binary, where, cast, copy, copyInto,
-  neg, abs, exp, log, sqrt, rsqrt, tanh, erfOp as erf, relu, sigmoid, silu, gelu,
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  type UnaryName, type BinaryName,
-} from './ops/elementwise.js';
-export { sum, mean, max, min, argmax, argmin, logsumexp, type ReduceOptions } from './ops/reduce.js';
-export { softmax, logSoftmax } from './ops/softmax.js';
-export { layerNorm, rmsNorm, type NormOptions } from './ops/norm.js';
-export { matmul } from './ops/matmul.js';
-export { indexSelect, embedding } from './ops/gather.js';
-export { concat, pad } from './ops/layout.js';
-export { rand, randn, arange, type RandomOptions } from './ops/random.js';
+export { type CreateDeviceOptions, createDevice } from './create-device.js';
+export { type Backend, Device, type MemoryInfo, type TensorOptions } from './device.js';
+export type { DType, ReadArray } from './dtype.js';
+export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
+export {
+  abs,
+  add,
+  BINARY,
+  type BinaryName,
+  binary,
+  cast,
+  copy,
+  copyInto,
+  div,
+  eq,
+  erfOp as erf,
+  exp,
+  ge,
+  gelu,
+  gt,
+  le,
+  log,
+  lt,
+  maximum,
+  minimum,
+  mul,
+  ne,
+  neg,
+  pow,
+  relu,
+  rsqrt,
+  sigmoid,
+  silu,
+  sqrt,
+  sub,
+  tanh,
+  UNARY,
+  type UnaryName,
+  unary,
+  where,
+} from './ops/elementwise.js';
+export { embedding, indexSelect } from './ops/gather.js';
+export { concat, pad } from './ops/layout.js';
+export { matmul } from './ops/matmul.js';
+export { layerNorm, type NormOptions, rmsNorm } from './ops/norm.js';
+export { arange, type RandomOptions, rand, randn } from './ops/random.js';
+export { argmax, argmin, logsumexp, max, mean, min, type ReduceOptions, sum } from './ops/reduce.js';
+export { logSoftmax, softmax } from './ops/softmax.js';
+export { keep, tidy } from './scope.js';
+export { Tensor } from './tensor.js';

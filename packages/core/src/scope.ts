@@ -26,7 +26,11 @@ function collect(value: unknown, out: Set<unknown>, depth = 0): void {
     out.add(value);
     return;
   }
-  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  const items = Array.isArray(value)
+    ? value
+    : value instanceof Map
+      ? [...value.values()]
+      : Object.values(value);
   for (const item of items) collect(item, out, depth + 1);
 }
 

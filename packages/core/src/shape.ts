@@ -22,7 +22,10 @@ export function contiguousStrides(shape: Shape): number[] {
 
 export function checkShape(name: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    fail('INVALID_ARGUMENT', `${name}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${name}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
   return [...shape];
 }
@@ -49,7 +52,10 @@ export function broadcastShapes(op: string, shapes: readonly Shape[], names: rea
       if (out[o] === 1) out[o] = d;
       else {
         const listed = shapes.map((sh, j) => `${names[j]} ${fmt(sh)}`).join(', ');
-        fail('SHAPE_MISMATCH', `${op}: shapes do not broadcast: ${listed} (dimension ${o} is ${out[o]} vs ${d})`);
+        fail(
+          'SHAPE_MISMATCH',
+          `${op}: shapes do not broadcast: ${listed} (dimension ${o} is ${out[o]} vs ${d})`,
+        );
       }
     }
   }

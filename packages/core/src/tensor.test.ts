@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getDevices, onGpu, randomData } from '../test/device.js';
-import { type Device, MultiheadError, Tensor, add, keep, mul, tidy } from './index.js';
+import { add, type Device, keep, MultiheadError, mul, type Tensor, tidy } from './index.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -15,7 +15,17 @@ describe('tensors', () => {
     const b = dev.tensor([true, false, true]);
     expect(b.dtype).toBe('bool');
     expect(await b.read()).toEqual(new Uint8Array([1, 0, 1]));
-    expect(await dev.tensor([[1, 2], [3, 4]]).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(
+      await dev
+        .tensor([
+          [1, 2],
+          [3, 4],
+        ])
+        .toArray(),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('views share storage: reshape, permute, slice, expand, squeeze', async () => {

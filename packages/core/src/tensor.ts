@@ -1,8 +1,8 @@
 import type { Device } from './device.js';
-import { type DType, type ReadArray, type TypedArray, gpuBytes } from './dtype.js';
+import { type DType, gpuBytes, type ReadArray, type TypedArray } from './dtype.js';
 import { fail } from './errors.js';
 import { track } from './scope.js';
-import { type Shape, checkShape, contiguousStrides, fmt, normalizeAxis, size } from './shape.js';
+import { checkShape, contiguousStrides, fmt, normalizeAxis, type Shape, size } from './shape.js';
 
 /** Memory behind one or more tensors (views share it); freed when the last view is disposed. */
 export class Storage {
@@ -117,7 +117,10 @@ export class Tensor {
     }
     checkShape('reshape: shape', target);
     if (size(target) !== this.size) {
-      fail('SHAPE_MISMATCH', `reshape: cannot view ${fmt(this.shape)} (${this.size} elements) as ${fmt(shape)}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `reshape: cannot view ${fmt(this.shape)} (${this.size} elements) as ${fmt(shape)}`,
+      );
     }
     if (this.isContiguous) return this.as(target, contiguousStrides(target), this.offset);
     const c = this.contiguous();
@@ -160,7 +163,8 @@ export class Tensor {
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
     const s = clamp(start);
     const e = clamp(end ?? n);
-    if (!Number.isInteger(step) || step < 1) fail('INVALID_ARGUMENT', `slice: step must be a positive integer, got ${step}`);
+    if (!Number.isInteger(step) || step < 1)
+      fail('INVALID_ARGUMENT', `slice: step must be a positive integer, got ${step}`);
     const len = Math.max(0, Math.ceil((e - s) / step));
     const shape = [...this.shape];
     const strides = [...this.strides];
@@ -172,14 +176,18 @@ export class Tensor {
   /** Broadcast to `shape` without copying (stride 0 on expanded dims); -1 keeps a dimension. */
   expand(shape: readonly number[]): Tensor {
     const lead = shape.length - this.rank;
-    if (lead < 0) fail('SHAPE_MISMATCH', `expand: cannot expand ${fmt(this.shape)} to fewer dims ${fmt(shape)}`);
+    if (lead < 0)
+      fail('SHAPE_MISMATCH', `expand: cannot expand ${fmt(this.shape)} to fewer dims ${fmt(shape)}`);
     const outShape: number[] = [];
     const strides: number[] = [];
     shape.forEach((d, i) => {
       const own = i - lead >= 0 ? this.shape[i - lead]! : 1;
       const target = d === -1 ? own : d;
       if (own !== target && own !== 1) {
-        fail('SHAPE_MISMATCH', `expand: ${fmt(this.shape)} does not broadcast to ${fmt(shape)} (dimension ${i})`);
+        fail(
+          'SHAPE_MISMATCH',
+          `expand: ${fmt(this.shape)} does not broadcast to ${fmt(shape)} (dimension ${i})`,
+        );
       }
       outShape.push(target);
       strides.push(i - lead >= 0 && own === target ? this.strides[i - lead]! : 0);
@@ -203,7 +211,8 @@ export class Tensor {
         ? this.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)
         : [normalizeAxis('squeeze', axis, this.rank)];
     for (const a of drop) {
-      if (this.shape[a] !== 1) fail('SHAPE_MISMATCH', `squeeze: dimension ${a} of ${fmt(this.shape)} is not 1`);
+      if (this.shape[a] !== 1)
+        fail('SHAPE_MISMATCH', `squeeze: dimension ${a} of ${fmt(this.shape)} is not 1`);
     }
     return this.as(
       this.shape.filter((_, i) => !drop.includes(i)),

@@ -3,7 +3,7 @@
  * fails, never skips, when no WebGPU adapter is found; the first use prints the adapter's name so the
  * CI log shows where the gpu tests ran.
  */
-import { type Device, createDevice } from '../src/index.js';
+import { createDevice, type Device } from '../src/index.js';
 
 let devices: Promise<{ dev: Device; cpu: Device }> | null = null;
 
@@ -16,7 +16,9 @@ export function getDevices(): Promise<{ dev: Device; cpu: Device }> {
     if (!onGpu) return { dev: cpu, cpu };
     const dev = await createDevice({ backend: 'webgpu' }); // throws NO_ADAPTER with instructions
     const a = dev.adapter!;
-    console.log(`[gpu tests] adapter: ${a.vendor}/${a.architecture}/${a.device} (${a.description}) via ${a.source}`);
+    console.log(
+      `[gpu tests] adapter: ${a.vendor}/${a.architecture}/${a.device} (${a.description}) via ${a.source}`,
+    );
     return { dev, cpu };
   })();
   return devices;
@@ -30,7 +32,7 @@ export function randomData(n: number, seed = 1, scale = 1): Float32Array {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296 * 2 - 1) * scale;
+    out[i] = (((s >>> 0) / 4294967296) * 2 - 1) * scale;
   }
   return out;
 }
@@ -56,8 +58,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Asserts |a - b| <= atol + rtol * |b| elementwise, with the worst index in the message. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, what = ''): void {
-  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} vs expected ${expected.length}`);
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+  what = '',
+): void {
+  if (actual.length !== expected.length)
+    throw new Error(`${what}: length ${actual.length} vs expected ${expected.length}`);
   let worst = -1;
   let worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {

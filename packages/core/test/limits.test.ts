@@ -6,7 +6,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Device, add, concat, createDevice, embedding, layerNorm, matmul, mul, rand, softmax, sum, logsumexp,
+  add,
+  concat,
+  createDevice,
+  type Device,
+  embedding,
+  layerNorm,
+  logsumexp,
+  matmul,
+  mul,
+  rand,
+  softmax,
+  sum,
 } from '../src/index.js';
 import { expectClose, getDevices, onGpu, randomData } from './device.js';
 
@@ -41,7 +52,13 @@ if (onGpu) {
       expectClose(await sum(a, 0).read(), await sum(c, 0).read(), 1e-5, 1e-5, 'sum axis 0');
       expectClose(await logsumexp(a, 1).read(), await logsumexp(c, 1).read(), 1e-5, 1e-6, 'lse');
       expectClose(await softmax(a, 0).read(), await softmax(c, 0).read(), 1e-7, 1e-5, 'softmax axis 0');
-      expectClose(await layerNorm(a, [300]).read(), await layerNorm(c, [300]).read(), 1e-5, 1e-5, 'layerNorm');
+      expectClose(
+        await layerNorm(a, [300]).read(),
+        await layerNorm(c, [300]).read(),
+        1e-5,
+        1e-5,
+        'layerNorm',
+      );
     });
 
     it('matmul, embedding, concat and random across segments', async () => {
@@ -49,9 +66,17 @@ if (onGpu) {
       const c = cpu.tensor(data, shape);
       expectClose(await matmul(a, a.mT).read(), await matmul(c, c.mT).read(), 1e-4, 1e-5, 'matmul');
       const ids = new Int32Array([39, 0, 17, 39]);
-      expectClose(await embedding(a, small.tensor(ids, [4])).read(), await embedding(c, cpu.tensor(ids, [4])).read(), 0, 0, 'embedding');
+      expectClose(
+        await embedding(a, small.tensor(ids, [4])).read(),
+        await embedding(c, cpu.tensor(ids, [4])).read(),
+        0,
+        0,
+        'embedding',
+      );
       expectClose(await concat([a, a], 1).read(), await concat([c, c], 1).read(), 0, 0, 'concat');
-      expect(await rand(small, [12_000], { seed: 3 }).read()).toEqual(await rand(cpu, [12_000], { seed: 3 }).read());
+      expect(await rand(small, [12_000], { seed: 3 }).read()).toEqual(
+        await rand(cpu, [12_000], { seed: 3 }).read(),
+      );
     });
 
     it('refuses clearly when even segments cannot fit the binding count', () => {

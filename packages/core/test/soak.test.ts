@@ -7,8 +7,7 @@ it('1000 iterations of a chain of ops in tidy keep live tensors and GPU bytes fl
   const { dev } = await getDevices();
   const x = dev.tensor(randomData(16 * 32, 1), [16, 32]);
   const w = dev.tensor(randomData(32 * 32, 2, 0.2), [32, 32]);
-  const step = () =>
-    tidy(() => mean(softmax(add(gelu(layerNorm(matmul(x, w), [32])), x), -1)));
+  const step = () => tidy(() => mean(softmax(add(gelu(layerNorm(matmul(x, w), [32])), x), -1)));
   // warm up: pipelines compiled, the pool filled
   for (let i = 0; i < 10; i++) step().dispose();
   await dev.sync();

@@ -1,5 +1,5 @@
 import { type DType, gpuBytes, wgslType } from '../dtype.js';
-import { MultiheadError, fail } from '../errors.js';
+import { fail, MultiheadError } from '../errors.js';
 import { type Field, UniformLayout, type UniformValues } from './uniforms.js';
 
 /** What a user may ask of the WebGPU device. */
@@ -58,7 +58,9 @@ export const DEVICE_ERROR_OPS = ['', 'indexSelect', 'embedding'] as const;
 const KEEP_ALIVE: unknown[] = [];
 
 async function acquireAdapter(opts: WebGpuOptions): Promise<{ adapter: GPUAdapter; source: string } | null> {
-  const request: GPURequestAdapterOptions = opts.powerPreference ? { powerPreference: opts.powerPreference } : {};
+  const request: GPURequestAdapterOptions = opts.powerPreference
+    ? { powerPreference: opts.powerPreference }
+    : {};
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) {
     const adapter = await nav.gpu.requestAdapter(request);
@@ -166,8 +168,12 @@ export class WebGpuRuntime {
     const { adapter, source } = found;
     const limits = adapter.limits;
     const wantBinding = opts.limits?.maxStorageBufferBindingSize ?? limits.maxStorageBufferBindingSize;
-    const wantGroups = opts.limits?.maxComputeWorkgroupsPerDimension ?? limits.maxComputeWorkgroupsPerDimension;
-    if (wantBinding > limits.maxStorageBufferBindingSize || wantGroups > limits.maxComputeWorkgroupsPerDimension) {
+    const wantGroups =
+      opts.limits?.maxComputeWorkgroupsPerDimension ?? limits.maxComputeWorkgroupsPerDimension;
+    if (
+      wantBinding > limits.maxStorageBufferBindingSize ||
+      wantGroups > limits.maxComputeWorkgroupsPerDimension
+    ) {
       fail('INVALID_ARGUMENT', `createDevice: limits ${JSON.stringify(opts.limits)} exceed the adapter's`);
     }
     const requiredFeatures = (['shader-f16', 'subgroups'] as const).filter((f) => adapter.features.has(f));
@@ -209,7 +215,10 @@ export class WebGpuRuntime {
 
   allocate(bytes: number): GPUBuffer {
     if (bytes > this.maxBufferBytes) {
-      fail('OUT_OF_MEMORY', `a tensor of ${bytes} bytes exceeds this device's maxBufferSize ${this.maxBufferBytes}`);
+      fail(
+        'OUT_OF_MEMORY',
+        `a tensor of ${bytes} bytes exceeds this device's maxBufferSize ${this.maxBufferBytes}`,
+      );
     }
     const cls = Math.min(sizeClass(bytes), Math.ceil(this.maxBufferBytes / 4) * 4);
     const free = this.freeBuffers.get(cls);
@@ -230,8 +239,8 @@ export class WebGpuRuntime {
       this.allocatedBytes -= cls;
       return;
     }
-    let list = this.freeBuffers.get(cls);
-    if (!list) this.freeBuffers.set(cls, (list = []));
+    const list = this.freeBuffers.get(cls) ?? [];
+    if (list.length === 0) this.freeBuffers.set(cls, list);
     list.push(buffer);
     this.pooledBytes += cls;
   }
@@ -258,7 +267,13 @@ export class WebGpuRuntime {
         ? data
         : new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const padded = view.byteLength % 4 === 0 ? view : padTo4(view);
-    this.device.queue.writeBuffer(buffer, byteOffset, padded.buffer as ArrayBuffer, padded.byteOffset, padded.byteLength);
+    this.device.queue.writeBuffer(
+      buffer,
+      byteOffset,
+      padded.buffer as ArrayBuffer,
+      padded.byteOffset,
+      padded.byteLength,
+    );
   }
 
   fill(buffer: GPUBuffer, byteOffset: number, byteLength: number): void {
@@ -368,7 +383,12 @@ export class WebGpuRuntime {
   source(spec: KernelSpec, buffers: readonly GPUBuffer[]): string {
     const segs = buffers.map((b) => this.segments(b));
     this.checkVec4(spec, segs);
-    return shaderSource(spec, segs, new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]), this.maxBindingBytes);
+    return shaderSource(
+      spec,
+      segs,
+      new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
+      this.maxBindingBytes,
+    );
   }
 
   /**
@@ -405,7 +425,11 @@ export class WebGpuRuntime {
     const uniformBuffers: GPUBuffer[] = [];
     for (let base = 0; base < workgroups; base += perDispatch) {
       const count = Math.min(perDispatch, workgroups - base);
-      const ub = this.device.createBuffer({ size: layout.byteLength, usage: UNIFORM_USAGE, mappedAtCreation: true });
+      const ub = this.device.createBuffer({
+        size: layout.byteLength,
+        usage: UNIFORM_USAGE,
+        mappedAtCreation: true,
+      });
       new Uint8Array(ub.getMappedRange()).set(new Uint8Array(layout.pack({ ...values, wg_base: base })));
       ub.unmap();
       uniformBuffers.push(ub);
@@ -433,7 +457,12 @@ function padTo4(view: ArrayBufferView): Uint8Array {
 }
 
 /** Declarations + accessors for each operand; an operand larger than one binding spans several. */
-function shaderSource(spec: KernelSpec, segs: readonly number[], layout: UniformLayout, maxBindingBytes: number) {
+export function shaderSource(
+  spec: KernelSpec,
+  segs: readonly number[],
+  layout: UniformLayout,
+  maxBindingBytes: number,
+) {
   const enables = new Set(spec.enables ?? []);
   if (spec.operands.some((o) => o.dtype === 'f16')) enables.add('f16');
   const lines: string[] = [...[...enables].map((e) => `enable ${e};`), layout.wgsl];
@@ -471,7 +500,9 @@ function shaderSource(spec: KernelSpec, segs: readonly number[], layout: Uniform
       }
       return text;
     };
-    lines.push(`fn ${op.name}_ld(i: u32) -> ${t} { ${chain((r) => `return ${r};`)} ${n > 1 ? `return ${t}(0);` : ''} }`);
+    lines.push(
+      `fn ${op.name}_ld(i: u32) -> ${t} { ${chain((r) => `return ${r};`)} ${n > 1 ? `return ${t}(0);` : ''} }`,
+    );
     if (op.write) lines.push(`fn ${op.name}_st(i: u32, v: ${t}) { ${chain((r) => `${r} = v;`)} }`);
   });
   lines.push(

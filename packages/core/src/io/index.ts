@@ -1,4 +1,9 @@
 export {
-  parseSafetensors, readSafetensors, writeSafetensors,
-  type HostTensor, type SafetensorsDType, type SafetensorsFile, type WritableTensor,
+  type HostTensor,
+  parseSafetensors,
+  readSafetensors,
+  type SafetensorsDType,
+  type SafetensorsFile,
+  type WritableTensor,
+  writeSafetensors,
 } from './safetensors.js';

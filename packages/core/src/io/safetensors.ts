@@ -7,17 +7,49 @@
 import { fromHalfBits } from '../dtype.js';
 import { MultiheadError } from '../errors.js';
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'BOOL' | 'F64' | 'I8' | 'I16' | 'U16' | 'U32';
+export type SafetensorsDType =
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'I32'
+  | 'I64'
+  | 'U8'
+  | 'BOOL'
+  | 'F64'
+  | 'I8'
+  | 'I16'
+  | 'U16'
+  | 'U32';
 
 const BYTES: Record<SafetensorsDType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** A tensor on the host as stored in the file; F16/BF16 are widened to Float32Array, I64 to BigInt64Array. */
 export interface HostTensor {
   dtype: SafetensorsDType;
   shape: number[];
-  data: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | BigInt64Array;
+  data:
+    | Float32Array
+    | Float64Array
+    | Int32Array
+    | Int16Array
+    | Int8Array
+    | Uint32Array
+    | Uint16Array
+    | Uint8Array
+    | BigInt64Array;
 }
 
 export interface SafetensorsFile {
@@ -33,18 +65,22 @@ const bad = (message: string): never => {
 };
 
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.byteLength < 8) bad(`file is ${bytes.byteLength} bytes; expected at least the 8-byte header length`);
+  if (bytes.byteLength < 8)
+    bad(`file is ${bytes.byteLength} bytes; expected at least the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES) bad(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (8 + headerLen > bytes.byteLength) bad(`header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file`);
+  if (headerLen > MAX_HEADER_BYTES)
+    bad(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + headerLen > bytes.byteLength)
+    bad(`header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     return bad(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    bad('header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const tensors: Record<string, HostTensor> = {};
@@ -52,7 +88,11 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const spans: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null || Object.values(entry).some((v) => typeof v !== 'string')) {
+      if (
+        typeof entry !== 'object' ||
+        entry === null ||
+        Object.values(entry).some((v) => typeof v !== 'string')
+      ) {
         bad('__metadata__ must map strings to strings');
       }
       metadata = entry as Record<string, string>;
@@ -60,7 +100,9 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) {
-      bad(`tensor "${name}" has unknown dtype ${JSON.stringify(e.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`);
+      bad(
+        `tensor "${name}" has unknown dtype ${JSON.stringify(e.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`,
+      );
     }
     const dtype = e.dtype as SafetensorsDType;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -68,14 +110,21 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const shape = e.shape as number[];
     const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
+    ) {
       bad(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = shape.reduce((n, d) => n * d, 1) * BYTES[dtype];
-    if (end < begin || end > dataLen) bad(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen} data bytes`);
+    if (end < begin || end > dataLen)
+      bad(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen} data bytes`);
     if (end - begin !== expected) {
-      bad(`tensor "${name}" ${dtype} [${shape.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`);
+      bad(
+        `tensor "${name}" ${dtype} [${shape.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`,
+      );
     }
     spans.push([begin, end, name]);
     tensors[name] = { dtype, shape, data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end)) };
@@ -135,7 +184,10 @@ export interface WritableTensor {
 }
 
 /** Serializes tensors in the Hugging Face layout (8-byte aligned header, names sorted). */
-export function writeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, WritableTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
@@ -144,7 +196,9 @@ export function writeSafetensors(tensors: Record<string, WritableTensor>, metada
     const t = tensors[name]!;
     const expected = t.shape.reduce((n, d) => n * d, 1) * BYTES[t.dtype];
     if (t.data.byteLength !== expected) {
-      bad(`writing "${name}": ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`);
+      bad(
+        `writing "${name}": ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`,
+      );
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;

@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getDevices, onGpu, randomData, expectClose } from '../../test/device.js';
-import { BINARY, type Device, UNARY, binary, cast, copyInto, unary, where, MultiheadError } from '../index.js';
+import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
+import {
+  BINARY,
+  binary,
+  cast,
+  copyInto,
+  type Device,
+  MultiheadError,
+  UNARY,
+  unary,
+  where,
+} from '../index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -11,8 +21,14 @@ beforeAll(async () => {
 
 /** float64 twins for checking the CPU reference itself */
 const F64_UNARY: Record<string, (x: number) => number> = {
-  exp: Math.exp, log: Math.log, sqrt: Math.sqrt, tanh: Math.tanh, sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  relu: (x) => Math.max(x, 0), neg: (x) => -x, abs: Math.abs,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => Math.max(x, 0),
+  neg: (x) => -x,
+  abs: Math.abs,
 };
 
 describe('unary ops', () => {
@@ -50,8 +66,14 @@ describe('unary ops', () => {
 
 describe('binary ops with broadcasting', () => {
   const shapes: [number[], number[]][] = [
-    [[3, 5], [3, 5]],
-    [[3, 1, 5], [4, 1]],
+    [
+      [3, 5],
+      [3, 5],
+    ],
+    [
+      [3, 1, 5],
+      [4, 1],
+    ],
     [[7], [2, 3, 7]],
     [[2, 3, 4], []],
   ];
@@ -78,8 +100,14 @@ describe('binary ops with broadcasting', () => {
             rem = Math.floor(rem / shape[d]!);
             const ad = d - (rank - sa.length);
             const bd = d - (rank - sb.length);
-            if (ad >= 0) { ia += (sa[ad] === 1 ? 0 : c) * mulA; mulA *= sa[ad]!; }
-            if (bd >= 0) { ib += (sb[bd] === 1 ? 0 : c) * mulB; mulB *= sb[bd]!; }
+            if (ad >= 0) {
+              ia += (sa[ad] === 1 ? 0 : c) * mulA;
+              mulA *= sa[ad]!;
+            }
+            if (bd >= 0) {
+              ib += (sb[bd] === 1 ? 0 : c) * mulB;
+              mulB *= sb[bd]!;
+            }
           }
           return BINARY[name].cpu(da[ia]!, db[ib]!);
         });
@@ -138,23 +166,30 @@ describe('where, cast, copyInto', () => {
 });
 
 // CPU-vs-GPU parity only means something where the device under test is not the CPU reference
-if (onGpu) describe('property: GPU equals CPU on random shapes', () => {
-  it('add/mul/maximum on random broadcastable shapes', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-        fc.constantFrom('add', 'mul', 'maximum' as const),
-        async (shape, ones, op) => {
-          const other = shape.map((d, i) => (ones[i] ? 1 : d));
-          const da = randomData(shape.reduce((p, d) => p * d, 1), shape.length);
-          const db = randomData(other.reduce((p, d) => p * d, 1), 7);
-          const g = await binary(op, dev.tensor(da, shape), dev.tensor(db, other)).read();
-          const c = await binary(op, cpu.tensor(da, shape), cpu.tensor(db, other)).read();
-          expectClose(g, c, 0, 0, op);
-        },
-      ),
-      { numRuns: 25, seed: 42 },
-    );
+if (onGpu)
+  describe('property: GPU equals CPU on random shapes', () => {
+    it('add/mul/maximum on random broadcastable shapes', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          fc.constantFrom('add', 'mul', 'maximum' as const),
+          async (shape, ones, op) => {
+            const other = shape.map((d, i) => (ones[i] ? 1 : d));
+            const da = randomData(
+              shape.reduce((p, d) => p * d, 1),
+              shape.length,
+            );
+            const db = randomData(
+              other.reduce((p, d) => p * d, 1),
+              7,
+            );
+            const g = await binary(op, dev.tensor(da, shape), dev.tensor(db, other)).read();
+            const c = await binary(op, cpu.tensor(da, shape), cpu.tensor(db, other)).read();
+            expectClose(g, c, 0, 0, op);
+          },
+        ),
+        { numRuns: 25, seed: 42 },
+      );
+    });
   });
-});

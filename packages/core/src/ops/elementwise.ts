@@ -34,7 +34,11 @@ function erf(x: number): number {
               (0.37409196 +
                 t *
                   (0.09678418 +
-                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x < 0 ? r - 1 : 1 - r;
 }
@@ -65,7 +69,11 @@ export const UNARY = {
   relu: { wgsl: 'select(0.0, x0, !(x0 <= 0.0))', cpu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0) },
   sigmoid: { wgsl: '1.0 / (1.0 + exp(-x0))', cpu: (x) => 1 / (1 + Math.exp(-x)) },
   silu: { wgsl: 'x0 / (1.0 + exp(-x0))', cpu: (x) => x / (1 + Math.exp(-x)) },
-  gelu: { wgsl: '0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476))', cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)), helpers: ERF_WGSL },
+  gelu: {
+    wgsl: '0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476))',
+    cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)),
+    helpers: ERF_WGSL,
+  },
   gelu_tanh: {
     wgsl: `0.5 * x0 * (1.0 + tanh_(${SQRT_2_OVER_PI} * (x0 + 0.044715 * x0 * x0 * x0)))`,
     cpu: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
@@ -77,7 +85,10 @@ export const UNARY = {
   cos: { wgsl: 'cos_(x0)', cpu: Math.cos, helpers: SINCOS_WGSL },
   floor: { wgsl: 'floor(x0)', cpu: Math.floor },
   ceil: { wgsl: 'ceil(x0)', cpu: Math.ceil },
-  softplus: { wgsl: 'max(x0, 0.0) + log(1.0 + exp(-abs(x0)))', cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) },
+  softplus: {
+    wgsl: 'max(x0, 0.0) + log(1.0 + exp(-abs(x0)))',
+    cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  },
   isnan: { wgsl: 'u32(isNan(f32(x0)))', cpu: (x) => (Number.isNaN(x) ? 1 : 0) },
 } satisfies Record<string, UnaryRow>;
 
@@ -88,7 +99,10 @@ export function unary(name: UnaryName, x: Tensor): Tensor {
   sameDevice(name, [x], ['x']);
   const isBoolOut = name === 'isnan';
   if (x.dtype === 'bool' || (!row.ints && x.dtype !== 'f32' && x.dtype !== 'f16')) {
-    fail('DTYPE_MISMATCH', `${name}: x has dtype ${x.dtype}; expected a float tensor (cast it with cast(x, 'f32'))`);
+    fail(
+      'DTYPE_MISMATCH',
+      `${name}: x has dtype ${x.dtype}; expected a float tensor (cast it with cast(x, 'f32'))`,
+    );
   }
   const op: MapOp = { name, wgsl: row.wgsl, cpu: row.cpu, ...(row.helpers ? { helpers: row.helpers } : {}) };
   return map(op, [x], x.shape, isBoolOut ? 'bool' : x.dtype);
@@ -119,8 +133,16 @@ export const BINARY = {
   mul: { wgsl: 'x0 * x1', cpu: (a, b) => a * b, ints: true },
   div: { wgsl: 'x0 / x1', cpu: (a, b) => a / b },
   pow: { wgsl: 'pow_(x0, x1)', cpu: (a, b) => a ** b, helpers: POW_WGSL },
-  maximum: { wgsl: 'select(max(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)), ints: true },
-  minimum: { wgsl: 'select(min(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)), ints: true },
+  maximum: {
+    wgsl: 'select(max(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))',
+    cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)),
+    ints: true,
+  },
+  minimum: {
+    wgsl: 'select(min(x0, x1), x0 + x1, isNan(f32(x0)) || isNan(f32(x1)))',
+    cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)),
+    ints: true,
+  },
   eq: { wgsl: 'u32(x0 == x1)', cpu: (a, b) => +(a === b), ints: true, compare: true },
   ne: { wgsl: 'u32(x0 != x1)', cpu: (a, b) => +(a !== b), ints: true, compare: true },
   lt: { wgsl: 'u32(x0 < x1)', cpu: (a, b) => +(a < b), ints: true, compare: true },
@@ -147,14 +169,25 @@ export function binary(name: BinaryName, a: Tensor | number, b: Tensor | number)
   try {
     sameDevice(name, [ta, tb], ['a', 'b']);
     if (ta.dtype !== tb.dtype) {
-      fail('DTYPE_MISMATCH', `${name}: a is ${ta.dtype} ${fmt(ta.shape)} but b is ${tb.dtype} ${fmt(tb.shape)}; cast one`);
+      fail(
+        'DTYPE_MISMATCH',
+        `${name}: a is ${ta.dtype} ${fmt(ta.shape)} but b is ${tb.dtype} ${fmt(tb.shape)}; cast one`,
+      );
     }
     const isFloat = ta.dtype === 'f32' || ta.dtype === 'f16';
     if ((!isFloat && !row.ints) || (ta.dtype === 'bool' && !row.compare)) {
-      fail('DTYPE_MISMATCH', `${name}: got ${ta.dtype} tensors; ${name} needs floats (cast with cast(x, 'f32'))`);
+      fail(
+        'DTYPE_MISMATCH',
+        `${name}: got ${ta.dtype} tensors; ${name} needs floats (cast with cast(x, 'f32'))`,
+      );
     }
     const shape = broadcastShapes(name, [ta.shape, tb.shape], ['a', 'b']);
-    const op: MapOp = { name, wgsl: row.wgsl, cpu: row.cpu, ...(row.helpers ? { helpers: row.helpers } : {}) };
+    const op: MapOp = {
+      name,
+      wgsl: row.wgsl,
+      cpu: row.cpu,
+      ...(row.helpers ? { helpers: row.helpers } : {}),
+    };
     return map(op, [ta, tb], shape, row.compare ? 'bool' : ta.dtype);
   } finally {
     if (ta !== a) ta.dispose();
@@ -214,7 +247,8 @@ const COPY: MapOp = { name: 'copy', wgsl: 'x0', cpu: (x) => x };
 /** Writes `src` (broadcast to `dst`'s shape) into the view `dst`. */
 export function copyInto(dst: Tensor, src: Tensor): void {
   sameDevice('copyInto', [dst, src], ['dst', 'src']);
-  if (dst.dtype !== src.dtype) fail('DTYPE_MISMATCH', `copyInto: dst is ${dst.dtype} but src is ${src.dtype}`);
+  if (dst.dtype !== src.dtype)
+    fail('DTYPE_MISMATCH', `copyInto: dst is ${dst.dtype} but src is ${src.dtype}`);
   broadcastShapes('copyInto', [dst.shape, src.shape], ['dst', 'src']);
   mapInto(COPY, [src], dst);
 }

@@ -6,7 +6,7 @@ export interface FastConfig {
   /** quads per workgroup along M (16 / qm along N) */
   qm: number;
   /** what a quad shares through quadBroadcast: B's k-rows ('b'), A's rows ('a'), nothing ('none') */
-  share: 'a' | 'b' | 'none';
+  share: 'a' | 'b' | 'none' | 'rows';
   /** B is a transposed view (contiguous along K) rather than row-major (contiguous along N) */
   transB: boolean;
 }
@@ -21,8 +21,8 @@ const range = (n: number) => [...Array(n).keys()];
 /** Tile of C a workgroup covers: [rows, cols]. */
 export function fastTile(c: FastConfig): [number, number] {
   const qn = 16 / c.qm;
-  const quadRows = c.share === 'a' ? c.rm : 4 * c.rm;
-  const quadCols = c.share === 'a' ? 16 * c.cn : 4 * c.cn;
+  const quadRows = c.share === 'a' || c.share === 'rows' ? c.rm : 4 * c.rm;
+  const quadCols = c.share === 'a' || c.share === 'rows' ? 16 * c.cn : 4 * c.cn;
   return [c.qm * quadRows, qn * quadCols];
 }
 
@@ -34,6 +34,7 @@ export function fastBody(c: FastConfig): string {
   const C = range(cn);
   const K4 = range(4);
   const L: string[] = [];
+  if (share === 'rows') return rowsBody(c);
   // rows owned by this lane (share 'a': rows it loads, 4 per broadcast group)
   if (share === 'a') {
     L.push(`let row0 = tm * ${tileM}u + qy * ${rm}u;`);
@@ -132,6 +133,76 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   let ao4 = ao / 4u; let bo4 = bo / 4u; let sam4 = u.sam / 4u; let sbs4 = u.sbs / 4u; let sbs16 = u.sbs;
   let lane = ${laneExpr};
+  let q = li / 4u;
+  let qx = q % ${qn}u;
+  let qy = q / ${qn}u;
+  ${L.join('\n  ')}
+  let K4 = u.K / 4u;
+  for (var j = 0u; j < K4; j++) {
+    ${loop.join('\n    ')}
+  }
+  let cb = bt * u.M * u.N;
+  ${store.join('\n  ')}
+}`;
+}
+
+function rowsBody(c: FastConfig): string {
+  const { rm, cn, qm, transB } = c;
+  const qn = 16 / qm;
+  const [tileM, tileN] = fastTile(c);
+  const R = range(rm), C = range(cn), K4 = range(4);
+  const L: string[] = [];
+  L.push(`let row0 = tm * ${tileM}u + qy * ${rm}u;`);
+  L.push(`let col0 = tn * ${tileN}u + qx * ${16 * cn}u + lane;`);
+  for (const r of R) L.push(`let pa${r} = ao4 + min(row0 + ${r}u, u.M - 1u) * sam4;`);
+  if (!transB) {
+    for (const cc of C) for (const m of K4) L.push(`let bc${cc}_${m} = bo + min(col0 + ${16 * cc + 4 * m}u, u.N - 1u);`);
+    L.push('var pb = 0u;');
+  } else {
+    for (const cc of C) for (const m of K4) L.push(`let pb${cc}_${m} = bo4 + min(col0 + ${16 * cc + 4 * m}u, u.N - 1u) * sbs4;`);
+  }
+  for (const r of R) for (const cc of C) L.push(`var acc${r}_${cc} = vec4f(0.0);`);
+  const loop: string[] = [];
+  for (const r of R) loop.push(`let a${r} = a_ld4(pa${r} + j);`);
+  if (!transB) {
+    for (const kk of K4) for (const cc of C)
+      loop.push(`let b${kk}_${cc} = vec4f(${K4.map((m) => `b_ld(pb + ${kk}u * u.sbs + bc${cc}_${m})`).join(', ')});`);
+    loop.push('pb += 4u * u.sbs;');
+  } else {
+    const comp = 'xyzw';
+    for (const cc of C) for (const m of K4) loop.push(`let t${cc}_${m} = b_ld4(pb${cc}_${m} + j);`);
+    for (const kk of K4) for (const cc of C)
+      loop.push(`let b${kk}_${cc} = vec4f(${K4.map((m) => `t${cc}_${m}.${comp[kk]}`).join(', ')});`);
+  }
+  for (const r of R) for (const cc of C)
+    loop.push(`acc${r}_${cc} = fma(vec4f(a${r}.w), b3_${cc}, fma(vec4f(a${r}.z), b2_${cc}, fma(vec4f(a${r}.y), b1_${cc}, fma(vec4f(a${r}.x), b0_${cc}, acc${r}_${cc}))));`);
+  const store: string[] = [];
+  for (const r of R) {
+    store.push(`if (row0 + ${r}u < u.M) {`);
+    store.push(`  let o = cb + (row0 + ${r}u) * u.N;`);
+    for (const cc of C) for (const m of K4) store.push(`  if (col0 + ${16 * cc + 4 * m}u < u.N) { c_st(o + col0 + ${16 * cc + 4 * m}u, acc${r}_${cc}.${'xyzw'[m]}); }`);
+    store.push('}');
+  }
+  return `
+fn dimAt(a: vec4u, b: vec4u, d: u32) -> u32 { if (d < 4u) { return a[d]; } return b[d - 4u]; }
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let tn = w % u.tiles_n;
+  let tm = (w / u.tiles_n) % u.tiles_m;
+  let bt = w / (u.tiles_n * u.tiles_m);
+  var rem = bt;
+  var ao = u.a_off;
+  var bo = u.b_off;
+  for (var d = u.brank; d > 0u; d--) {
+    let dim = dimAt(u.bshape0, u.bshape1, d - 1u);
+    let cdx = rem % dim;
+    rem = rem / dim;
+    ao += cdx * dimAt(u.sab0, u.sab1, d - 1u);
+    bo += cdx * dimAt(u.sbb0, u.sbb1, d - 1u);
+  }
+  let ao4 = ao / 4u; let bo4 = bo / 4u; let sam4 = u.sam / 4u; let sbs4 = u.sbs / 4u;
+  let lane = li & 3u;
   let q = li / 4u;
   let qx = q % ${qn}u;
   let qy = q / ${qn}u;

@@ -7,10 +7,46 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
 import {
-  type BinaryName, type DType, type Device, type Tensor, type UnaryName,
-  BINARY, UNARY, abs, argmax, argmin, binary, cast, concat, embedding, erf, exp, gelu, indexSelect, io, layerNorm,
-  log, logSoftmax, logsumexp, matmul, max, mean, min, neg, pad, relu, rmsNorm, rsqrt, sigmoid, silu, softmax, sqrt,
-  sum, tanh, unary, where,
+  abs,
+  argmax,
+  argmin,
+  BINARY,
+  type BinaryName,
+  binary,
+  cast,
+  concat,
+  type Device,
+  type DType,
+  embedding,
+  erf,
+  exp,
+  gelu,
+  indexSelect,
+  io,
+  layerNorm,
+  log,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  max,
+  mean,
+  min,
+  neg,
+  pad,
+  relu,
+  rmsNorm,
+  rsqrt,
+  sigmoid,
+  silu,
+  softmax,
+  sqrt,
+  sum,
+  type Tensor,
+  tanh,
+  UNARY,
+  type UnaryName,
+  unary,
+  where,
 } from '../index.js';
 
 /** Tolerances: |got - want| <= atol + rtol * |want|. Integer and bool results must match exactly. */
@@ -32,7 +68,9 @@ interface Case {
 type Params = Case['params'];
 type OpFn = (x: Tensor[], p: Params) => Tensor;
 
-const file = io.parseSafetensors(readFileSync(new URL('../../test/fixtures/core-ops.safetensors', import.meta.url)));
+const file = io.parseSafetensors(
+  readFileSync(new URL('../../test/fixtures/core-ops.safetensors', import.meta.url)),
+);
 const cases = JSON.parse(file.metadata.cases ?? '[]') as Case[];
 
 function host(name: string): io.HostTensor {
@@ -41,7 +79,12 @@ function host(name: string): io.HostTensor {
   return t;
 }
 
-const DTYPE_OF: Partial<Record<io.SafetensorsDType, DType>> = { F32: 'f32', I32: 'i32', BOOL: 'bool', U8: 'bool' };
+const DTYPE_OF: Partial<Record<io.SafetensorsDType, DType>> = {
+  F32: 'f32',
+  I32: 'i32',
+  BOOL: 'bool',
+  U8: 'bool',
+};
 function dtypeOf(t: io.HostTensor, name: string): DType {
   const d = DTYPE_OF[t.dtype];
   if (!d) throw new Error(`fixture tensor ${name} has dtype ${t.dtype}; expected F32, I32 or BOOL`);
@@ -51,7 +94,8 @@ function dtypeOf(t: io.HostTensor, name: string): DType {
 // ---- ops by fixture name ------------------------------------------------------------------------
 const first = (x: Tensor[]): Tensor => x[0]!;
 const second = (x: Tensor[]): Tensor => x[1]!;
-const axisParam = (p: Params): number | number[] | undefined => (p.axis === null ? undefined : (p.axis as number | number[]));
+const axisParam = (p: Params): number | number[] | undefined =>
+  p.axis === null ? undefined : (p.axis as number | number[]);
 const keep = (p: Params) => ({ keepdim: p.keepdim === true });
 const normOpts = (x: Tensor[], p: Params) => ({
   ...(x[1] ? { weight: x[1] } : {}),
@@ -61,7 +105,17 @@ const normOpts = (x: Tensor[], p: Params) => ({
 
 /** Named public wrappers where they exist; the rest of the UNARY/BINARY tables go through unary()/binary(). */
 const NAMED_UNARY: Partial<Record<UnaryName, (x: Tensor) => Tensor>> = {
-  neg, abs, exp, log, sqrt, rsqrt, tanh, erf, relu, sigmoid, silu,
+  neg,
+  abs,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  tanh,
+  erf,
+  relu,
+  sigmoid,
+  silu,
   gelu: (x) => gelu(x),
   gelu_tanh: (x) => gelu(x, { approximate: 'tanh' }),
 };
@@ -74,12 +128,24 @@ const OPS: Record<string, { fn: OpFn; category: Category }> = {
   max: { fn: (x, p) => max(first(x), axisParam(p), keep(p)), category: 'reduction' },
   min: { fn: (x, p) => min(first(x), axisParam(p), keep(p)), category: 'reduction' },
   logsumexp: { fn: (x, p) => logsumexp(first(x), axisParam(p), keep(p)), category: 'reduction' },
-  argmax: { fn: (x, p) => argmax(first(x), axisParam(p) as number | undefined, keep(p)), category: 'reduction' },
-  argmin: { fn: (x, p) => argmin(first(x), axisParam(p) as number | undefined, keep(p)), category: 'reduction' },
+  argmax: {
+    fn: (x, p) => argmax(first(x), axisParam(p) as number | undefined, keep(p)),
+    category: 'reduction',
+  },
+  argmin: {
+    fn: (x, p) => argmin(first(x), axisParam(p) as number | undefined, keep(p)),
+    category: 'reduction',
+  },
   softmax: { fn: (x, p) => softmax(first(x), p.axis as number), category: 'reduction' },
   log_softmax: { fn: (x, p) => logSoftmax(first(x), p.axis as number), category: 'reduction' },
-  layer_norm: { fn: (x, p) => layerNorm(first(x), p.normalized_shape as number[], normOpts(x, p)), category: 'norm' },
-  rms_norm: { fn: (x, p) => rmsNorm(first(x), p.normalized_shape as number[], normOpts(x, p)), category: 'norm' },
+  layer_norm: {
+    fn: (x, p) => layerNorm(first(x), p.normalized_shape as number[], normOpts(x, p)),
+    category: 'norm',
+  },
+  rms_norm: {
+    fn: (x, p) => rmsNorm(first(x), p.normalized_shape as number[], normOpts(x, p)),
+    category: 'norm',
+  },
   matmul: {
     // the file holds A^T / B^T when a_transposed / b_transposed: pass the transposed view, as users would
     fn: (x, p) => matmul(p.a_transposed ? first(x).mT : first(x), p.b_transposed ? second(x).mT : second(x)),

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getDevices, onGpu, randomData } from '../../test/device.js';
-import { type Device, MultiheadError, concat, embedding, indexSelect, pad } from '../index.js';
+import { concat, type Device, embedding, indexSelect, MultiheadError, pad } from '../index.js';
 
 let dev: Device;
 beforeAll(async () => {
@@ -16,7 +16,9 @@ describe('indexSelect / embedding', () => {
     expect(out.shape).toEqual([2, 2, 4]);
     const got = await out.read();
     [4, 0, 4, 2].forEach((id, p) => {
-      expect(Array.from(got.subarray(p * 4, p * 4 + 4))).toEqual(Array.from(table.subarray(id * 4, id * 4 + 4)));
+      expect(Array.from(got.subarray(p * 4, p * 4 + 4))).toEqual(
+        Array.from(table.subarray(id * 4, id * 4 + 4)),
+      );
     });
   });
   it('indexSelect along axis 1 of a strided view', async () => {
@@ -33,33 +35,64 @@ describe('indexSelect / embedding', () => {
     if (onGpu) {
       // a kernel cannot throw: the error arrives with the next read
       const out = embedding(w, ids);
-      await expect(out.read()).rejects.toThrowError(/embedding: index 7 at position 1 is out of range \[0, 5\)/);
+      await expect(out.read()).rejects.toThrowError(
+        /embedding: index 7 at position 1 is out of range \[0, 5\)/,
+      );
       // and the flag is cleared afterwards
       expect((await embedding(w, dev.tensor(new Int32Array([1]), [1])).read()).length).toBe(4);
     } else {
-      expect(() => embedding(w, ids)).toThrowError(/embedding: index 7 at position 1 .* out of range \[0, 5\)/);
+      expect(() => embedding(w, ids)).toThrowError(
+        /embedding: index 7 at position 1 .* out of range \[0, 5\)/,
+      );
     }
     const neg = dev.tensor(new Int32Array([-1]), [1]);
     const check = async () => (await embedding(w, neg).read()).length;
     await expect(check()).rejects.toThrowError(MultiheadError);
   });
   it('refuses float indices', () => {
-    expect(() => embedding(dev.tensor(table, [5, 4]), dev.tensor(new Float32Array([1]), [1]))).toThrowError(/expected i32 or u32/);
+    expect(() => embedding(dev.tensor(table, [5, 4]), dev.tensor(new Float32Array([1]), [1]))).toThrowError(
+      /expected i32 or u32/,
+    );
   });
 });
 
 describe('concat and pad', () => {
   it('concat along axis 0 and 1', async () => {
-    const a = dev.tensor([[1, 2], [3, 4]]);
+    const a = dev.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const b = dev.tensor([[5, 6]]);
-    expect(await concat([a, b], 0).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
-    expect(await concat([a, a.mT], 1).toArray()).toEqual([[1, 2, 1, 3], [3, 4, 2, 4]]);
-    expect(() => concat([a, b], 1)).toThrowError(/concat: tensors\[1\] \[1, 2\] does not match tensors\[0\] \[2, 2\] outside axis 1/);
+    expect(await concat([a, b], 0).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(await concat([a, a.mT], 1).toArray()).toEqual([
+      [1, 2, 1, 3],
+      [3, 4, 2, 4],
+    ]);
+    expect(() => concat([a, b], 1)).toThrowError(
+      /concat: tensors\[1\] \[1, 2\] does not match tensors\[0\] \[2, 2\] outside axis 1/,
+    );
   });
   it('pad in F.pad order, with a value, and negative pads crop', async () => {
-    const a = dev.tensor([[1, 2, 3], [4, 5, 6]]);
-    expect(await pad(a, [1, 0]).toArray()).toEqual([[0, 1, 2, 3], [0, 4, 5, 6]]);
-    expect(await pad(a, [0, 1, 1, 0], 9).toArray()).toEqual([[9, 9, 9, 9], [1, 2, 3, 9], [4, 5, 6, 9]]);
-    expect(await pad(a, [-1, 1]).toArray()).toEqual([[2, 3, 0], [5, 6, 0]]);
+    const a = dev.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(await pad(a, [1, 0]).toArray()).toEqual([
+      [0, 1, 2, 3],
+      [0, 4, 5, 6],
+    ]);
+    expect(await pad(a, [0, 1, 1, 0], 9).toArray()).toEqual([
+      [9, 9, 9, 9],
+      [1, 2, 3, 9],
+      [4, 5, 6, 9],
+    ]);
+    expect(await pad(a, [-1, 1]).toArray()).toEqual([
+      [2, 3, 0],
+      [5, 6, 0],
+    ]);
   });
 });

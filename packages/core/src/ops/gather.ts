@@ -11,7 +11,7 @@ import { fmt, normalizeAxis, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { sameDevice } from './map.js';
 
-function gatherSpec(dtype: DType, idxDtype: DType): KernelSpec {
+export function gatherSpec(dtype: DType, idxDtype: DType): KernelSpec {
   return {
     key: `gather:${dtype}:${idxDtype}`,
     uniforms: [
@@ -50,7 +50,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 }
 
 /** Picks entries of `x` along `axis` at `indices` (1-D or any shape: its shape replaces the axis). */
-export function indexSelect(x: Tensor, axis: number, indices: Tensor, op: 'indexSelect' | 'embedding' = 'indexSelect'): Tensor {
+export function indexSelect(
+  x: Tensor,
+  axis: number,
+  indices: Tensor,
+  op: 'indexSelect' | 'embedding' = 'indexSelect',
+): Tensor {
   const device = sameDevice(op, [x, indices], [op === 'embedding' ? 'weight' : 'x', 'indices']);
   if (indices.dtype !== 'i32' && indices.dtype !== 'u32') {
     fail('DTYPE_MISMATCH', `${op}: indices have dtype ${indices.dtype}; expected i32 or u32`);
@@ -68,9 +73,22 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor, op: 'index
     const gpu = device.gpu;
     if (gpu) {
       const n = outer * count * inner;
-      const values = { n, inner, count, axis_len: axisLen, op: DEVICE_ERROR_OPS.indexOf(op), idx_off: ic.offset, x_off: xc.offset };
+      const values = {
+        n,
+        inner,
+        count,
+        axis_len: axisLen,
+        op: DEVICE_ERROR_OPS.indexOf(op),
+        idx_off: ic.offset,
+        x_off: xc.offset,
+      };
       const buffers = [xc.storage.buffer!, ic.storage.buffer!, out.storage.buffer!, gpu.errorFlags];
-      gpu.run(gatherSpec(x.dtype === 'bool' ? 'u32' : x.dtype, indices.dtype), buffers, values, Math.ceil(n / 64));
+      gpu.run(
+        gatherSpec(x.dtype === 'bool' ? 'u32' : x.dtype, indices.dtype),
+        buffers,
+        values,
+        Math.ceil(n / 64),
+      );
       return out;
     }
     const src = xc.storage.array!;
@@ -79,7 +97,10 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor, op: 'index
     for (let p = 0; p < count; p++) {
       const j = ids[ic.offset + p]!;
       if (j < 0 || j >= axisLen) {
-        fail('INDEX_OUT_OF_RANGE', `${op}: index ${j} at position ${p} of indices ${fmt(indices.shape)} is out of range [0, ${axisLen})`);
+        fail(
+          'INDEX_OUT_OF_RANGE',
+          `${op}: index ${j} at position ${p} of indices ${fmt(indices.shape)} is out of range [0, ${axisLen})`,
+        );
       }
     }
     for (let o = 0; o < outer; o++) {
@@ -100,6 +121,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor, op: 'index
 
 /** Rows of `weight` [numEmbeddings, dim] for integer `ids` of any shape: [...ids.shape, dim]. */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
-  if (weight.rank !== 2) fail('SHAPE_MISMATCH', `embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
+  if (weight.rank !== 2)
+    fail('SHAPE_MISMATCH', `embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
   return indexSelect(weight, 0, ids, 'embedding');
 }

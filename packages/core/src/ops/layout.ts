@@ -10,13 +10,21 @@ import { sameDevice } from './map.js';
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) fail('INVALID_ARGUMENT', 'concat: needs at least one tensor');
   const first = tensors[0]!;
-  const device = sameDevice('concat', tensors, tensors.map((_, i) => `tensors[${i}]`));
+  const device = sameDevice(
+    'concat',
+    tensors,
+    tensors.map((_, i) => `tensors[${i}]`),
+  );
   const a = normalizeAxis('concat', axis, first.rank);
   tensors.forEach((t, i) => {
-    if (t.dtype !== first.dtype) fail('DTYPE_MISMATCH', `concat: tensors[${i}] is ${t.dtype} but tensors[0] is ${first.dtype}`);
+    if (t.dtype !== first.dtype)
+      fail('DTYPE_MISMATCH', `concat: tensors[${i}] is ${t.dtype} but tensors[0] is ${first.dtype}`);
     const ok = t.rank === first.rank && t.shape.every((d, k) => k === a || d === first.shape[k]);
     if (!ok) {
-      fail('SHAPE_MISMATCH', `concat: tensors[${i}] ${fmt(t.shape)} does not match tensors[0] ${fmt(first.shape)} outside axis ${a}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `concat: tensors[${i}] ${fmt(t.shape)} does not match tensors[0] ${fmt(first.shape)} outside axis ${a}`,
+      );
     }
   });
   const shape = [...first.shape];
@@ -49,7 +57,8 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     const d = x.rank - 1 - p;
     const [left, right] = [pads[2 * p]!, pads[2 * p + 1]!];
     shape[d] = x.shape[d]! + left + right;
-    if (shape[d]! < 0) fail('INVALID_ARGUMENT', `pad: pads ${fmt(pads)} leave dim ${d} of ${fmt(x.shape)} negative`);
+    if (shape[d]! < 0)
+      fail('INVALID_ARGUMENT', `pad: pads ${fmt(pads)} leave dim ${d} of ${fmt(x.shape)} negative`);
     // negative pads crop the source
     const cropped = src.slice(d, Math.max(0, -left), x.shape[d]! - Math.max(0, -right));
     views.push(cropped);

@@ -4,12 +4,13 @@
  * fill a slice of a larger tensor). Shapes travel in uniforms: one pipeline per (expression, dtypes,
  * contiguous or strided), whatever the shape.
  */
-import type { KernelSpec } from '../backend/webgpu.js';
+
 import { dimFields, packDims } from '../backend/uniforms.js';
+import type { KernelSpec } from '../backend/webgpu.js';
 import type { Device } from '../device.js';
 import { type DType, type TypedArray, wgslType } from '../dtype.js';
 import { fail } from '../errors.js';
-import { type Shape, broadcastStrides, fmt, size } from '../shape.js';
+import { broadcastStrides, fmt, type Shape, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
 export interface MapOp {
@@ -34,8 +35,7 @@ function coalesce(shape: Shape, strideSets: number[][]): { shape: number[]; stri
     const n = shape[d]!;
     if (n === 1) continue;
     const last = outShape.length - 1;
-    const mergeable =
-      last >= 0 && strideSets.every((s, k) => outStrides[k]![last] === s[d]! * n);
+    const mergeable = last >= 0 && strideSets.every((s, k) => outStrides[k]![last] === s[d]! * n);
     if (mergeable) {
       outShape[last]! *= n;
       strideSets.forEach((s, k) => {
@@ -43,7 +43,9 @@ function coalesce(shape: Shape, strideSets: number[][]): { shape: number[]; stri
       });
     } else {
       outShape.push(n);
-      strideSets.forEach((s, k) => outStrides[k]!.push(s[d]!));
+      strideSets.forEach((s, k) => {
+        outStrides[k]!.push(s[d]!);
+      });
     }
   }
   return { shape: outShape, strides: outStrides };
@@ -58,8 +60,12 @@ function isDense(strides: readonly number[], shape: readonly number[]): boolean 
   return true;
 }
 
-function mapSpec(op: MapOp, inDtypes: readonly DType[], outDtype: DType, strided: boolean): KernelSpec {
-
+export function mapSpec(
+  op: MapOp,
+  inDtypes: readonly DType[],
+  outDtype: DType,
+  strided: boolean,
+): KernelSpec {
   const uniforms = [
     ['n', 'u32'] as const,
     ['rank', 'u32'] as const,
@@ -133,7 +139,10 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
   const inStrides = inputs.map((t) => broadcastStrides(t.shape, t.strides, shape));
   const c = coalesce(shape, [[...out.strides], ...inStrides]);
   if (c.shape.length > MAX_RANK) {
-    fail('UNSUPPORTED', `${op.name}: ${fmt(shape)} with these strides needs rank ${c.shape.length} > ${MAX_RANK}`);
+    fail(
+      'UNSUPPORTED',
+      `${op.name}: ${fmt(shape)} with these strides needs rank ${c.shape.length} > ${MAX_RANK}`,
+    );
   }
   const gpu = device.gpu;
   if (!gpu) {
@@ -153,13 +162,21 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
   });
   if (strided) {
     Object.assign(values, packDims('shape', c.shape), packDims('os', c.strides[0]!));
-    inputs.forEach((_, k) => Object.assign(values, packDims(`s${k}_`, c.strides[k + 1]!)));
+    inputs.forEach((_, k) => {
+      Object.assign(values, packDims(`s${k}_`, c.strides[k + 1]!));
+    });
   }
   const buffers = [...inputs.map((t) => t.storage.buffer!), out.storage.buffer!];
   gpu.run(spec, buffers, values, Math.ceil(total / WORKGROUP));
 }
 
-function mapCpu(op: MapOp, inputs: readonly Tensor[], out: Tensor, shape: number[], strides: number[][]): void {
+function mapCpu(
+  op: MapOp,
+  inputs: readonly Tensor[],
+  out: Tensor,
+  shape: number[],
+  strides: number[][],
+): void {
   const arrays = inputs.map((t) => t.storage.array!);
   const dst = out.storage.array as TypedArray;
   const rank = shape.length;

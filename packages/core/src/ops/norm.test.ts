@@ -7,7 +7,14 @@ beforeAll(async () => {
   ({ dev } = await getDevices());
 });
 
-function normRef(x: Float32Array, dim: number, kind: 'layer' | 'rms', w?: Float32Array, b?: Float32Array, eps = 1e-5) {
+function normRef(
+  x: Float32Array,
+  dim: number,
+  kind: 'layer' | 'rms',
+  w?: Float32Array,
+  b?: Float32Array,
+  eps = 1e-5,
+) {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / dim; r++) {
     const row = Array.from(x.subarray(r * dim, (r + 1) * dim));
@@ -46,7 +53,11 @@ describe('layerNorm and rmsNorm', () => {
   });
   it('names shapes in errors', () => {
     const t = dev.tensor(x, [15, 13]);
-    expect(() => layerNorm(t, [12])).toThrowError(/normalizedShape \[12\] is not the trailing shape of x \[15, 13\]/);
-    expect(() => layerNorm(t, [13], { weight: dev.tensor(w.subarray(0, 12), [12]) })).toThrowError(/weight has shape \[12\]/);
+    expect(() => layerNorm(t, [12])).toThrowError(
+      /normalizedShape \[12\] is not the trailing shape of x \[15, 13\]/,
+    );
+    expect(() => layerNorm(t, [13], { weight: dev.tensor(w.subarray(0, 12), [12]) })).toThrowError(
+      /weight has shape \[12\]/,
+    );
   });
 });

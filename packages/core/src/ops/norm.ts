@@ -11,7 +11,7 @@ import { sameDevice } from './map.js';
 
 type NormKind = 'layer' | 'rms';
 
-function normSpec(kind: NormKind, affine: 'none' | 'weight' | 'weight+bias'): KernelSpec {
+export function normSpec(kind: NormKind, affine: 'none' | 'weight' | 'weight+bias'): KernelSpec {
   const w = affine !== 'none';
   const b = affine === 'weight+bias';
   return {
@@ -71,15 +71,25 @@ function norm(kind: NormKind, x: Tensor, normalizedShape: readonly number[], opt
   const tensors = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   sameDevice(op, tensors, ['x', ...(weight ? ['weight'] : []), ...(bias ? ['bias'] : [])]);
   for (const t of tensors) {
-    if (t.dtype !== 'f32') fail('DTYPE_MISMATCH', `${op}: expected f32 tensors, got ${t.dtype} ${fmt(t.shape)}`);
+    if (t.dtype !== 'f32')
+      fail('DTYPE_MISMATCH', `${op}: expected f32 tensors, got ${t.dtype} ${fmt(t.shape)}`);
   }
   const k = normalizedShape.length;
   if (k === 0 || k > x.rank || !sameShape(x.shape.slice(x.rank - k), normalizedShape)) {
-    fail('SHAPE_MISMATCH', `${op}: normalizedShape ${fmt(normalizedShape)} is not the trailing shape of x ${fmt(x.shape)}`);
+    fail(
+      'SHAPE_MISMATCH',
+      `${op}: normalizedShape ${fmt(normalizedShape)} is not the trailing shape of x ${fmt(x.shape)}`,
+    );
   }
-  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (t && !sameShape(t.shape, normalizedShape)) {
-      fail('SHAPE_MISMATCH', `${op}: ${name} has shape ${fmt(t.shape)}; expected normalizedShape ${fmt(normalizedShape)}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `${op}: ${name} has shape ${fmt(t.shape)}; expected normalizedShape ${fmt(normalizedShape)}`,
+      );
     }
   }
   if (bias && !weight) fail('INVALID_ARGUMENT', `${op}: a bias needs a weight`);
@@ -94,8 +104,18 @@ function norm(kind: NormKind, x: Tensor, normalizedShape: readonly number[], opt
     if (gpu) {
       const affine = bc ? 'weight+bias' : wc ? 'weight' : 'none';
       // unused operands are bound to x's buffer: every binding must name some buffer
-      const buffers = [xc.storage.buffer!, (wc ?? xc).storage.buffer!, (bc ?? xc).storage.buffer!, out.storage.buffer!];
-      gpu.run(normSpec(kind, affine), buffers, { rows, dim, x_off: xc.offset, w_off: wc?.offset ?? 0, b_off: bc?.offset ?? 0, eps }, Math.ceil(rows / 64));
+      const buffers = [
+        xc.storage.buffer!,
+        (wc ?? xc).storage.buffer!,
+        (bc ?? xc).storage.buffer!,
+        out.storage.buffer!,
+      ];
+      gpu.run(
+        normSpec(kind, affine),
+        buffers,
+        { rows, dim, x_off: xc.offset, w_off: wc?.offset ?? 0, b_off: bc?.offset ?? 0, eps },
+        Math.ceil(rows / 64),
+      );
       return out;
     }
     const src = xc.storage.array!;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getDevices, onGpu } from '../../test/device.js';
-import { type Device, arange, rand, randn } from '../index.js';
+import { arange, type Device, rand, randn } from '../index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -18,12 +18,12 @@ describe('seeded random tensors', () => {
   });
 
   it('uniform moments and range; normal moments', async () => {
-    const u = await rand(dev, [100_000], { seed: 1, low: -2, high: 2 }).read();
+    const u = (await rand(dev, [100_000], { seed: 1, low: -2, high: 2 }).read()) as Float32Array;
     const mean = u.reduce((s, x) => s + x, 0) / u.length;
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-2);
     expect(Math.max(...u)).toBeLessThan(2);
     expect(Math.abs(mean)).toBeLessThan(0.02);
-    const n = await randn(dev, [100_000], { seed: 2, mean: 1, std: 3 }).read();
+    const n = (await randn(dev, [100_000], { seed: 2, mean: 1, std: 3 }).read()) as Float32Array;
     const m = n.reduce((s, x) => s + x, 0) / n.length;
     const v = n.reduce((s, x) => s + (x - m) ** 2, 0) / n.length;
     expect(Math.abs(m - 1)).toBeLessThan(0.05);
@@ -33,7 +33,9 @@ describe('seeded random tensors', () => {
 
   if (onGpu) {
     it('GPU and CPU streams agree (uniform bit for bit)', async () => {
-      expect(await rand(dev, [4096], { seed: 123 }).read()).toEqual(await rand(cpu, [4096], { seed: 123 }).read());
+      expect(await rand(dev, [4096], { seed: 123 }).read()).toEqual(
+        await rand(cpu, [4096], { seed: 123 }).read(),
+      );
       const g = await randn(dev, [4096], { seed: 5 }).read();
       const c = await randn(cpu, [4096], { seed: 5 }).read();
       let worst = 0;
@@ -44,7 +46,9 @@ describe('seeded random tensors', () => {
 
   it('arange like torch.arange', async () => {
     expect(Array.from(await arange(dev, 5).read())).toEqual([0, 1, 2, 3, 4]);
-    expect(Array.from(await arange(dev, 2, { start: -1, step: 0.5 }).read())).toEqual([-1, -0.5, 0, 0.5, 1, 1.5]);
+    expect(Array.from(await arange(dev, 2, { start: -1, step: 0.5 }).read())).toEqual([
+      -1, -0.5, 0, 0.5, 1, 1.5,
+    ]);
     expect(arange(dev, 3, { dtype: 'i32' }).dtype).toBe('i32');
   });
 });

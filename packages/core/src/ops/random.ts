@@ -30,7 +30,7 @@ const unit = (c: number, k0: number, k1: number) => (bits(c, k0, k1) >>> 8) * 5.
 
 type Dist = 'uniform' | 'normal';
 
-function randomSpec(dist: Dist): KernelSpec {
+export function randomSpec(dist: Dist): KernelSpec {
   const value =
     dist === 'uniform'
       ? 'u.a + (u.b - u.a) * unit(u.offset + i)'
@@ -66,10 +66,18 @@ export interface RandomOptions {
   offset?: number;
 }
 
-function random(dist: Dist, device: Device, shapeArg: readonly number[], a: number, b: number, opts: RandomOptions): Tensor {
+function random(
+  dist: Dist,
+  device: Device,
+  shapeArg: readonly number[],
+  a: number,
+  b: number,
+  opts: RandomOptions,
+): Tensor {
   const shape = checkShape(`${dist === 'uniform' ? 'rand' : 'randn'}: shape`, shapeArg);
   const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed)) fail('INVALID_ARGUMENT', `random: seed must be a safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed))
+    fail('INVALID_ARGUMENT', `random: seed must be a safe integer, got ${seed}`);
   const key0 = seed >>> 0;
   const key1 = Math.floor(seed / 2 ** 32) >>> 0;
   const offset = (opts.offset ?? 0) >>> 0;
@@ -93,15 +101,25 @@ function random(dist: Dist, device: Device, shapeArg: readonly number[], a: numb
 }
 
 /** Uniform values in [low, high) (default [0, 1)). */
-export const rand = (device: Device, shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}) =>
-  random('uniform', device, shape, opts.low ?? 0, opts.high ?? 1, opts);
+export const rand = (
+  device: Device,
+  shape: readonly number[],
+  opts: RandomOptions & { low?: number; high?: number } = {},
+) => random('uniform', device, shape, opts.low ?? 0, opts.high ?? 1, opts);
 
 /** Normal values with `mean` and `std` (default 0, 1). */
-export const randn = (device: Device, shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}) =>
-  random('normal', device, shape, opts.mean ?? 0, opts.std ?? 1, opts);
+export const randn = (
+  device: Device,
+  shape: readonly number[],
+  opts: RandomOptions & { mean?: number; std?: number } = {},
+) => random('normal', device, shape, opts.mean ?? 0, opts.std ?? 1, opts);
 
 /** [start, start + step, ...) below `end`, like `torch.arange`; f32 unless `dtype` is i32. */
-export function arange(device: Device, end: number, opts: { start?: number; step?: number; dtype?: 'f32' | 'i32' } = {}): Tensor {
+export function arange(
+  device: Device,
+  end: number,
+  opts: { start?: number; step?: number; dtype?: 'f32' | 'i32' } = {},
+): Tensor {
   const start = opts.start ?? 0;
   const step = opts.step ?? 1;
   if (step === 0) fail('INVALID_ARGUMENT', 'arange: step must not be 0');

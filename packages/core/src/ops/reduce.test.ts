@@ -1,6 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
-import { type Device, argmax, argmin, logsumexp, max, mean, min, softmax, logSoftmax, sum } from '../index.js';
+import {
+  argmax,
+  argmin,
+  type Device,
+  logSoftmax,
+  logsumexp,
+  max,
+  mean,
+  min,
+  softmax,
+  sum,
+} from '../index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -34,11 +45,41 @@ describe('reductions over any axis', () => {
   for (let axis = 0; axis < 3; axis++) {
     it(`sum/mean/max/min/logsumexp/argmax over axis ${axis}`, async () => {
       const x = dev.tensor(data, shape);
-      expectClose(await sum(x, axis).read(), reduceRef(data, shape, axis, (xs) => xs.reduce((a, b) => a + b)), 1e-5, 1e-6, 'sum');
-      expectClose(await mean(x, axis).read(), reduceRef(data, shape, axis, (xs) => xs.reduce((a, b) => a + b) / xs.length), 1e-6, 1e-6, 'mean');
-      expectClose(await max(x, axis).read(), reduceRef(data, shape, axis, (xs) => Math.max(...xs)), 0, 0, 'max');
-      expectClose(await min(x, axis).read(), reduceRef(data, shape, axis, (xs) => Math.min(...xs)), 0, 0, 'min');
-      expectClose(await logsumexp(x, axis).read(), reduceRef(data, shape, axis, lse), 1e-5, 1e-6, 'logsumexp');
+      expectClose(
+        await sum(x, axis).read(),
+        reduceRef(data, shape, axis, (xs) => xs.reduce((a, b) => a + b)),
+        1e-5,
+        1e-6,
+        'sum',
+      );
+      expectClose(
+        await mean(x, axis).read(),
+        reduceRef(data, shape, axis, (xs) => xs.reduce((a, b) => a + b) / xs.length),
+        1e-6,
+        1e-6,
+        'mean',
+      );
+      expectClose(
+        await max(x, axis).read(),
+        reduceRef(data, shape, axis, (xs) => Math.max(...xs)),
+        0,
+        0,
+        'max',
+      );
+      expectClose(
+        await min(x, axis).read(),
+        reduceRef(data, shape, axis, (xs) => Math.min(...xs)),
+        0,
+        0,
+        'min',
+      );
+      expectClose(
+        await logsumexp(x, axis).read(),
+        reduceRef(data, shape, axis, lse),
+        1e-5,
+        1e-6,
+        'logsumexp',
+      );
       const am = reduceRef(data, shape, axis, (xs) => xs.indexOf(Math.max(...xs)));
       expect(Array.from(await argmax(x, axis).read())).toEqual(am);
       const an = reduceRef(data, shape, axis, (xs) => xs.indexOf(Math.min(...xs)));
@@ -50,7 +91,12 @@ describe('reductions over any axis', () => {
     const x = dev.tensor(data, shape);
     const s = sum(x, [0, 2], { keepdim: true });
     expect(s.shape).toEqual([1, 5, 1]);
-    const ref = reduceRef(Float32Array.from(reduceRef(data, shape, 0, (xs) => xs.reduce((a, b) => a + b))), [5, 7], 1, (xs) => xs.reduce((a, b) => a + b));
+    const ref = reduceRef(
+      Float32Array.from(reduceRef(data, shape, 0, (xs) => xs.reduce((a, b) => a + b))),
+      [5, 7],
+      1,
+      (xs) => xs.reduce((a, b) => a + b),
+    );
     expectClose(await s.read(), ref, 1e-5, 1e-6, 'sum [0,2]');
     const total = data.reduce((a, b) => a + b, 0);
     expectClose(await sum(x).read(), [total], 1e-4, 1e-6, 'sum all');
@@ -70,11 +116,20 @@ describe('reductions over any axis', () => {
     const ref = reduceRef(big, [2, n / 2], 1, (xs) => xs.reduce((a, b) => a + b));
     expectClose(await sum(x, 1).read(), ref, 2e-3, 1e-5, 'long sum');
     expectClose(await logsumexp(x, 1).read(), reduceRef(big, [2, n / 2], 1, lse), 1e-5, 1e-6, 'long lse');
-    expectClose(await max(x, 1).read(), reduceRef(big, [2, n / 2], 1, (xs) => Math.max(...xs)), 0, 0, 'long max');
+    expectClose(
+      await max(x, 1).read(),
+      reduceRef(big, [2, n / 2], 1, (xs) => Math.max(...xs)),
+      0,
+      0,
+      'long max',
+    );
   });
 
   it('logsumexp of a row of -inf is -inf; NaN propagates through max', async () => {
-    const x = dev.tensor(new Float32Array([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, Number.NaN]), [2, 2]);
+    const x = dev.tensor(
+      new Float32Array([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, Number.NaN]),
+      [2, 2],
+    );
     const l = await logsumexp(x, 1).read();
     expect(l[0]).toBe(Number.NEGATIVE_INFINITY);
     expect(Number.isNaN((await max(x, 1).read())[1]!)).toBe(true);
@@ -85,7 +140,17 @@ describe('reductions over any axis', () => {
     const s = sum(x, 1);
     expect(s.dtype).toBe('i32');
     expect(Array.from(await s.read())).toEqual([-1, 7]);
-    expect(Array.from(await sum(dev.tensor([[true, false], [true, true]]), 1).read())).toEqual([1, 2]);
+    expect(
+      Array.from(
+        await sum(
+          dev.tensor([
+            [true, false],
+            [true, true],
+          ]),
+          1,
+        ).read(),
+      ),
+    ).toEqual([1, 2]);
   });
 
   it('names the axis in errors', () => {
@@ -126,7 +191,13 @@ describe('softmax and logSoftmax', () => {
 
   it('stays exact for large logits', async () => {
     const x = dev.tensor(new Float32Array([1000, 999, -1000, 0]), [4]);
-    expectClose(await softmax(x).read(), [1 / (1 + Math.exp(-1)), Math.exp(-1) / (1 + Math.exp(-1)), 0, 0], 1e-7, 1e-6, 'softmax');
+    expectClose(
+      await softmax(x).read(),
+      [1 / (1 + Math.exp(-1)), Math.exp(-1) / (1 + Math.exp(-1)), 0, 0],
+      1e-7,
+      1e-6,
+      'softmax',
+    );
   });
 
   if (onGpu) {

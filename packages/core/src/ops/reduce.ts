@@ -20,8 +20,18 @@ const POS_INF = 'inf()';
 /** Per kind: WGSL accumulator setup, step over `v` at index `k`, result; plus the CPU twin. */
 const KINDS: Record<ReduceKind, { init: string; step: string; result: string; twoPass: boolean }> = {
   sum: { init: 'var acc = T(0);', step: 'acc += v;', result: 'acc', twoPass: true },
-  max: { init: `var acc = T(${NEG_INF});`, step: 'acc = select(max(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));', result: 'acc', twoPass: true },
-  min: { init: `var acc = T(${POS_INF});`, step: 'acc = select(min(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));', result: 'acc', twoPass: true },
+  max: {
+    init: `var acc = T(${NEG_INF});`,
+    step: 'acc = select(max(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));',
+    result: 'acc',
+    twoPass: true,
+  },
+  min: {
+    init: `var acc = T(${POS_INF});`,
+    step: 'acc = select(min(acc, v), acc + v, isNan(f32(v)) || isNan(f32(acc)));',
+    result: 'acc',
+    twoPass: true,
+  },
   // online log-sum-exp (Milakov & Gimelshein 2018); -inf entries contribute nothing
   lse: {
     init: `var m = ${NEG_INF}; var s = 0.0;`,
@@ -44,10 +54,11 @@ const KINDS: Record<ReduceKind, { init: string; step: string; result: string; tw
   },
 };
 
-function reduceSpec(kind: ReduceKind, inDtype: DType, outDtype: DType): KernelSpec {
+export function reduceSpec(kind: ReduceKind, inDtype: DType, outDtype: DType): KernelSpec {
   const k = KINDS[kind];
   const t = inDtype === 'f16' ? 'f16' : inDtype === 'f32' ? 'f32' : 'i32';
-  const load = inDtype === 'bool' || inDtype === 'u32' ? 'i32(x_ld(base + k * u.stride))' : 'x_ld(base + k * u.stride)';
+  const load =
+    inDtype === 'bool' || inDtype === 'u32' ? 'i32(x_ld(base + k * u.stride))' : 'x_ld(base + k * u.stride)';
   return {
     key: `reduce:${kind}:${inDtype}->${outDtype}`,
     uniforms: [...ROW_FIELDS, ['n', 'u32'], ['chunks', 'u32'], ['chunk', 'u32']],
@@ -81,7 +92,8 @@ function reduceCpu(kind: ReduceKind, x: Tensor, r: RowLayout, out: Tensor): void
   const dst = out.storage.array!;
   for (let o = 0; o < r.outerCount; o++) {
     const base = rowBaseCpu(x, r, o);
-    let acc = kind === 'max' || kind === 'argmax' ? -Infinity : kind === 'min' || kind === 'argmin' ? Infinity : 0;
+    let acc =
+      kind === 'max' || kind === 'argmax' ? -Infinity : kind === 'min' || kind === 'argmin' ? Infinity : 0;
     let m = -Infinity;
     let s = 0;
     let bi = 0;
@@ -112,7 +124,11 @@ function reduceCpu(kind: ReduceKind, x: Tensor, r: RowLayout, out: Tensor): void
 /** Reduces one axis; the result drops it. Long rows with few outputs take two passes on the GPU. */
 function reduceAxis(kind: ReduceKind, x: Tensor, axis: number): Tensor {
   const r = rowLayout(kind, x, axis);
-  const outDtype: DType = kind.startsWith('arg') ? 'i32' : x.dtype === 'bool' || x.dtype === 'u32' ? 'i32' : x.dtype;
+  const outDtype: DType = kind.startsWith('arg')
+    ? 'i32'
+    : x.dtype === 'bool' || x.dtype === 'u32'
+      ? 'i32'
+      : x.dtype;
   const device = x.device;
   const gpu = device.gpu;
   if (!gpu) {
@@ -122,11 +138,19 @@ function reduceAxis(kind: ReduceKind, x: Tensor, axis: number): Tensor {
   }
   const spec = reduceSpec(kind, x.dtype, outDtype);
   // Enough parallel work for the device: split rows when there are few of them and they are long.
-  const chunks = KINDS[kind].twoPass && r.outerCount < 1024 && r.length >= 4096 ? Math.min(256, Math.ceil(r.length / 1024)) : 1;
+  const chunks =
+    KINDS[kind].twoPass && r.outerCount < 1024 && r.length >= 4096
+      ? Math.min(256, Math.ceil(r.length / 1024))
+      : 1;
   const chunk = Math.ceil(r.length / chunks);
   const partial = device.empty(chunks === 1 ? r.outerShape : [...r.outerShape, chunks], outDtype);
   const n = r.outerCount * chunks;
-  gpu.run(spec, [x.storage.buffer!, partial.storage.buffer!], { ...rowValues(x, r), n, chunks, chunk }, Math.ceil(n / 64));
+  gpu.run(
+    spec,
+    [x.storage.buffer!, partial.storage.buffer!],
+    { ...rowValues(x, r), n, chunks, chunk },
+    Math.ceil(n / 64),
+  );
   if (chunks === 1) return partial;
   const out = reduceAxis(kind === 'argmax' || kind === 'argmin' ? kind : kind, partial, -1);
   partial.dispose();
@@ -141,11 +165,17 @@ export interface ReduceOptions {
 function axesOf(op: string, x: Tensor, axis: number | readonly number[] | undefined): number[] {
   if (axis === undefined) return x.shape.map((_, i) => i).reverse();
   const list = (typeof axis === 'number' ? [axis] : [...axis]).map((a) => normalizeAxis(op, a, x.rank));
-  if (new Set(list).size !== list.length) fail('INVALID_ARGUMENT', `${op}: repeated axis in ${JSON.stringify(axis)}`);
+  if (new Set(list).size !== list.length)
+    fail('INVALID_ARGUMENT', `${op}: repeated axis in ${JSON.stringify(axis)}`);
   return list.sort((a, b) => b - a);
 }
 
-function reduceMany(kind: 'sum' | 'max' | 'min' | 'lse', x: Tensor, axis: number | readonly number[] | undefined, opts: ReduceOptions): Tensor {
+function reduceMany(
+  kind: 'sum' | 'max' | 'min' | 'lse',
+  x: Tensor,
+  axis: number | readonly number[] | undefined,
+  opts: ReduceOptions,
+): Tensor {
   sameDevice(kind, [x], ['x']);
   const axes = axesOf(kind, x, axis);
   let cur = x;
@@ -163,15 +193,19 @@ function reduceMany(kind: 'sum' | 'max' | 'min' | 'lse', x: Tensor, axis: number
 }
 
 /** Sum over `axis` (a number, a list, or every axis when omitted). Ints and bools sum to i32. */
-export const sum = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) => reduceMany('sum', x, axis, opts);
-export const max = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) => reduceMany('max', x, axis, opts);
-export const min = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) => reduceMany('min', x, axis, opts);
+export const sum = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) =>
+  reduceMany('sum', x, axis, opts);
+export const max = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) =>
+  reduceMany('max', x, axis, opts);
+export const min = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) =>
+  reduceMany('min', x, axis, opts);
 /** log(sum(exp(x))) computed stably; rows of -inf give -inf. */
 export const logsumexp = (x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}) =>
   reduceMany('lse', x, axis, opts);
 
 export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
-  if (x.dtype !== 'f32' && x.dtype !== 'f16') fail('DTYPE_MISMATCH', `mean: x has dtype ${x.dtype}; expected a float tensor`);
+  if (x.dtype !== 'f32' && x.dtype !== 'f16')
+    fail('DTYPE_MISMATCH', `mean: x has dtype ${x.dtype}; expected a float tensor`);
   const count = axesOf('mean', x, axis).reduce((n, a) => n * x.shape[a]!, 1);
   const s = sum(x, axis, opts);
   const out = mul(s, 1 / count);
@@ -179,7 +213,12 @@ export function mean(x: Tensor, axis?: number | readonly number[], opts: ReduceO
   return out;
 }
 
-function argReduce(kind: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, opts: ReduceOptions): Tensor {
+function argReduce(
+  kind: 'argmax' | 'argmin',
+  x: Tensor,
+  axis: number | undefined,
+  opts: ReduceOptions,
+): Tensor {
   sameDevice(kind, [x], ['x']);
   if (axis === undefined) {
     // PyTorch: the index into the flattened tensor
@@ -197,5 +236,7 @@ function argReduce(kind: 'argmax' | 'argmin', x: Tensor, axis: number | undefine
 }
 
 /** Index (i32) of the largest value along `axis`, or in the flattened tensor; NaN counts as largest. */
-export const argmax = (x: Tensor, axis?: number, opts: ReduceOptions = {}) => argReduce('argmax', x, axis, opts);
-export const argmin = (x: Tensor, axis?: number, opts: ReduceOptions = {}) => argReduce('argmin', x, axis, opts);
+export const argmax = (x: Tensor, axis?: number, opts: ReduceOptions = {}) =>
+  argReduce('argmax', x, axis, opts);
+export const argmin = (x: Tensor, axis?: number, opts: ReduceOptions = {}) =>
+  argReduce('argmin', x, axis, opts);

@@ -3,7 +3,7 @@
  * ("outer") dims are unravelled from the invocation index through uniforms, so any axis of any
  * strided view works without a transposing copy.
  */
-import { type Field, dimFields, packDims } from '../backend/uniforms.js';
+import { dimFields, type Field, packDims } from '../backend/uniforms.js';
 import { fail } from '../errors.js';
 import { fmt, normalizeAxis, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import { sameDevice } from './map.js';
 import { ROW_FIELDS, ROW_WGSL, rowBaseCpu, rowLayout, rowValues } from './rows.js';
 
-function softmaxSpec(log: boolean): KernelSpec {
+export function softmaxSpec(log: boolean): KernelSpec {
   return {
     key: `softmax:${log ? 'log' : 'plain'}`,
     uniforms: [...ROW_FIELDS, ['n', 'u32'], ['out_axis_stride', 'u32']],
