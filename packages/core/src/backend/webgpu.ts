@@ -87,7 +87,8 @@ async function acquireAdapter(opts: WebGpuOptions): Promise<{ adapter: GPUAdapte
   const first = await tryCreate();
   if (first) return { adapter: first, source: 'Dawn (npm webgpu)' };
   // No Vulkan driver Dawn accepts: fall back to the SwiftShader ICD that Debian's chromium ships.
-  const { existsSync } = await import('node:fs');
+  const fsModule = 'node:fs'; // kept out of browser bundles like `webgpu` above
+  const { existsSync } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) {
     process.env.VK_ICD_FILENAMES = icd;

@@ -1,0 +1,105 @@
+/**
+ * @multihead/core in a real browser: the package is bundled for the browser, served on 127.0.0.1 and
+ * run in headless Debian chromium with WebGPU (SwiftShader when there is no GPU) through
+ * `navigator.gpu`. Results are compared with the CPU backend in Node.
+ */
+
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { build } from 'esbuild';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layerNorm, matmul, softmax } from '../src/index.js';
+import { expectClose, getDevices, onGpu, randomData } from './device.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+if (onGpu) {
+  describe('in headless chromium through navigator.gpu (gpu)', () => {
+    let server: Server;
+    let browser: Browser;
+    let url = '';
+
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM))
+        throw new Error(`${CHROMIUM} is missing: run tools/setup.sh (Debian chromium)`);
+      const bundle = await build({
+        entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        write: false,
+        target: 'es2022',
+      });
+      const js = bundle.outputFiles[0]!.text;
+      const html =
+        '<!doctype html><script type="module">import * as mh from "/core.js"; window.mh = mh; window.ready = true;</script>';
+      server = createServer((req, res) => {
+        const isJs = req.url === '/core.js';
+        res.writeHead(200, { 'content-type': isJs ? 'text/javascript' : 'text/html' });
+        res.end(isJs ? js : html);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+      // playwright gives the browser a fresh temporary profile (design.md asks for a fresh user-data-dir)
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--enable-unsafe-webgpu',
+          '--use-webgpu-adapter=swiftshader',
+          '--enable-features=Vulkan',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      server?.close();
+    });
+
+    it('runs matmul, softmax and layerNorm on the browser adapter, equal to the CPU backend', async () => {
+      const page = await browser.newPage();
+      const logs: string[] = [];
+      page.on('console', (m) => logs.push(m.text()));
+      await page.goto(url);
+      await page.waitForFunction('window.ready === true');
+      const a = Array.from(randomData(24 * 16, 1));
+      const b = Array.from(randomData(16 * 20, 2));
+      const result = await page.evaluate(
+        async ({ a, b }) => {
+          // biome-ignore lint/suspicious/noExplicitAny: the bundle's exports on window
+          const mh = (window as any).mh;
+          const device = await mh.createDevice({ backend: 'webgpu' });
+          const x = device.tensor(new Float32Array(a), [24, 16]);
+          const w = device.tensor(new Float32Array(b), [16, 20]);
+          const y = mh.matmul(x, w);
+          const s = mh.softmax(y, -1);
+          const n = mh.layerNorm(y, [20]);
+          return {
+            adapter: device.adapter,
+            mm: Array.from(await y.read()),
+            sm: Array.from(await s.read()),
+            ln: Array.from(await n.read()),
+          };
+        },
+        { a, b },
+      );
+      console.log(`[browser test] adapter: ${JSON.stringify(result.adapter)}`);
+      expect(result.adapter.source).toBe('navigator.gpu');
+      const { cpu } = await getDevices();
+      const x = cpu.tensor(new Float32Array(a), [24, 16]);
+      const w = cpu.tensor(new Float32Array(b), [16, 20]);
+      const y = matmul(x, w);
+      expectClose(result.mm, await y.read(), 1e-5, 1e-5, 'matmul in the browser');
+      expectClose(result.sm, await softmax(y, -1).read(), 1e-6, 1e-5, 'softmax in the browser');
+      expectClose(result.ln, await layerNorm(y, [20]).read(), 1e-5, 1e-5, 'layerNorm in the browser');
+      await page.close();
+    });
+  });
+}
