@@ -3,8 +3,8 @@
  * Pure text generation: runs without a GPU.
  */
 import { describe, expect, it } from 'vitest';
-import { type KernelSpec, shaderSource } from '../src/backend/webgpu.js';
 import { UniformLayout } from '../src/backend/uniforms.js';
+import { type KernelSpec, shaderSource } from '../src/backend/webgpu.js';
 import { BINARY, UNARY } from '../src/ops/elementwise.js';
 import { gatherSpec } from '../src/ops/gather.js';
 import { mapSpec } from '../src/ops/map.js';
@@ -26,7 +26,9 @@ describe('generated WGSL', () => {
     expect(source(mapSpec({ name: 'gelu', ...UNARY.gelu }, ['f32'], 'f32', true))).toMatchSnapshot();
   });
   it('an operand split across two bindings', () => {
-    expect(source(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false), [2, 1, 2])).toMatchSnapshot();
+    expect(
+      source(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false), [2, 1, 2]),
+    ).toMatchSnapshot();
   });
   it('reductions, softmax, norms, gather, random', () => {
     expect(source(reduceSpec('lse', 'f32', 'f32'))).toMatchSnapshot();
@@ -37,10 +39,16 @@ describe('generated WGSL', () => {
     expect(source(randomSpec('normal'))).toMatchSnapshot();
   });
   it('uniform layouts put vec4 fields first and pad to 16 bytes', () => {
-    const layout = new UniformLayout([['n', 'u32'], ['shape0', 'vec4u'], ['eps', 'f32']]);
+    const layout = new UniformLayout([
+      ['n', 'u32'],
+      ['shape0', 'vec4u'],
+      ['eps', 'f32'],
+    ]);
     expect(layout.wgsl).toContain('shape0: vec4u,\n  n: u32,\n  eps: f32,');
     expect(layout.byteLength).toBe(32);
     const packed = new DataView(layout.pack({ n: 3, shape0: [1, 2, 3, 4], eps: 0.5 }));
-    expect([packed.getUint32(0, true), packed.getUint32(16, true), packed.getFloat32(20, true)]).toEqual([1, 3, 0.5]);
+    expect([packed.getUint32(0, true), packed.getUint32(16, true), packed.getFloat32(20, true)]).toEqual([
+      1, 3, 0.5,
+    ]);
   });
 });
