@@ -5,10 +5,20 @@ import { defineConfig } from 'vitest/config';
  * (SwiftShader in CI). Tests get their device from test/device.ts, which reads MULTIHEAD_BACKEND.
  */
 const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
+/** `*.gpu.test.ts` files only mean something on WebGPU (browser, CPU-vs-GPU parity). */
+const gpuOnly = '**/*.gpu.test.ts';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'cpu', include, env: { MULTIHEAD_BACKEND: 'cpu' }, testTimeout: 60_000 } },
+      {
+        test: {
+          name: 'cpu',
+          include,
+          exclude: [gpuOnly, '**/node_modules/**'],
+          env: { MULTIHEAD_BACKEND: 'cpu' },
+          testTimeout: 60_000,
+        },
+      },
       {
         test: {
           name: 'gpu',
