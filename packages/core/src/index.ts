@@ -7,6 +7,17 @@ export type { DType, ReadArray } from './dtype.js';
 export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
 export {
+  type AttentionDetailedOptions,
+  type AttentionGrads,
+  type AttentionOptions,
+  type AttentionOutputs,
+  attention,
+  attentionBackward,
+  type CausalAlignment,
+  type MaskMod,
+  type ScoreMod,
+} from './ops/attention/index.js';
+export {
   abs,
   add,
   BINARY,

@@ -96,9 +96,15 @@ if (onGpu) {
       const x = cpu.tensor(new Float32Array(a), [24, 16]);
       const w = cpu.tensor(new Float32Array(b), [16, 20]);
       const y = matmul(x, w);
-      expectClose(result.mm, await y.read(), 1e-5, 1e-5, 'matmul in the browser');
-      expectClose(result.sm, await softmax(y, -1).read(), 1e-6, 1e-5, 'softmax in the browser');
-      expectClose(result.ln, await layerNorm(y, [20]).read(), 1e-5, 1e-5, 'layerNorm in the browser');
+      expectClose(result.mm as number[], await y.read(), 1e-5, 1e-5, 'matmul in the browser');
+      expectClose(result.sm as number[], await softmax(y, -1).read(), 1e-6, 1e-5, 'softmax in the browser');
+      expectClose(
+        result.ln as number[],
+        await layerNorm(y, [20]).read(),
+        1e-5,
+        1e-5,
+        'layerNorm in the browser',
+      );
       await page.close();
     });
   });

@@ -1,0 +1,180 @@
+/**
+ * The CPU reference for every attention option: the oracle the WGSL kernels are tested against.
+ * Row by row with an online softmax over one row of scores at a time: memory stays linear in N here too.
+ */
+import { gatherStrided } from '../../device.js';
+import type { Tensor } from '../../tensor.js';
+import { keyRange, type ResolvedAttention } from './options.js';
+
+interface Views {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  mask: Uint8Array | null;
+  bias: Float32Array | null;
+  modTensors: Record<string, Float32Array>;
+}
+
+/** Row-major host copies of CPU-backend tensors (synchronous: the CPU backend's storage is host memory). */
+export function hostViews(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Views {
+  const host = (t: Tensor) => gatherStrided(t.storage.array!, t.dtype, t.shape, t.strides, t.offset);
+  const read = (t: Tensor) => host(t) as Float32Array;
+  const modTensors: Record<string, Float32Array> = {};
+  for (const mod of [r.scoreMod, r.maskMod]) {
+    for (const [name, t] of Object.entries(mod?.tensors ?? {})) modTensors[name] = read(t);
+  }
+  return {
+    q: read(q),
+    k: read(k),
+    v: read(v),
+    mask: r.mask ? (host(r.mask.tensor) as Uint8Array) : null,
+    bias: r.bias ? read(r.bias.tensor) : null,
+    modTensors,
+  };
+}
+
+/** Index of [b, h, i, j] in a tensor broadcast to [B, H, Nq, Nk], through its row-major source shape. */
+function bcastIndex(t: Tensor, b: number, h: number, i: number, j: number): number {
+  // host copies are contiguous: rebuild contiguous strides over the broadcast target
+  const shape = [...new Array(4 - t.rank).fill(1), ...t.shape];
+  const idx = [b, h, i, j].map((x, d) => (shape[d] === 1 ? 0 : x));
+  let off = 0;
+  for (let d = 0; d < 4; d++) off = off * shape[d]! + idx[d]!;
+  return off;
+}
+
+/**
+ * Score of (b, h, i, j): raw = scale·q·k, t = softcap(raw) + bias, s = scoreMod(t); null when masked.
+ */
+function makeScorer(r: ResolvedAttention, x: Views) {
+  const { D } = r;
+  return (b: number, h: number, i: number, j: number): { s: number; t: number; raw: number } | null => {
+    if (r.mask && !x.mask![bcastIndex(r.mask.tensor, b, h, i, j)]) return null;
+    if (r.maskMod && !r.maskMod.ts(b, h, i, j, x.modTensors)) return null;
+    const hk = Math.floor(h / (r.H / r.Hkv));
+    const qo = ((b * r.H + h) * r.Nq + i) * D;
+    const ko = ((b * r.Hkv + hk) * r.Nk + j) * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += x.q[qo + d]! * x.k[ko + d]!;
+    const raw = dot * r.scale;
+    let t = r.softcap > 0 ? r.softcap * Math.tanh(raw / r.softcap) : raw;
+    if (r.bias) t += x.bias![bcastIndex(r.bias.tensor, b, h, i, j)]!;
+    const s = r.scoreMod ? r.scoreMod.ts(t, b, h, i, j, x.modTensors) : t;
+    return { s, t, raw };
+  };
+}
+
+export interface CpuForward {
+  out: Float32Array;
+  lse: Float32Array;
+  weights: Float32Array | null;
+}
+
+export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights: boolean): CpuForward {
+  const { B, H, Nq, Nk, Dv } = r;
+  const out = new Float32Array(B * H * Nq * Dv);
+  const lse = new Float32Array(B * H * Nq);
+  const weights = withWeights ? new Float32Array(B * H * Nq * Nk) : null;
+  const score = makeScorer(r, x);
+  const scores = new Float64Array(Nk);
+  const acc = new Float64Array(Dv);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hk = Math.floor(h / (H / r.Hkv));
+      for (let i = 0; i < Nq; i++) {
+        const [lo, hi] = keyRange(r, i, b);
+        let m = Number.NEGATIVE_INFINITY;
+        scores.fill(Number.NEGATIVE_INFINITY);
+        for (let j = lo; j < hi; j++) {
+          const s = score(b, h, i, j);
+          if (s === null) continue;
+          scores[j] = s.s;
+          m = Math.max(m, s.s);
+        }
+        const row = (b * H + h) * Nq + i;
+        acc.fill(0);
+        let sum = 0;
+        if (m > Number.NEGATIVE_INFINITY) {
+          for (let j = lo; j < hi; j++) {
+            if (scores[j] === Number.NEGATIVE_INFINITY) continue;
+            const p = Math.exp(scores[j]! - m);
+            sum += p;
+            const vo = ((b * r.Hkv + hk) * Nk + j) * Dv;
+            for (let d = 0; d < Dv; d++) acc[d]! += p * x.v[vo + d]!;
+          }
+        }
+        // a row with no visible key: zeros and lse = -inf, never NaN
+        lse[row] = sum > 0 ? m + Math.log(sum) : Number.NEGATIVE_INFINITY;
+        for (let d = 0; d < Dv; d++) out[row * Dv + d] = sum > 0 ? acc[d]! / sum : 0;
+        if (weights && sum > 0) {
+          for (let j = lo; j < hi; j++) {
+            if (scores[j] !== Number.NEGATIVE_INFINITY)
+              weights[row * Nk + j] = Math.exp(scores[j]! - m) / sum;
+          }
+        }
+      }
+    }
+  }
+  return { out, lse, weights };
+}
+
+export interface CpuBackward {
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
+  /** Gradient of the bias in the full [B, H, Nq, Nk] shape (summed to the bias's shape by the caller). */
+  dbias: Float32Array | null;
+}
+
+/** FlashAttention-2 backward (Alg. 2) in float64: P from the saved lse, dS = P ∘ (dP − rowsum(dO ∘ O)). */
+export function attentionBackwardCpu(
+  r: ResolvedAttention,
+  x: Views,
+  out: Float32Array,
+  lse: Float32Array,
+  dout: Float32Array,
+): CpuBackward {
+  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const dq = new Float64Array(B * H * Nq * D);
+  const dk = new Float64Array(B * Hkv * Nk * D);
+  const dv = new Float64Array(B * Hkv * Nk * Dv);
+  const dbias = r.bias ? new Float32Array(B * H * Nq * Nk) : null;
+  const score = makeScorer(r, x);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const hk = Math.floor(h / (H / Hkv));
+      for (let i = 0; i < Nq; i++) {
+        const row = (b * H + h) * Nq + i;
+        const l = lse[row]!;
+        if (l === Number.NEGATIVE_INFINITY) continue;
+        let delta = 0;
+        for (let d = 0; d < Dv; d++) delta += dout[row * Dv + d]! * out[row * Dv + d]!;
+        const [lo, hi] = keyRange(r, i, b);
+        for (let j = lo; j < hi; j++) {
+          const s = score(b, h, i, j);
+          if (s === null) continue;
+          const p = Math.exp(s.s - l);
+          const vo = ((b * Hkv + hk) * Nk + j) * Dv;
+          let dp = 0;
+          for (let d = 0; d < Dv; d++) {
+            dp += dout[row * Dv + d]! * x.v[vo + d]!;
+            dv[vo + d]! += p * dout[row * Dv + d]!;
+          }
+          let ds = p * (dp - delta); // dL/ds
+          if (r.scoreMod?.gradTs) ds *= r.scoreMod.gradTs(s.t, b, h, i, j, x.modTensors); // dL/dt
+          if (dbias) dbias[row * Nk + j] = ds;
+          if (r.softcap > 0) {
+            const t = Math.tanh(s.raw / r.softcap);
+            ds *= 1 - t * t;
+          }
+          const ko = ((b * Hkv + hk) * Nk + j) * D;
+          for (let d = 0; d < D; d++) {
+            dq[row * D + d]! += ds * r.scale * x.k[ko + d]!;
+            dk[ko + d]! += ds * r.scale * x.q[row * D + d]!;
+          }
+        }
+      }
+    }
+  }
+  return { dq: Float32Array.from(dq), dk: Float32Array.from(dk), dv: Float32Array.from(dv), dbias };
+}

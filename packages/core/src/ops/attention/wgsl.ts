@@ -1,0 +1,485 @@
+/**
+ * WGSL for fused attention: forward (flash-style: keys streamed, online softmax, lse saved; FlashAttention-2
+ * Alg. 1), the attention weights recomputed from lse, and the backward passes (FlashAttention-2 Alg. 2
+ * split as delta = rowsum(dO ∘ O); dQ over key streams; dK/dV over query streams, GQA heads summed).
+ * No kernel allocates or keeps Nq x Nk memory except `weights` and dbias, whose outputs are that size.
+ *
+ * Barrier-free and register-blocked (each invocation owns R rows), the shape SwiftShader runs fastest
+ * (toolchain.md); masks and mods are compiled in only when used, so the common case pays for none.
+ */
+import type { Field } from '../../backend/uniforms.js';
+import type { KernelSpec, OperandSpec } from '../../backend/webgpu.js';
+import type { ResolvedAttention } from './options.js';
+
+export interface AttentionFeatures {
+  D: number;
+  Dv: number;
+  /** rows per invocation */
+  R: number;
+  mask: boolean;
+  bias: boolean;
+  kvLens: boolean;
+  softcap: boolean;
+  scoreMod: { name: string; wgsl: string; gradWgsl: string | null; tensors: string[] } | null;
+  maskMod: { name: string; wgsl: string; tensors: string[] } | null;
+}
+
+export function featuresOf(r: ResolvedAttention): AttentionFeatures {
+  const R = Math.max(r.D, r.Dv) <= 64 ? 4 : Math.max(r.D, r.Dv) <= 128 ? 2 : 1;
+  return {
+    D: r.D,
+    Dv: r.Dv,
+    R,
+    mask: r.mask !== null,
+    bias: r.bias !== null,
+    kvLens: r.kvLens !== null,
+    softcap: r.softcap > 0,
+    scoreMod: r.scoreMod
+      ? {
+          name: r.scoreMod.name,
+          wgsl: r.scoreMod.wgsl,
+          gradWgsl: r.scoreMod.gradWgsl ?? null,
+          tensors: Object.keys(r.scoreMod.tensors ?? {}),
+        }
+      : null,
+    maskMod: r.maskMod
+      ? { name: r.maskMod.name, wgsl: r.maskMod.wgsl, tensors: Object.keys(r.maskMod.tensors ?? {}) }
+      : null,
+  };
+}
+
+export function featureKey(f: AttentionFeatures): string {
+  return [
+    `D${f.D}`,
+    `Dv${f.Dv}`,
+    `R${f.R}`,
+    f.mask ? 'mask' : '',
+    f.bias ? 'bias' : '',
+    f.kvLens ? 'lens' : '',
+    f.softcap ? 'cap' : '',
+    f.scoreMod ? `sm=${f.scoreMod.name}` : '',
+    f.maskMod ? `mm=${f.maskMod.name}` : '',
+  ]
+    .filter(Boolean)
+    .join(',');
+}
+
+/** Uniforms shared by every attention kernel. */
+export const ATTENTION_FIELDS: Field[] = [
+  ['B', 'u32'],
+  ['H', 'u32'],
+  ['Hkv', 'u32'],
+  ['Nq', 'u32'],
+  ['Nk', 'u32'],
+  ['group', 'u32'],
+  ['tiles', 'u32'],
+  ['shift', 'i32'],
+  ['left', 'i32'],
+  ['right', 'i32'],
+  ['scale', 'f32'],
+  ['softcap', 'f32'],
+  ['q_off', 'u32'],
+  ['q_sb', 'u32'],
+  ['q_sh', 'u32'],
+  ['q_sn', 'u32'],
+  ['k_off', 'u32'],
+  ['k_sb', 'u32'],
+  ['k_sh', 'u32'],
+  ['k_sn', 'u32'],
+  ['v_off', 'u32'],
+  ['v_sb', 'u32'],
+  ['v_sh', 'u32'],
+  ['v_sn', 'u32'],
+  ['m_off', 'u32'],
+  ['m_sb', 'u32'],
+  ['m_sh', 'u32'],
+  ['m_si', 'u32'],
+  ['m_sj', 'u32'],
+  ['bi_off', 'u32'],
+  ['bi_sb', 'u32'],
+  ['bi_sh', 'u32'],
+  ['bi_si', 'u32'],
+  ['bi_sj', 'u32'],
+];
+
+/** Operands in binding order: q, k, v, then each optional input, then the kernel's own. */
+export function inputOperands(f: AttentionFeatures): OperandSpec[] {
+  const ops: OperandSpec[] = [
+    { name: 'q', dtype: 'f32' },
+    { name: 'k', dtype: 'f32' },
+    { name: 'v', dtype: 'f32' },
+  ];
+  if (f.mask) ops.push({ name: 'mask', dtype: 'bool' });
+  if (f.bias) ops.push({ name: 'bias', dtype: 'f32' });
+  if (f.kvLens) ops.push({ name: 'lens', dtype: 'i32' });
+  for (const t of [...(f.scoreMod?.tensors ?? []), ...(f.maskMod?.tensors ?? [])])
+    ops.push({ name: t, dtype: 'f32' });
+  return ops;
+}
+
+/**
+ * Shared WGSL: the visible key range of a query row, the per-element mask, and the score transform
+ * raw -> t = softcap(raw) + bias -> s = scoreMod(t). `raw` already includes the scale (folded into q).
+ */
+function common(f: AttentionFeatures): string {
+  return `
+fn keyLo(i: u32) -> u32 { return u32(max(0, i32(i) + u.shift - u.left)); }
+fn keyHi(i: u32, b: u32) -> u32 {
+  let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
+  return u32(clamp(i32(i) + u.shift + u.right + 1, 0, i32(end)));
+}
+fn visible(b: u32, h: u32, i: u32, j: u32) -> bool {
+  var ok = true;
+  ${f.mask ? 'ok = ok && mask_ld(u.m_off + b * u.m_sb + h * u.m_sh + i * u.m_si + j * u.m_sj) != 0u;' : ''}
+  ${f.maskMod ? `ok = ok && (${f.maskMod.wgsl});` : ''}
+  return ok;
+}
+fn transformed(raw: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
+  var t = ${f.softcap ? 'u.softcap * tanhSafe(raw / u.softcap)' : 'raw'};
+  ${f.bias ? 't += bias_ld(u.bi_off + b * u.bi_sb + h * u.bi_sh + i * u.bi_si + j * u.bi_sj);' : ''}
+  return t;
+}
+fn modded(t: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
+  let score = t;
+  return ${f.scoreMod ? `(${f.scoreMod.wgsl})` : 'score'};
+}
+/** d scoreMod / d t at t (1 for additive mods) */
+fn modGrad(t: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
+  let score = t;
+  return ${f.scoreMod?.gradWgsl ? `(${f.scoreMod.gradWgsl})` : '1.0'};
+}
+/** d softcap / d raw */
+fn capGrad(raw: f32) -> f32 {
+  ${f.softcap ? 'let th = tanhSafe(raw / u.softcap); return 1.0 - th * th;' : 'return 1.0;'}
+}
+fn tanhSafe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+`;
+}
+
+const R_LOOP = (R: number, body: (r: number) => string) =>
+  Array.from({ length: R }, (_, r) => body(r)).join('\n');
+
+/** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
+export function forwardSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-fwd:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'out', dtype: 'f32', write: true },
+      { name: 'lse', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 32,
+    body: `${common(f)}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || i0 >= u.Nq) { return; }
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  var q: array<array<f32, ${D}>, ${R}>;
+  var acc: array<array<f32, ${Dv}>, ${R}>;
+  var m: array<f32, ${R}>;
+  var l: array<f32, ${R}>;
+  var lo: array<u32, ${R}>;
+  var hi: array<u32, ${R}>;
+  var jlo = u.Nk;
+  var jhi = 0u;
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = min(i0 + r, u.Nq - 1u);
+    for (var d = 0u; d < D; d++) { q[r][d] = q_ld(qb + i * u.q_sn + d) * u.scale; }
+    for (var d = 0u; d < DV; d++) { acc[r][d] = 0.0; }
+    m[r] = -inf();
+    l[r] = 0.0;
+    lo[r] = keyLo(i);
+    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq);
+    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+  }
+  var s: array<f32, ${R}>;
+  for (var j = jlo; j < jhi; j++) {
+    let ko = kb + j * u.k_sn;
+    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; }
+    for (var d = 0u; d < D; d++) {
+      let kd = k_ld(ko + d);
+${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
+    }
+    var any = false;
+    var p: array<f32, ${R}>;
+    for (var r = 0u; r < ${R}u; r++) {
+      let i = i0 + r;
+      p[r] = 0.0;
+      if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
+      let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
+      if (sc > m[r]) {
+        // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
+        let alpha = exp(m[r] - sc);
+        for (var d = 0u; d < DV; d++) { acc[r][d] *= alpha; }
+        l[r] *= alpha;
+        m[r] = sc;
+      }
+      p[r] = exp(sc - m[r]);
+      l[r] += p[r];
+      any = true;
+    }
+    if (!any) { continue; }
+    let vo = vb + j * u.v_sn;
+    for (var d = 0u; d < DV; d++) {
+      let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `      acc[${r}][d] = fma(p[${r}], vd, acc[${r}][d]);`)}
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = i0 + r;
+    if (i >= u.Nq) { break; }
+    let row = (b * u.H + h) * u.Nq + i;
+    // a row with no visible key gives zeros and lse = -inf, never NaN
+    let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
+    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, acc[r][d] * inv); }
+    lse_st(row, select(-inf(), m[r] + log(l[r]), l[r] > 0.0));
+  }
+}`,
+  };
+}
+
+/** Attention probabilities [B, H, Nq, Nk] recomputed from lse (for visualization). */
+export function weightsSpec(f: AttentionFeatures): KernelSpec {
+  const { D } = f;
+  return {
+    key: `attn-weights:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'lse', dtype: 'f32' },
+      { name: 'out', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body: `${common(f)}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let e = workgroupIndex(wg, nwg) * WG + li;
+  let j = e % u.Nk;
+  let row = e / u.Nk;
+  let i = row % u.Nq;
+  let bh = row / u.Nq;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  if (b >= u.B) { return; }
+  let hk = h / u.group;
+  let l = lse_ld(row);
+  if (j < keyLo(i) || j >= keyHi(i, b) || l == -inf() || !visible(b, h, i, j)) { out_st(e, 0.0); return; }
+  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
+  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
+  var raw = 0.0;
+  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
+  out_st(e, exp(modded(transformed(raw, b, h, i, j), b, h, i, j) - l));
+}`,
+  };
+}
+
+/** delta[b, h, i] = sum_d dO ∘ O (FlashAttention-2 backward, line 4). */
+export function deltaSpec(Dv: number): KernelSpec {
+  return {
+    key: `attn-delta:Dv${Dv}`,
+    uniforms: [['rows', 'u32']],
+    operands: [
+      { name: 'dout', dtype: 'f32' },
+      { name: 'out', dtype: 'f32' },
+      { name: 'delta', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = workgroupIndex(wg, nwg) * WG + li;
+  if (row >= u.rows) { return; }
+  var s = 0.0;
+  for (var d = 0u; d < ${Dv}u; d++) { s = fma(dout_ld(row * ${Dv}u + d), out_ld(row * ${Dv}u + d), s); }
+  delta_st(row, s);
+}`,
+  };
+}
+
+/** dQ: each invocation streams the keys for its R query rows. */
+export function dqSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-dq:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'dout', dtype: 'f32' },
+      { name: 'lse', dtype: 'f32' },
+      { name: 'delta', dtype: 'f32' },
+      { name: 'dq', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 32,
+    body: `${common(f)}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || i0 >= u.Nq) { return; }
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  var q: array<array<f32, ${D}>, ${R}>;
+  var go: array<array<f32, ${Dv}>, ${R}>;
+  var dq: array<array<f32, ${D}>, ${R}>;
+  var lse: array<f32, ${R}>;
+  var delta: array<f32, ${R}>;
+  var lo: array<u32, ${R}>;
+  var hi: array<u32, ${R}>;
+  var jlo = u.Nk;
+  var jhi = 0u;
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = min(i0 + r, u.Nq - 1u);
+    let row = (b * u.H + h) * u.Nq + i;
+    for (var d = 0u; d < D; d++) { q[r][d] = q_ld(qb + i * u.q_sn + d) * u.scale; dq[r][d] = 0.0; }
+    for (var d = 0u; d < DV; d++) { go[r][d] = dout_ld(row * DV + d); }
+    lse[r] = lse_ld(row);
+    delta[r] = delta_ld(row);
+    lo[r] = keyLo(i);
+    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq && lse[r] != -inf());
+    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+  }
+  var s: array<f32, ${R}>;
+  var dp: array<f32, ${R}>;
+  for (var j = jlo; j < jhi; j++) {
+    let ko = kb + j * u.k_sn;
+    let vo = vb + j * u.v_sn;
+    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
+    for (var d = 0u; d < D; d++) {
+      let kd = k_ld(ko + d);
+${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
+    }
+    for (var d = 0u; d < DV; d++) {
+      let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `      dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
+    }
+    for (var r = 0u; r < ${R}u; r++) {
+      let i = i0 + r;
+      if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
+      let t = transformed(s[r], b, h, i, j);
+      let p = exp(modded(t, b, h, i, j) - lse[r]);
+      let ds = p * (dp[r] - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
+      for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = i0 + r;
+    if (i >= u.Nq) { break; }
+    let row = (b * u.H + h) * u.Nq + i;
+    for (var d = 0u; d < D; d++) { dq_st(row * D + d, dq[r][d] * u.scale); }
+  }
+}`,
+  };
+}
+
+/**
+ * dK, dV: each invocation owns R key rows of one kv head and streams the queries that can see them,
+ * over every query head of its GQA group (so shared heads' gradients are summed without atomics).
+ * With a bias, dS (the bias gradient before broadcasting) is written as [B, H, Nq, Nk].
+ */
+export function dkvSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-dkv:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'dout', dtype: 'f32' },
+      { name: 'lse', dtype: 'f32' },
+      { name: 'delta', dtype: 'f32' },
+      // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
+      { name: 'dkv', dtype: 'f32', write: true },
+      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
+    ],
+    workgroupSize: 32,
+    body: `${common(f)}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bhk = w / u.tiles;
+  let b = bhk / u.Hkv;
+  let hk = bhk % u.Hkv;
+  let j0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || j0 >= u.Nk) { return; }
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
+  var kr: array<array<f32, ${D}>, ${R}>;
+  var vr: array<array<f32, ${Dv}>, ${R}>;
+  var dk: array<array<f32, ${D}>, ${R}>;
+  var dv: array<array<f32, ${Dv}>, ${R}>;
+  for (var r = 0u; r < ${R}u; r++) {
+    let j = min(j0 + r, u.Nk - 1u);
+    for (var d = 0u; d < D; d++) { kr[r][d] = k_ld(kb + j * u.k_sn + d); dk[r][d] = 0.0; }
+    for (var d = 0u; d < DV; d++) { vr[r][d] = v_ld(vb + j * u.v_sn + d); dv[r][d] = 0.0; }
+  }
+  // queries that can see key j: j - shift - right <= i <= j - shift + left
+  let jLast = min(j0 + ${R - 1}u, u.Nk - 1u);
+  let ilo = u32(clamp(i32(j0) - u.shift - u.right, 0, i32(u.Nq)));
+  let ihi = u32(clamp(i32(jLast) - u.shift + u.left + 1, 0, i32(u.Nq)));
+  var s: array<f32, ${R}>;
+  var dp: array<f32, ${R}>;
+  for (var g = 0u; g < u.group; g++) {
+    let h = hk * u.group + g;
+    let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+    for (var i = ilo; i < ihi; i++) {
+      let row = (b * u.H + h) * u.Nq + i;
+      let l = lse_ld(row);
+      if (l == -inf()) { continue; }
+      let qo = qb + i * u.q_sn;
+      for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
+      for (var d = 0u; d < D; d++) {
+        let qd = q_ld(qo + d) * u.scale;
+${R_LOOP(R, (r) => `        s[${r}] = fma(qd, kr[${r}][d], s[${r}]);`)}
+      }
+      for (var d = 0u; d < DV; d++) {
+        let gd = dout_ld(row * DV + d);
+${R_LOOP(R, (r) => `        dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
+      }
+      let dl = delta_ld(row);
+      let klo = keyLo(i);
+      let khi = keyHi(i, b);
+      for (var r = 0u; r < ${R}u; r++) {
+        let j = j0 + r;
+        if (j >= end || j < klo || j >= khi || !visible(b, h, i, j)) { continue; }
+        let t = transformed(s[r], b, h, i, j);
+        let p = exp(modded(t, b, h, i, j) - l);
+        let dsT = p * (dp[r] - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
+        ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
+        let ds = dsT * capGrad(s[r]);
+        for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p, dout_ld(row * DV + d), dv[r][d]); }
+        for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }
+      }
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let j = j0 + r;
+    if (j >= u.Nk) { break; }
+    let row = (b * u.Hkv + hk) * u.Nk + j;
+    let dvBase = u.B * u.Hkv * u.Nk * D;
+    for (var d = 0u; d < D; d++) { dkv_st(row * D + d, dk[r][d] * u.scale); }
+    for (var d = 0u; d < DV; d++) { dkv_st(dvBase + row * DV + d, dv[r][d]); }
+  }
+}`,
+  };
+}
