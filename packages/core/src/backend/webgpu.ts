@@ -467,11 +467,14 @@ export function shaderSource(
   const enables = new Set(spec.enables ?? []);
   if (spec.operands.some((o) => o.dtype === 'f16')) enables.add('f16');
   const lines: string[] = [...[...enables].map((e) => `enable ${e};`), layout.wgsl];
+  // quad operations run in quad-uniform (not workgroup-uniform) control flow, which WGSL's analysis cannot see
+  if (enables.has('subgroups')) lines.splice(enables.size, 0, 'diagnostic(off, subgroup_uniformity);');
   let binding = 1;
   spec.operands.forEach((op, k) => {
     const t = wgslType(op.dtype);
     const access = op.write ? 'read_write' : 'read';
     const n = segs[k]!;
+
     if (op.vec4) {
       lines.push(
         `@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_0: array<vec4<${t}>>;`,

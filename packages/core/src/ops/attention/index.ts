@@ -10,6 +10,7 @@ import { sum } from '../reduce.js';
 import { attentionBackwardCpu, attentionForwardCpu, hostViews } from './cpu.js';
 import { type AttentionOptions, type ResolvedAttention, resolveAttention } from './options.js';
 import { deltaSpec, dkvSpec, dqSpec, featuresOf, forwardSpec, weightsSpec } from './wgsl.js';
+import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './wgsl-fast.js';
 
 export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
@@ -130,21 +131,32 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
   try {
     const out = device.empty([B, H, Nq, Dv], 'f32');
     const lse = device.empty([B, H, Nq], 'f32');
-    const tiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
-    gpu.run(
-      forwardSpec(f),
-      buffersOf([x.q, x.k, x.v, ...x.extra, out, lse]),
-      { ...x.values, tiles },
-      B * H * tiles,
+    const buffers = buffersOf([x.q, x.k, x.v, ...x.extra, out, lse]);
+    // the unrolled vec4 kernel needs head dims divisible by 4, vec4-aligned rows and whole bindings
+    const aligned = ['q', 'k', 'v'].every((n) =>
+      ['off', 'sb', 'sh', 'sn'].every((s) => x.values[`${n}_${s}`]! % 4 === 0),
     );
+    const whole = [x.q, x.k, x.v, out].every((t) => gpu.fitsOneBinding(t.storage.buffer!));
+    if (canUseFastForward(f) && aligned && whole) {
+      const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f.D, f.Dv)));
+      gpu.run(
+        forwardFastSpec(f, gpu.features.has('subgroups')),
+        buffers,
+        { ...x.values, tiles },
+        B * H * tiles,
+      );
+    } else {
+      const tiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
+      gpu.run(forwardSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
+    }
     let weights: Tensor | null = null;
     if (opts.weights) {
       weights = device.empty([B, H, Nq, Nk], 'f32');
       gpu.run(
         weightsSpec(f),
-        buffersOf([x.q, x.k, x.v, ...x.extra, lse, weights]),
+        buffersOf([x.q, x.k, x.v, ...x.extra, weights]),
         x.values,
-        Math.ceil((B * H * Nq * Nk) / 64),
+        Math.ceil((B * H * Nq) / 64),
       );
     }
     return { out, lse, weights };

@@ -121,7 +121,7 @@ export function inputOperands(f: AttentionFeatures): OperandSpec[] {
  * Shared WGSL: the visible key range of a query row, the per-element mask, and the score transform
  * raw -> t = softcap(raw) + bias -> s = scoreMod(t). `raw` already includes the scale (folded into q).
  */
-function common(f: AttentionFeatures): string {
+export function commonWgsl(f: AttentionFeatures): string {
   return `
 fn keyLo(i: u32) -> u32 { return u32(max(0, i32(i) + u.shift - u.left)); }
 fn keyHi(i: u32, b: u32) -> u32 {
@@ -171,7 +171,7 @@ export function forwardSpec(f: AttentionFeatures): KernelSpec {
       { name: 'lse', dtype: 'f32', write: true },
     ],
     workgroupSize: 32,
-    body: `${common(f)}
+    body: `${commonWgsl(f)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
@@ -250,37 +250,51 @@ ${R_LOOP(R, (r) => `      acc[${r}][d] = fma(p[${r}], vd, acc[${r}][d]);`)}
   };
 }
 
-/** Attention probabilities [B, H, Nq, Nk] recomputed from lse (for visualization). */
+/**
+ * Attention probabilities [B, H, Nq, Nk] (for visualization), one invocation per query row: a first
+ * sweep recomputes the row's max and normalizer, a second writes exp(s - m) / l. Normalizing by the row's
+ * own (m, l) rather than exp(s - lse) keeps dominant weights exact when logits are large (lse = m + log l
+ * rounds at |s| ~ 100 by ~1e-5).
+ */
 export function weightsSpec(f: AttentionFeatures): KernelSpec {
   const { D } = f;
   return {
     key: `attn-weights:${featureKey(f)}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...inputOperands(f),
-      { name: 'lse', dtype: 'f32' },
-      { name: 'out', dtype: 'f32', write: true },
-    ],
+    operands: [...inputOperands(f), { name: 'out', dtype: 'f32', write: true }],
     workgroupSize: 64,
-    body: `${common(f)}
+    body: `${commonWgsl(f)}
+fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
+  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
+  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
+  var raw = 0.0;
+  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
+  return modded(transformed(raw, b, h, i, j), b, h, i, j);
+}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let e = workgroupIndex(wg, nwg) * WG + li;
-  let j = e % u.Nk;
-  let row = e / u.Nk;
+  let row = workgroupIndex(wg, nwg) * WG + li;
   let i = row % u.Nq;
   let bh = row / u.Nq;
   let b = bh / u.H;
   let h = bh % u.H;
   if (b >= u.B) { return; }
   let hk = h / u.group;
-  let l = lse_ld(row);
-  if (j < keyLo(i) || j >= keyHi(i, b) || l == -inf() || !visible(b, h, i, j)) { out_st(e, 0.0); return; }
-  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
-  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
-  var raw = 0.0;
-  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
-  out_st(e, exp(modded(transformed(raw, b, h, i, j), b, h, i, j) - l));
+  let lo = keyLo(i);
+  let hi = keyHi(i, b);
+  var m = -inf();
+  var l = 0.0;
+  for (var j = lo; j < hi; j++) {
+    if (!visible(b, h, i, j)) { continue; }
+    let s = score(b, h, hk, i, j);
+    if (s > m) { l = l * exp(m - s); m = s; }
+    l += exp(s - m);
+  }
+  for (var j = 0u; j < u.Nk; j++) {
+    var p = 0.0;
+    if (l > 0.0 && j >= lo && j < hi && visible(b, h, i, j)) { p = exp(score(b, h, hk, i, j) - m) / l; }
+    out_st(row * u.Nk + j, p);
+  }
 }`,
   };
 }
@@ -322,7 +336,7 @@ export function dqSpec(f: AttentionFeatures): KernelSpec {
       { name: 'dq', dtype: 'f32', write: true },
     ],
     workgroupSize: 32,
-    body: `${common(f)}
+    body: `${commonWgsl(f)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
@@ -410,7 +424,7 @@ export function dkvSpec(f: AttentionFeatures): KernelSpec {
       ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
     ],
     workgroupSize: 32,
-    body: `${common(f)}
+    body: `${commonWgsl(f)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)

@@ -1,0 +1,144 @@
+/**
+ * The fast forward kernel for head dims divisible by 4 (the common case). Fully unrolled with named vec4
+ * registers: each invocation owns R query rows (q and the output accumulator live in registers), keys
+ * are consumed 4 at a time with one online-softmax rescale per step (FlashAttention-2 Alg. 1), and with
+ * the `subgroups` feature each K/V row is loaded a quarter per lane and shared across the quad with
+ * quadBroadcast, so a lane issues a quarter of the loads (toolchain.md: what made attention fast on
+ * SwiftShader). Without subgroups every lane loads whole rows. Masks and mods compile in as in wgsl.ts.
+ */
+import type { KernelSpec } from '../../backend/webgpu.js';
+import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
+
+/** Rows per invocation (q and the accumulator stay in registers). */
+export function fastRows(D: number, Dv: number): number {
+  const d = Math.max(D, Dv);
+  // 8 rows at D 64 ran ~30% faster but took 11-14 s to compile on Subzero (and R 8 with 4 keys per step
+  // exhausted memory): 4 rows compile in ~3 s.
+  return d <= 64 ? 4 : d <= 128 ? 2 : 1;
+}
+
+export const FAST_WORKGROUP = 16;
+const KEYS_PER_STEP = 2;
+const LOG2E = 1.4426950408889634;
+
+export function canUseFastForward(f: AttentionFeatures): boolean {
+  return f.D % 4 === 0 && f.Dv % 4 === 0;
+}
+
+export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
+  const { D, Dv } = f;
+  const D4 = D / 4;
+  const V4 = Dv / 4;
+  const R = fastRows(D, Dv);
+  const rows = [...Array(R).keys()];
+  const keys = [...Array(KEYS_PER_STEP).keys()];
+  const slots = (n4: number) => [...Array(Math.ceil(n4 / 4)).keys()];
+  const chunks = (n4: number) => [...Array(n4).keys()];
+  const lines: string[] = [];
+  const emit = (s: string) => lines.push(s);
+
+  /** Full row `name` (k or v) of key `jexpr` as vec4 registers `${reg}_c`. */
+  const loadRow = (name: 'k' | 'v', n4: number, base: string, reg: string) => {
+    if (!subgroups) {
+      for (const c of chunks(n4)) emit(`    let ${reg}_${c} = ${name}_ld4(${base} + ${c}u);`);
+      return;
+    }
+    // lane l loads chunks l, l + 4, ...; chunk c then comes from lane c % 4, slot c / 4
+    for (const t of slots(n4))
+      emit(`    let ${reg}p${t} = ${name}_ld4(${base} + min(lane + ${4 * t}u, ${n4 - 1}u));`);
+    for (const c of chunks(n4))
+      emit(`    let ${reg}_${c} = quadBroadcast(${reg}p${Math.floor(c / 4)}, ${c % 4}u);`);
+  };
+
+  emit(`  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let ibase = ((w % u.tiles) * WG + li) * ${R}u;
+  let lane = ${subgroups ? 'sg % 4u' : '0u'};
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  var jlo = u.Nk;
+  var jhi = 0u;`);
+  for (const r of rows) {
+    emit(`  let i${r} = ibase + ${r}u;
+  let qr${r} = (qb + min(i${r}, u.Nq - 1u) * u.q_sn) / 4u;
+  let lo${r} = keyLo(i${r});
+  let hi${r} = select(0u, keyHi(i${r}, b), i${r} < u.Nq);
+  if (lo${r} < hi${r}) { jlo = min(jlo, lo${r}); jhi = max(jhi, hi${r}); }
+  var m${r} = -1e30;
+  var l${r} = 0.0;`);
+    for (const c of chunks(D4)) emit(`  let q${r}_${c} = q_ld4(qr${r} + ${c}u) * u.scale;`);
+    for (const c of chunks(V4)) emit(`  var o${r}_${c} = vec4f(0.0);`);
+  }
+  if (subgroups) {
+    // the key loop must be uniform across the quad: take the quad's union of ranges
+    emit(`  jlo = min(min(quadBroadcast(jlo, 0u), quadBroadcast(jlo, 1u)), min(quadBroadcast(jlo, 2u), quadBroadcast(jlo, 3u)));
+  jhi = max(max(quadBroadcast(jhi, 0u), quadBroadcast(jhi, 1u)), max(quadBroadcast(jhi, 2u), quadBroadcast(jhi, 3u)));`);
+  }
+  emit(`  for (var j0 = jlo; j0 < jhi; j0 += ${KEYS_PER_STEP}u) {`);
+  for (const jj of keys) {
+    emit(`    let j${jj} = j0 + ${jj}u;
+    let kr${jj} = (kb + min(j${jj}, u.Nk - 1u) * u.k_sn) / 4u;`);
+    loadRow('k', D4, `kr${jj}`, `k${jj}`);
+    for (const r of rows) {
+      const terms = chunks(D4).map((c) => `q${r}_${c} * k${jj}_${c}`);
+      emit(
+        `    let d${r}_${jj} = ${terms.reduce((acc, t, n) => (n === 0 ? t : `fma(q${r}_${n}, k${jj}_${n}, ${acc})`))};`,
+      );
+      emit(`    let s${r}_${jj} = select(-inf(), modded(transformed(d${r}_${jj}.x + d${r}_${jj}.y + d${r}_${jj}.z + d${r}_${jj}.w, b, h, i${r}, j${jj}), b, h, i${r}, j${jj}),
+      j${jj} >= lo${r} && j${jj} < hi${r} && visible(b, h, i${r}, j${jj}));`);
+    }
+  }
+  for (const r of rows) {
+    const s = keys.map((jj) => `s${r}_${jj}`);
+    emit(`    let mn${r} = ${s.reduce((acc, x) => `max(${acc}, ${x})`, `m${r}`)};
+    let alpha${r} = exp2((m${r} - mn${r}) * ${LOG2E});
+    ${keys.map((jj) => `let p${r}_${jj} = exp2((s${r}_${jj} - mn${r}) * ${LOG2E});`).join(' ')}
+    l${r} = l${r} * alpha${r} + ${keys.map((jj) => `p${r}_${jj}`).join(' + ')};
+    m${r} = mn${r};`);
+    for (const c of chunks(V4)) emit(`    o${r}_${c} *= alpha${r};`);
+  }
+  for (const jj of keys) {
+    emit(`    let vr${jj} = (vb + min(j${jj}, u.Nk - 1u) * u.v_sn) / 4u;`);
+    loadRow('v', V4, `vr${jj}`, `v${jj}`);
+    for (const r of rows) {
+      emit(`    let pv${r}_${jj} = vec4f(p${r}_${jj});`);
+      for (const c of chunks(V4)) emit(`    o${r}_${c} = fma(pv${r}_${jj}, v${jj}_${c}, o${r}_${c});`);
+    }
+  }
+  emit('  }');
+  for (const r of rows) {
+    emit(`  if (i${r} < u.Nq) {
+    let row = (b * u.H + h) * u.Nq + i${r};
+    // a row with no visible key gives zeros and lse = -inf, never NaN
+    let inv = select(0.0, 1.0 / l${r}, l${r} > 0.0);`);
+    for (const c of chunks(V4)) emit(`    out_st4(row * ${V4}u + ${c}u, o${r}_${c} * inv);`);
+    emit(`    lse_st(row, select(-inf(), m${r} + log(l${r}), l${r} > 0.0));
+  }`);
+  }
+
+  const inputs = inputOperands(f).map((op) =>
+    ['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op,
+  );
+  return {
+    key: `attn-fwd-fast:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputs,
+      { name: 'out', dtype: 'f32', write: true, vec4: true },
+      { name: 'lse', dtype: 'f32', write: true },
+    ],
+    workgroupSize: FAST_WORKGROUP,
+    ...(subgroups ? { enables: ['subgroups'] } : {}),
+    body: `${commonWgsl(f)}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32${
+      subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''
+    }) {
+${lines.join('\n')}
+}`,
+  };
+}
