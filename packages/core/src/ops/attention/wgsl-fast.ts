@@ -19,7 +19,7 @@ export function fastRows(D: number, Dv: number): number {
 
 export const FAST_WORKGROUP = 16;
 const KEYS_PER_STEP = 2;
-const LOG2E = 1.4426950408889634;
+const LOG2E = Math.LOG2E;
 
 export function canUseFastForward(f: AttentionFeatures): boolean {
   return f.D % 4 === 0 && f.Dv % 4 === 0;
