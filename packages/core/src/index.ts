@@ -7,6 +7,13 @@ export type { DType, ReadArray } from './dtype.js';
 export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
 export {
+  type BlockLayout,
+  type BlockSparseOptions,
+  type BlockSparseOutputs,
+  blockLayouts,
+  blockSparseAttention,
+} from './ops/attention/blocksparse.js';
+export {
   type AttentionDetailedOptions,
   type AttentionGrads,
   type AttentionOptions,
@@ -17,6 +24,14 @@ export {
   type MaskMod,
   type ScoreMod,
 } from './ops/attention/index.js';
+export { KVCache, type KVCacheOptions } from './ops/attention/kv-cache.js';
+export {
+  type LinearAttentionGrads,
+  type LinearAttentionOptions,
+  type LinearFeatureMap,
+  linearAttention,
+  linearAttentionBackward,
+} from './ops/attention/linear.js';
 export {
   abs,
   add,

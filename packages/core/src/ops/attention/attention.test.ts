@@ -341,7 +341,13 @@ describe('attention backward', () => {
         if (r.dbias) expectClose(got.bias!, await r.dbias.read(), 2e-5, 1e-4, 'dbias vs cpu');
       }
       // spot-check against finite differences (float64 reference; h = 1e-3)
-      for (const which of ['q', 'k', 'v', ...(c.biasShape ? ['bias'] : [])] as const) {
+      const targets: ('q' | 'k' | 'v' | 'bias')[] = [
+        'q',
+        'k',
+        'v',
+        ...(c.biasShape ? (['bias'] as const) : []),
+      ];
+      for (const which of targets) {
         const n = x[which]!.length;
         for (const idx of [0, Math.floor(n / 3), n - 1]) {
           const num = numericGrad(c, x, G, which, idx);

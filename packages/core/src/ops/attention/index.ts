@@ -10,11 +10,18 @@ import { sum } from '../reduce.js';
 import { attentionBackwardCpu, attentionForwardCpu, hostViews } from './cpu.js';
 import { type AttentionOptions, type ResolvedAttention, resolveAttention } from './options.js';
 import { deltaSpec, dkvSpec, dqSpec, featuresOf, forwardSpec, weightsSpec } from './wgsl.js';
+import { DECODE_CHUNK, decodeMergeSpec, decodePartialSpec } from './wgsl-decode.js';
 import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './wgsl-fast.js';
 
 export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
 export interface AttentionDetailedOptions extends AttentionOptions {
+  /**
+   * Kernel for single-query rows (decode): 'split-k' cuts the keys into chunks reduced in parallel and
+   * merged (Flash-Decoding); 'fused' streams them in one invocation. 'auto' (default) takes split-K
+   * when Nq = 1 and Nk >= 128 on WebGPU.
+   */
+  decode?: 'auto' | 'split-k' | 'fused';
   /** Also return the attention probabilities [B, H, Nq, Nk] (recomputed from lse; for maps). */
   weights?: boolean;
 }
@@ -132,22 +139,42 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
     const out = device.empty([B, H, Nq, Dv], 'f32');
     const lse = device.empty([B, H, Nq], 'f32');
     const buffers = buffersOf([x.q, x.k, x.v, ...x.extra, out, lse]);
-    // the unrolled vec4 kernel needs head dims divisible by 4, vec4-aligned rows and whole bindings
-    const aligned = ['q', 'k', 'v'].every((n) =>
-      ['off', 'sb', 'sh', 'sn'].every((s) => x.values[`${n}_${s}`]! % 4 === 0),
-    );
-    const whole = [x.q, x.k, x.v, out].every((t) => gpu.fitsOneBinding(t.storage.buffer!));
-    if (canUseFastForward(f) && aligned && whole) {
-      const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f.D, f.Dv)));
+    const decode = opts.decode ?? 'auto';
+    if (Nq === 1 && (decode === 'split-k' || (decode === 'auto' && Nk >= 2 * DECODE_CHUNK))) {
+      const splits = Math.ceil(Nk / DECODE_CHUNK);
+      const part = device.empty([B, H, splits, Dv + 2], 'f32');
+      const partial = { ...x.values, splits, chunk: DECODE_CHUNK };
       gpu.run(
-        forwardFastSpec(f, gpu.features.has('subgroups')),
-        buffers,
-        { ...x.values, tiles },
-        B * H * tiles,
+        decodePartialSpec(f),
+        buffersOf([x.q, x.k, x.v, ...x.extra, part]),
+        partial,
+        Math.ceil((B * H * splits) / 32),
       );
+      gpu.run(
+        decodeMergeSpec(Dv),
+        buffersOf([part, out, lse]),
+        { rows: B * H, splits },
+        Math.ceil((B * H) / 64),
+      );
+      part.dispose();
     } else {
-      const tiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
-      gpu.run(forwardSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
+      // the unrolled vec4 kernel needs head dims divisible by 4, vec4-aligned rows and whole bindings
+      const aligned = ['q', 'k', 'v'].every((n) =>
+        ['off', 'sb', 'sh', 'sn'].every((s) => x.values[`${n}_${s}`]! % 4 === 0),
+      );
+      const whole = [x.q, x.k, x.v, out].every((t) => gpu.fitsOneBinding(t.storage.buffer!));
+      if (canUseFastForward(f) && aligned && whole) {
+        const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f.D, f.Dv)));
+        gpu.run(
+          forwardFastSpec(f, gpu.features.has('subgroups')),
+          buffers,
+          { ...x.values, tiles },
+          B * H * tiles,
+        );
+      } else {
+        const tiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
+        gpu.run(forwardSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
+      }
     }
     let weights: Tensor | null = null;
     if (opts.weights) {

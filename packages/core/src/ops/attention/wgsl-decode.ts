@@ -1,0 +1,111 @@
+/**
+ * Split-K decode (Flash-Decoding, Dao et al. 2023): with one query row per head there is too little
+ * parallel work over queries, so the keys are cut into S chunks; each invocation reduces one
+ * (b, h, chunk) to a partial (max, sum, unnormalized output), and a second kernel merges the partials
+ * with the usual log-sum-exp rescaling. Exact up to f32 rounding versus the one-pass kernel.
+ */
+import type { KernelSpec } from '../../backend/webgpu.js';
+import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
+
+/** Keys per chunk: long enough to amortize the merge, short enough to spread over the device. */
+export const DECODE_CHUNK = 64;
+
+/** partials: [B, H, S, Dv + 2] = (acc[0..Dv), m, l) */
+export function decodePartialSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv } = f;
+  return {
+    key: `attn-decode-partial:${featureKey(f)}`,
+    uniforms: [...ATTENTION_FIELDS, ['splits', 'u32'], ['chunk', 'u32']],
+    operands: [...inputOperands(f), { name: 'part', dtype: 'f32', write: true }],
+    workgroupSize: 32,
+    body: `${commonWgsl(f)}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = workgroupIndex(wg, nwg) * WG + li;
+  let split = t % u.splits;
+  let bh = t / u.splits;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  if (b >= u.B) { return; }
+  let hk = h / u.group;
+  let i = 0u;
+  let qo = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  var q: array<f32, ${D}>;
+  for (var d = 0u; d < ${D}u; d++) { q[d] = q_ld(qo + d) * u.scale; }
+  var acc: array<f32, ${Dv}>;
+  for (var d = 0u; d < ${Dv}u; d++) { acc[d] = 0.0; }
+  var m = -inf();
+  var l = 0.0;
+  let j0 = max(keyLo(i), split * u.chunk);
+  let j1 = min(keyHi(i, b), (split + 1u) * u.chunk);
+  for (var j = j0; j < j1; j++) {
+    if (!visible(b, h, i, j)) { continue; }
+    var raw = 0.0;
+    for (var d = 0u; d < ${D}u; d++) { raw = fma(q[d], k_ld(kb + j * u.k_sn + d), raw); }
+    let s = modded(transformed(raw, b, h, i, j), b, h, i, j);
+    if (s > m) {
+      let alpha = exp(m - s);
+      for (var d = 0u; d < ${Dv}u; d++) { acc[d] *= alpha; }
+      l *= alpha;
+      m = s;
+    }
+    let p = exp(s - m);
+    l += p;
+    for (var d = 0u; d < ${Dv}u; d++) { acc[d] = fma(p, v_ld(vb + j * u.v_sn + d), acc[d]); }
+  }
+  let base = t * ${Dv + 2}u;
+  for (var d = 0u; d < ${Dv}u; d++) { part_st(base + d, acc[d]); }
+  part_st(base + ${Dv}u, m);
+  part_st(base + ${Dv + 1}u, l);
+}`,
+  };
+}
+
+/** Merges S partials per (b, h) into out [B, H, 1, Dv] and lse [B, H, 1]. */
+export function decodeMergeSpec(Dv: number): KernelSpec {
+  const W = Dv + 2;
+  return {
+    key: `attn-decode-merge:Dv${Dv}`,
+    uniforms: [
+      ['rows', 'u32'],
+      ['splits', 'u32'],
+    ],
+    operands: [
+      { name: 'part', dtype: 'f32' },
+      { name: 'out', dtype: 'f32', write: true },
+      { name: 'lse', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = workgroupIndex(wg, nwg) * WG + li;
+  if (row >= u.rows) { return; }
+  var m = -inf();
+  for (var s = 0u; s < u.splits; s++) {
+    let base = (row * u.splits + s) * ${W}u;
+    if (part_ld(base + ${Dv + 1}u) > 0.0) { m = max(m, part_ld(base + ${Dv}u)); }
+  }
+  var l = 0.0;
+  for (var s = 0u; s < u.splits; s++) {
+    let base = (row * u.splits + s) * ${W}u;
+    let ls = part_ld(base + ${Dv + 1}u);
+    if (ls > 0.0) { l += ls * exp(part_ld(base + ${Dv}u) - m); }
+  }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  for (var d = 0u; d < ${Dv}u; d++) {
+    var o = 0.0;
+    for (var s = 0u; s < u.splits; s++) {
+      let base = (row * u.splits + s) * ${W}u;
+      let ls = part_ld(base + ${Dv + 1}u);
+      if (ls > 0.0) { o = fma(part_ld(base + d), exp(part_ld(base + ${Dv}u) - m), o); }
+    }
+    out_st(row * ${Dv}u + d, o * inv);
+  }
+  // a row with no visible key gives zeros and lse = -inf, never NaN
+  lse_st(row, select(-inf(), m + log(l), l > 0.0));
+}`,
+  };
+}
