@@ -3,15 +3,26 @@
  * contract", on WebGPU (wgsl.ts) and the CPU reference (cpu.ts). Never allocates Nq x Nk memory unless
  * the attention weights are asked for.
  */
+
+import type { WebGpuRuntime } from '../../backend/webgpu.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { copy } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { attentionBackwardCpu, attentionForwardCpu, hostViews } from './cpu.js';
 import { type AttentionOptions, type ResolvedAttention, resolveAttention } from './options.js';
-import { deltaSpec, dkvSpec, dqSpec, featuresOf, forwardSpec, weightsSpec } from './wgsl.js';
+import {
+  type AttentionFeatures,
+  deltaSpec,
+  dkvSpec,
+  dqSpec,
+  featuresOf,
+  forwardSpec,
+  weightsSpec,
+} from './wgsl.js';
 import { DECODE_CHUNK, decodeMergeSpec, decodePartialSpec } from './wgsl-decode.js';
 import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './wgsl-fast.js';
+import { dkvFastSpec, dqFastSpec, FAST_BACKWARD_WORKGROUP, fastBackwardRows } from './wgsl-fast-backward.js';
 
 export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
@@ -118,6 +129,20 @@ function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
 }
 
 const buffersOf = (ts: readonly Tensor[]) => ts.map((t) => t.storage.buffer!);
+
+/** The unrolled vec4 kernels need head dims divisible by 4, vec4-aligned rows and whole bindings. */
+function useFastKernels(
+  f: AttentionFeatures,
+  x: Bound,
+  gpu: WebGpuRuntime,
+  others: readonly Tensor[],
+): boolean {
+  const aligned = ['q', 'k', 'v'].every((n) =>
+    ['off', 'sb', 'sh', 'sn'].every((s) => x.values[`${n}_${s}`]! % 4 === 0),
+  );
+  const whole = [x.q, x.k, x.v, ...others].every((t) => gpu.fitsOneBinding(t.storage.buffer!));
+  return canUseFastForward(f) && aligned && whole;
+}
 const ROWS_PER_INVOCATION_GROUP = 32; // workgroup size of the row-streaming kernels
 
 function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetailedOptions): AttentionOutputs {
@@ -158,12 +183,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      // the unrolled vec4 kernel needs head dims divisible by 4, vec4-aligned rows and whole bindings
-      const aligned = ['q', 'k', 'v'].every((n) =>
-        ['off', 'sb', 'sh', 'sn'].every((s) => x.values[`${n}_${s}`]! % 4 === 0),
-      );
-      const whole = [x.q, x.k, x.v, out].every((t) => gpu.fitsOneBinding(t.storage.buffer!));
-      if (canUseFastForward(f) && aligned && whole) {
+      if (useFastKernels(f, x, gpu, [out])) {
         const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f.D, f.Dv)));
         gpu.run(
           forwardFastSpec(f, gpu.features.has('subgroups')),
@@ -273,16 +293,30 @@ export function attentionBackward(
       const kvSize = B * Hkv * Nk;
       const dkv = device.empty([kvSize * (D + Dv)], 'f32');
       if (r.bias) dbiasFull = device.zeros([B, H, Nq, Nk]);
-      const qTiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
-      gpu.run(
-        dqSpec(f),
-        buffersOf([x.q, x.k, x.v, ...x.extra, gc, lc, delta, dq]),
-        { ...x.values, tiles: qTiles },
-        B * H * qTiles,
-      );
-      const kTiles = Math.ceil(Nk / (ROWS_PER_INVOCATION_GROUP * f.R));
-      const dkvBuffers = [x.q, x.k, x.v, ...x.extra, gc, lc, delta, dkv, ...(dbiasFull ? [dbiasFull] : [])];
-      gpu.run(dkvSpec(f), buffersOf(dkvBuffers), { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
+      const dqBuffers = buffersOf([x.q, x.k, x.v, ...x.extra, gc, lc, delta, dq]);
+      const dkvBuffers = buffersOf([
+        x.q,
+        x.k,
+        x.v,
+        ...x.extra,
+        gc,
+        lc,
+        delta,
+        dkv,
+        ...(dbiasFull ? [dbiasFull] : []),
+      ]);
+      if (useFastKernels(f, x, gpu, [oc, gc, dq, dkv])) {
+        const subgroups = gpu.features.has('subgroups');
+        const rows = FAST_BACKWARD_WORKGROUP * fastBackwardRows(D, Dv);
+        const [qTiles, kTiles] = [Math.ceil(Nq / rows), Math.ceil(Nk / rows)];
+        gpu.run(dqFastSpec(f, subgroups), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
+        gpu.run(dkvFastSpec(f, subgroups), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
+      } else {
+        const qTiles = Math.ceil(Nq / (ROWS_PER_INVOCATION_GROUP * f.R));
+        const kTiles = Math.ceil(Nk / (ROWS_PER_INVOCATION_GROUP * f.R));
+        gpu.run(dqSpec(f), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
+        gpu.run(dkvSpec(f), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
+      }
       const part = (start: number, end: number, shape: number[]) => {
         const flat = dkv.slice(0, start, end);
         const view = flat.reshape(shape);
