@@ -7,7 +7,7 @@
 import type { WebGpuRuntime } from '../../backend/webgpu.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
-import { copy } from '../elementwise.js';
+import { copy, copyInto } from '../elementwise.js';
 import { sum } from '../reduce.js';
 import { attentionBackwardCpu, attentionForwardCpu, hostViews } from './cpu.js';
 import { type AttentionOptions, type ResolvedAttention, resolveAttention } from './options.js';
@@ -282,26 +282,30 @@ export function attentionBackward(
     const x = bind(r, q, k, v);
     const oc = out.isContiguous ? out.contiguous() : copy(out);
     const gc = dout.isContiguous ? dout.contiguous() : copy(dout);
-    const lc = lse.isContiguous ? lse.contiguous() : copy(lse);
-    const delta = device.empty([B, H, Nq], 'f32');
+    // [lse, delta] in one buffer (see STATS_OPERAND)
+    const stats = device.empty([2 * B * H * Nq], 'f32');
+    const lseHalf = stats.slice(0, 0, B * H * Nq);
+    const lseFlat = lse.reshape([B * H * Nq]);
+    copyInto(lseHalf, lseFlat);
+    lseHalf.dispose();
+    lseFlat.dispose();
     try {
-      if (oc.offset || gc.offset || lc.offset) {
-        fail('UNSUPPORTED', 'attentionBackward: out, lse and dout must not be offset views; pass copies');
+      if (oc.offset || gc.offset) {
+        fail('UNSUPPORTED', 'attentionBackward: out and dout must not be offset views; pass copies');
       }
-      gpu.run(deltaSpec(Dv), buffersOf([gc, oc, delta]), { rows: B * H * Nq }, Math.ceil((B * H * Nq) / 64));
+      gpu.run(deltaSpec(Dv), buffersOf([gc, oc, stats]), { rows: B * H * Nq }, Math.ceil((B * H * Nq) / 64));
       const dq = device.empty([B, H, Nq, D], 'f32');
       const kvSize = B * Hkv * Nk;
       const dkv = device.empty([kvSize * (D + Dv)], 'f32');
       if (r.bias) dbiasFull = device.zeros([B, H, Nq, Nk]);
-      const dqBuffers = buffersOf([x.q, x.k, x.v, ...x.extra, gc, lc, delta, dq]);
+      const dqBuffers = buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dq]);
       const dkvBuffers = buffersOf([
         x.q,
         x.k,
         x.v,
         ...x.extra,
         gc,
-        lc,
-        delta,
+        stats,
         dkv,
         ...(dbiasFull ? [dbiasFull] : []),
       ]);
@@ -331,7 +335,7 @@ export function attentionBackward(
       dkv.dispose(); // the two views keep the buffer
     } finally {
       x.release();
-      for (const t of [oc, gc, lc, delta]) t.dispose();
+      for (const t of [oc, gc, stats]) t.dispose();
     }
   }
   return { ...grads, dbias: dbiasFull && opts.bias ? reduceToShape(dbiasFull, opts.bias.shape) : null };

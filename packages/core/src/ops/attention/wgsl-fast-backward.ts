@@ -8,7 +8,15 @@
  * the bias gradient when a bias is given.
  */
 import type { KernelSpec, OperandSpec } from '../../backend/webgpu.js';
-import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  inputOperands,
+  STATS_OPERAND,
+  STATS_WGSL,
+} from './wgsl.js';
 
 /** Rows per invocation: three or four register sets of R x D/4 vec4 each. */
 export function fastBackwardRows(D: number, Dv: number): number {
@@ -66,6 +74,7 @@ function kernel(
     workgroupSize: FAST_BACKWARD_WORKGROUP,
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
+${STATS_WGSL}
 fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32${
@@ -138,8 +147,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
     [
       ...vec4Inputs(f),
       { name: 'dout', dtype: 'f32', vec4: true },
-      { name: 'lse', dtype: 'f32' },
-      { name: 'delta', dtype: 'f32' },
+      STATS_OPERAND,
       { name: 'dq', dtype: 'f32', write: true, vec4: true },
     ],
     lines.join('\n'),
@@ -216,8 +224,7 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
     [
       ...vec4Inputs(f),
       { name: 'dout', dtype: 'f32', vec4: true },
-      { name: 'lse', dtype: 'f32' },
-      { name: 'delta', dtype: 'f32' },
+      STATS_OPERAND,
       { name: 'dkv', dtype: 'f32', write: true, vec4: true },
       ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
     ],

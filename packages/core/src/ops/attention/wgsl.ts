@@ -64,6 +64,15 @@ export function featureKey(f: AttentionFeatures): string {
     .join(',');
 }
 
+/**
+ * Backward kernels read lse and delta from one buffer `stats` = [lse (B·H·Nq), delta (B·H·Nq)]: one
+ * binding less, so every feature at once still fits 12 storage bindings.
+ */
+export const STATS_OPERAND: OperandSpec = { name: 'stats', dtype: 'f32' };
+export const STATS_WGSL = `
+fn lse_ld(row: u32) -> f32 { return stats_ld(row); }
+fn delta_ld(row: u32) -> f32 { return stats_ld(u.B * u.H * u.Nq + row); }`;
+
 /** Uniforms shared by every attention kernel. */
 export const ATTENTION_FIELDS: Field[] = [
   ['B', 'u32'],
@@ -299,7 +308,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   };
 }
 
-/** delta[b, h, i] = sum_d dO ∘ O (FlashAttention-2 backward, line 4). */
+/** delta[b, h, i] = sum_d dO ∘ O (FlashAttention-2 backward, line 4), written after lse in `stats`. */
 export function deltaSpec(Dv: number): KernelSpec {
   return {
     key: `attn-delta:Dv${Dv}`,
@@ -307,7 +316,7 @@ export function deltaSpec(Dv: number): KernelSpec {
     operands: [
       { name: 'dout', dtype: 'f32' },
       { name: 'out', dtype: 'f32' },
-      { name: 'delta', dtype: 'f32', write: true },
+      { name: 'stats', dtype: 'f32', write: true },
     ],
     workgroupSize: 64,
     body: `
@@ -317,7 +326,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   if (row >= u.rows) { return; }
   var s = 0.0;
   for (var d = 0u; d < ${Dv}u; d++) { s = fma(dout_ld(row * ${Dv}u + d), out_ld(row * ${Dv}u + d), s); }
-  delta_st(row, s);
+  stats_st(u.rows + row, s); // delta, after lse
 }`,
   };
 }
@@ -331,12 +340,12 @@ export function dqSpec(f: AttentionFeatures): KernelSpec {
     operands: [
       ...inputOperands(f),
       { name: 'dout', dtype: 'f32' },
-      { name: 'lse', dtype: 'f32' },
-      { name: 'delta', dtype: 'f32' },
+      STATS_OPERAND,
       { name: 'dq', dtype: 'f32', write: true },
     ],
     workgroupSize: 32,
     body: `${commonWgsl(f)}
+${STATS_WGSL}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
@@ -417,14 +426,14 @@ export function dkvSpec(f: AttentionFeatures): KernelSpec {
     operands: [
       ...inputOperands(f),
       { name: 'dout', dtype: 'f32' },
-      { name: 'lse', dtype: 'f32' },
-      { name: 'delta', dtype: 'f32' },
+      STATS_OPERAND,
       // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
       { name: 'dkv', dtype: 'f32', write: true },
       ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
     ],
     workgroupSize: 32,
     body: `${commonWgsl(f)}
+${STATS_WGSL}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
