@@ -1,0 +1,5 @@
+export {
+  MultiHeadAttention,
+  type MultiHeadAttentionForward,
+  type MultiHeadAttentionOptions,
+} from './multihead-attention.js';
