@@ -11,7 +11,8 @@ import { checkShape, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { SINCOS_WGSL } from './wgsl-math.js';
 
-const HASH_WGSL = `
+/** Counter-based hash as WGSL (`pcg`, `bits(c)` keyed by u.key0/u.key1, `unit(c)` in [0, 1)). */
+export const HASH_WGSL = `
 fn pcg(v: u32) -> u32 {
   let s = v * 747796405u + 2891336453u;
   let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
@@ -26,7 +27,8 @@ function pcg(v: number): number {
   return ((w >>> 22) ^ w) >>> 0;
 }
 const bits = (c: number, k0: number, k1: number) => pcg((pcg((c ^ k0) >>> 0) + k1) >>> 0);
-const unit = (c: number, k0: number, k1: number) => (bits(c, k0, k1) >>> 8) * 5.9604644775390625e-8;
+/** Uniform in [0, 1) for counter c under key (k0, k1): the TS twin of WGSL `unit`. */
+export const unit = (c: number, k0: number, k1: number) => (bits(c, k0, k1) >>> 8) * 5.9604644775390625e-8;
 
 type Dist = 'uniform' | 'normal';
 

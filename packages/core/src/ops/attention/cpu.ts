@@ -4,6 +4,7 @@
  */
 import { gatherStrided } from '../../device.js';
 import type { Tensor } from '../../tensor.js';
+import { unit } from '../random.js';
 import { keyRange, type ResolvedAttention } from './options.js';
 
 interface Views {
@@ -31,6 +32,15 @@ export function hostViews(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor)
     bias: r.bias ? read(r.bias.tensor) : null,
     modTensors,
   };
+}
+
+/** Dropout factor of (b, h, i, j): the TS twin of WGSL `dropKeep` (same counter, same hash). */
+function dropKeep(r: ResolvedAttention): (b: number, h: number, i: number, j: number) => number {
+  if (r.dropP === 0) return () => 1;
+  const [k0, k1] = [r.dropSeed >>> 0, Math.floor(r.dropSeed / 2 ** 32) >>> 0];
+  const scale = 1 / (1 - r.dropP);
+  return (b, h, i, j) =>
+    unit((((b * r.H + h) * r.Nq + i) * r.Nk + j) >>> 0, k0, k1) >= Math.fround(r.dropP) ? scale : 0;
 }
 
 /** Index of [b, h, i, j] in a tensor broadcast to [B, H, Nq, Nk], through its row-major source shape. */
@@ -76,6 +86,7 @@ export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights:
   const lse = new Float32Array(B * H * Nq);
   const weights = withWeights ? new Float32Array(B * H * Nq * Nk) : null;
   const score = makeScorer(r, x);
+  const keep = dropKeep(r);
   const scores = new Float64Array(Nk);
   const acc = new Float64Array(Dv);
   for (let b = 0; b < B; b++) {
@@ -100,7 +111,8 @@ export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights:
             const p = Math.exp(scores[j]! - m);
             sum += p;
             const vo = ((b * r.Hkv + hk) * Nk + j) * Dv;
-            for (let d = 0; d < Dv; d++) acc[d]! += p * x.v[vo + d]!;
+            const pd = p * keep(b, h, i, j);
+            for (let d = 0; d < Dv; d++) acc[d]! += pd * x.v[vo + d]!;
           }
         }
         // a row with no visible key: zeros and lse = -inf, never NaN
@@ -140,6 +152,7 @@ export function attentionBackwardCpu(
   const dv = new Float64Array(B * Hkv * Nk * Dv);
   const dbias = r.bias ? new Float32Array(B * H * Nq * Nk) : null;
   const score = makeScorer(r, x);
+  const keep = dropKeep(r);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / (H / Hkv));
@@ -155,12 +168,13 @@ export function attentionBackwardCpu(
           if (s === null) continue;
           const p = Math.exp(s.s - l);
           const vo = ((b * Hkv + hk) * Nk + j) * Dv;
+          const kj = keep(b, h, i, j);
           let dp = 0;
           for (let d = 0; d < Dv; d++) {
             dp += dout[row * Dv + d]! * x.v[vo + d]!;
-            dv[vo + d]! += p * dout[row * Dv + d]!;
+            dv[vo + d]! += p * kj * dout[row * Dv + d]!;
           }
-          let ds = p * (dp - delta); // dL/ds
+          let ds = p * (dp * kj - delta); // dL/ds
           if (r.scoreMod?.gradTs) ds *= r.scoreMod.gradTs(s.t, b, h, i, j, x.modTensors); // dL/dt
           if (dbias) dbias[row * Nk + j] = ds;
           if (r.softcap > 0) {

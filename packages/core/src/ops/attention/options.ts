@@ -74,6 +74,12 @@ export interface AttentionOptions {
   bias?: Tensor;
   scoreMod?: ScoreMod;
   maskMod?: MaskMod;
+  /**
+   * Dropout on the attention probabilities: each (b, h, i, j) is kept with probability 1 - p and scaled
+   * by 1/(1 - p). The mask comes from a counter-based hash of (seed, index), so backward regenerates it
+   * exactly and CPU and GPU drop the same entries. lse and `weights` are the undropped softmax.
+   */
+  dropout?: { p: number; seed: number };
 }
 
 /** Everything the kernels need, checked. */
@@ -99,6 +105,9 @@ export interface ResolvedAttention {
   kvLens: Int32Array | null;
   scoreMod: ScoreMod | null;
   maskMod: MaskMod | null;
+  /** 0 = no dropout */
+  dropP: number;
+  dropSeed: number;
 }
 
 /** Bound used for "no limit" on a window side; far beyond any sequence length. */
@@ -223,6 +232,14 @@ export function resolveAttention(
         );
     }
   }
+  const dropP = opts.dropout?.p ?? 0;
+  const dropSeed = opts.dropout?.seed ?? 0;
+  if (opts.dropout && (!(dropP >= 0 && dropP < 1) || !Number.isSafeInteger(dropSeed))) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${op}: dropout must be { p in [0, 1), seed: integer }, got ${JSON.stringify(opts.dropout)}`,
+    );
+  }
   return {
     device,
     B,
@@ -243,6 +260,8 @@ export function resolveAttention(
     kvLens,
     scoreMod: opts.scoreMod ?? null,
     maskMod: opts.maskMod ?? null,
+    dropP,
+    dropSeed,
   };
 }
 

@@ -53,7 +53,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     let p = exp(s - m);
     l += p;
-    for (var d = 0u; d < ${Dv}u; d++) { acc[d] = fma(p, v_ld(vb + j * u.v_sn + d), acc[d]); }
+    let pd = p * dropKeep(b, h, i, j);
+    for (var d = 0u; d < ${Dv}u; d++) { acc[d] = fma(pd, v_ld(vb + j * u.v_sn + d), acc[d]); }
   }
   let base = t * ${Dv + 2}u;
   for (var d = 0u; d < ${Dv}u; d++) { part_st(base + d, acc[d]); }

@@ -129,7 +129,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
       let raw = ${dot(`q${r}`, 'k', D4)};
       let t = transformed(raw, b, h, i${r}, j);
       let p = exp(modded(t, b, h, i${r}, j) - lse${r});
-      ds${r} = p * (${dot(`g${r}`, 'v', V4)} - delta${r}) * modGrad(t, b, h, i${r}, j) * capGrad(raw);
+      ds${r} = p * (${dot(`g${r}`, 'v', V4)} * dropKeep(b, h, i${r}, j) - delta${r}) * modGrad(t, b, h, i${r}, j) * capGrad(raw);
     }
     let dsv${r} = vec4f(ds${r});`);
     for (const c of range(D4)) emit(`    dq${r}_${c} = fma(dsv${r}, k_${c}, dq${r}_${c});`);
@@ -199,9 +199,11 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
         let raw = ${dot('q', `k${r}`, D4)} * u.scale;
         let t = transformed(raw, b, h, i, j${r});
         p${r} = exp(modded(t, b, h, i, j${r}) - l);
-        let dsT = p${r} * (${dot('g', `v${r}`, V4)} - dl) * modGrad(t, b, h, i, j${r}); // dL/dt: the bias gradient
+        let keep = dropKeep(b, h, i, j${r});
+        let dsT = p${r} * (${dot('g', `v${r}`, V4)} * keep - dl) * modGrad(t, b, h, i, j${r}); // dL/dt: the bias gradient
         ${f.bias ? `dbias_st(row * u.Nk + j${r}, dsT);` : ''}
         ds${r} = dsT * capGrad(raw);
+        p${r} *= keep; // dV takes the dropped, rescaled probabilities
       }
       let pv${r} = vec4f(p${r});
       let dsv${r} = vec4f(ds${r});`);

@@ -105,7 +105,8 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
     emit(`    let vr${jj} = (vb + min(j${jj}, u.Nk - 1u) * u.v_sn) / 4u;`);
     loadRow('v', V4, `vr${jj}`, `v${jj}`);
     for (const r of rows) {
-      emit(`    let pv${r}_${jj} = vec4f(p${r}_${jj});`);
+      const keep = f.dropout ? ` * dropKeep(b, h, i${r}, j${jj})` : '';
+      emit(`    let pv${r}_${jj} = vec4f(p${r}_${jj}${keep});`);
       for (const c of chunks(V4)) emit(`    o${r}_${c} = fma(pv${r}_${jj}, v${jj}_${c}, o${r}_${c});`);
     }
   }

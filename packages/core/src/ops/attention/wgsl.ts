@@ -9,6 +9,7 @@
  */
 import type { Field } from '../../backend/uniforms.js';
 import type { KernelSpec, OperandSpec } from '../../backend/webgpu.js';
+import { HASH_WGSL } from '../random.js';
 import type { ResolvedAttention } from './options.js';
 
 export interface AttentionFeatures {
@@ -20,6 +21,7 @@ export interface AttentionFeatures {
   bias: boolean;
   kvLens: boolean;
   softcap: boolean;
+  dropout: boolean;
   scoreMod: { name: string; wgsl: string; gradWgsl: string | null; tensors: string[] } | null;
   maskMod: { name: string; wgsl: string; tensors: string[] } | null;
 }
@@ -34,6 +36,7 @@ export function featuresOf(r: ResolvedAttention): AttentionFeatures {
     bias: r.bias !== null,
     kvLens: r.kvLens !== null,
     softcap: r.softcap > 0,
+    dropout: r.dropP > 0,
     scoreMod: r.scoreMod
       ? {
           name: r.scoreMod.name,
@@ -57,6 +60,7 @@ export function featureKey(f: AttentionFeatures): string {
     f.bias ? 'bias' : '',
     f.kvLens ? 'lens' : '',
     f.softcap ? 'cap' : '',
+    f.dropout ? 'drop' : '',
     f.scoreMod ? `sm=${f.scoreMod.name}` : '',
     f.maskMod ? `mm=${f.maskMod.name}` : '',
   ]
@@ -87,6 +91,10 @@ export const ATTENTION_FIELDS: Field[] = [
   ['right', 'i32'],
   ['scale', 'f32'],
   ['softcap', 'f32'],
+  ['drop_p', 'f32'],
+  ['drop_scale', 'f32'],
+  ['key0', 'u32'],
+  ['key1', 'u32'],
   ['q_off', 'u32'],
   ['q_sb', 'u32'],
   ['q_sh', 'u32'],
@@ -160,6 +168,11 @@ fn modGrad(t: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 /** d softcap / d raw */
 fn capGrad(raw: f32) -> f32 {
   ${f.softcap ? 'let th = tanhSafe(raw / u.softcap); return 1.0 - th * th;' : 'return 1.0;'}
+}
+${f.dropout ? HASH_WGSL : ''}
+/** dropout: 1/(1-p) for kept (b, h, i, j), 0 for dropped; the counter is the flat [B, H, Nq, Nk] index */
+fn dropKeep(b: u32, h: u32, i: u32, j: u32) -> f32 {
+  ${f.dropout ? 'return select(0.0, u.drop_scale, unit(((b * u.H + h) * u.Nq + i) * u.Nk + j) >= u.drop_p);' : 'return 1.0;'}
 }
 fn tanhSafe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 `;
@@ -237,6 +250,7 @@ ${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
       }
       p[r] = exp(sc - m[r]);
       l[r] += p[r];
+      ${f.dropout ? 'p[r] *= dropKeep(b, h, i, j);' : ''}
       any = true;
     }
     if (!any) { continue; }
@@ -399,7 +413,7 @@ ${R_LOOP(R, (r) => `      dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
       if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
       let t = transformed(s[r], b, h, i, j);
       let p = exp(modded(t, b, h, i, j) - lse[r]);
-      let ds = p * (dp[r] - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
+      let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
       for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
     }
   }
@@ -487,10 +501,11 @@ ${R_LOOP(R, (r) => `        dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
         if (j >= end || j < klo || j >= khi || !visible(b, h, i, j)) { continue; }
         let t = transformed(s[r], b, h, i, j);
         let p = exp(modded(t, b, h, i, j) - l);
-        let dsT = p * (dp[r] - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
+        let keep = dropKeep(b, h, i, j);
+        let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
         ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
         let ds = dsT * capGrad(s[r]);
-        for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p, dout_ld(row * DV + d), dv[r][d]); }
+        for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p * keep, dout_ld(row * DV + d), dv[r][d]); }
         for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }
       }
     }
