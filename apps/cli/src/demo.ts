@@ -1,7 +1,7 @@
 /**
  * `multihead demo` (the README's main job until models land): on the backend `auto` picks, it trains
  * a softmax-regression classifier with hand-written gradients built from core ops, then times core
- * ops and an unfused attention, checking each against the CPU reference.
+ * ops and attention (fused, causal, and unfused for contrast), checking each against the CPU reference.
  */
 import {
   add,
@@ -9,6 +9,7 @@ import {
   cast,
   createDevice,
   type Device,
+  attention,
   div,
   eq,
   exp,
@@ -139,6 +140,18 @@ export async function demo(opts: CommonOptions): Promise<void> {
     { op: 'softmax', shape: [[512, 512]], flops: () => null, run: ([a]) => softmax(a!, -1) },
     { op: 'layerNorm', shape: [[512, 512]], flops: () => null, run: ([a]) => layerNorm(a!, [512]) },
     { op: 'gelu', shape: [[512, 512]], flops: () => null, run: ([a]) => gelu(a!) },
+    {
+      op: 'attention (fused)',
+      shape: [[1, 4, 256, 64], [1, 4, 256, 64], [1, 4, 256, 64]],
+      flops: () => 4 * 4 * 256 * 256 * 64,
+      run: ([q, k, v]) => attention(q!, k!, v!),
+    },
+    {
+      op: 'attention causal',
+      shape: [[1, 4, 256, 64], [1, 4, 256, 64], [1, 4, 256, 64]],
+      flops: () => (4 * 4 * 256 * 256 * 64) / 2,
+      run: ([q, k, v]) => attention(q!, k!, v!, { causal: true }),
+    },
     {
       op: 'attention (unfused)',
       shape: [
