@@ -1,0 +1,40 @@
+/**
+ * @multihead/bench: our kernels side by side with peers on the same device, in one run, so the ratios
+ * mean something on a noisy machine. `runBench` is what `multihead bench <name>` calls; `src/main.ts`
+ * is the script (`pnpm bench -- matmul --write`) that also updates docs/benchmarks.md.
+ */
+import { openEnv } from './env.js';
+import { benchMatmul } from './matmul.js';
+import { benchSoftmax } from './softmax.js';
+import type { BenchName, BenchOptions, BenchRow } from './types.js';
+
+export { type BenchEnv, openEnv } from './env.js';
+export { markdownSection, updateBenchmarksDoc } from './report.js';
+export type { BenchName, BenchOptions, BenchRow } from './types.js';
+
+export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax'];
+
+const DEFAULT_SIZES: Record<BenchName, number[]> = { matmul: [256, 512, 1024], softmax: [1024] };
+/** Implementations per size (ours on WebGPU, tfjs-webgpu, ours on the CPU). */
+const IMPLS = 3;
+
+export async function runBench(name: BenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
+  if (!BENCHMARKS.includes(name)) {
+    throw new Error(`bench: unknown benchmark '${name}'; expected one of ${BENCHMARKS.join(', ')}`);
+  }
+  const sizes = opts.sizes ?? DEFAULT_SIZES[name];
+  if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`bench ${name}: sizes must be positive integers, got ${JSON.stringify(sizes)}`);
+  }
+  const reps = opts.reps ?? 5;
+  if (!Number.isInteger(reps) || reps < 1)
+    throw new Error(`bench ${name}: reps must be a positive integer, got ${reps}`);
+  const total = sizes.length * IMPLS;
+  let done = 0;
+  opts.onProgress?.(0, total);
+  const progress = () => opts.onProgress?.(++done, total);
+  const env = await openEnv();
+  return name === 'matmul'
+    ? benchMatmul(env, sizes, reps, progress)
+    : benchSoftmax(env, sizes, reps, progress);
+}
