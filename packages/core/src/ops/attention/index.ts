@@ -188,7 +188,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       part.dispose();
     } else {
       if (useFastKernels(f, x, gpu, [out])) {
-        const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f.D, f.Dv)));
+        const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f)));
         gpu.run(
           forwardFastSpec(f, gpu.features.has('subgroups')),
           buffers,

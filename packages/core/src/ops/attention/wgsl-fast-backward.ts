@@ -21,6 +21,7 @@ import {
 /** Rows per invocation: three or four register sets of R x D/4 vec4 each. */
 export function fastBackwardRows(D: number, Dv: number): number {
   const d = Math.max(D, Dv);
+  // 4 rows at D 64 measured ~10-15% faster than 2, but compile time on Subzero grows faster than code size
   return d <= 32 ? 4 : d <= 64 ? 2 : 1;
 }
 

@@ -9,14 +9,21 @@
 import type { KernelSpec } from '../../backend/webgpu.js';
 import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
 
-/** Rows per invocation (q and the accumulator stay in registers). */
-export function fastRows(D: number, Dv: number): number {
-  const d = Math.max(D, Dv);
-  // 8 rows at D 64 ran ~30% faster but took 11-14 s to compile on Subzero (and R 8 with 4 keys per step
-  // exhausted memory): 4 rows compile in ~3 s.
-  return d <= 64 ? 4 : d <= 128 ? 2 : 1;
+/**
+ * Rows per invocation (q and the accumulator stay in registers). Measured at B1 H8 N1024 D64 on
+ * SwiftShader: 8 rows x 2 keys per step 3.4-4.5 GFLOP/s, 4 x 4 3.5, 4 x 2 2.9, 2 x 4 2.2. Subzero's
+ * compile time grows faster than the code: the plain 8-row D 64 kernel takes 11-14 s, and with
+ * per-element masks or mods inlined 16 times per step it ran for minutes and gigabytes, so 8 rows are
+ * kept for kernels without those.
+ */
+export function fastRows(f: AttentionFeatures): number {
+  const d = Math.max(f.D, f.Dv);
+  const perElement = f.mask || f.bias || f.scoreMod !== null || f.maskMod !== null || f.dropout;
+  if (d <= 64) return perElement ? 4 : 8;
+  return d <= 128 ? 2 : 1;
 }
 
+// 16 beat 8, 32 and 64 invocations per workgroup at the sizes above
 export const FAST_WORKGROUP = 16;
 const KEYS_PER_STEP = 2;
 const LOG2E = Math.LOG2E;
@@ -29,7 +36,7 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   const { D, Dv } = f;
   const D4 = D / 4;
   const V4 = Dv / 4;
-  const R = fastRows(D, Dv);
+  const R = fastRows(f);
   const rows = [...Array(R).keys()];
   const keys = [...Array(KEYS_PER_STEP).keys()];
   const slots = (n4: number) => [...Array(Math.ceil(n4 / 4)).keys()];
