@@ -6,10 +6,10 @@
 import {
   add,
   argmax,
+  attention,
   cast,
   createDevice,
   type Device,
-  attention,
   div,
   eq,
   exp,
@@ -142,13 +142,21 @@ export async function demo(opts: CommonOptions): Promise<void> {
     { op: 'gelu', shape: [[512, 512]], flops: () => null, run: ([a]) => gelu(a!) },
     {
       op: 'attention (fused)',
-      shape: [[1, 4, 256, 64], [1, 4, 256, 64], [1, 4, 256, 64]],
+      shape: [
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+      ],
       flops: () => 4 * 4 * 256 * 256 * 64,
       run: ([q, k, v]) => attention(q!, k!, v!),
     },
     {
       op: 'attention causal',
-      shape: [[1, 4, 256, 64], [1, 4, 256, 64], [1, 4, 256, 64]],
+      shape: [
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+        [1, 4, 256, 64],
+      ],
       flops: () => (4 * 4 * 256 * 256 * 64) / 2,
       run: ([q, k, v]) => attention(q!, k!, v!, { causal: true }),
     },

@@ -23,7 +23,9 @@ it('GPU bytes for causal attention forward + backward grow linearly with N (no N
     // every buffer ever allocated is still counted here (freed ones sit in the pool): the peak
     const bytes = dev.memory().gpuAllocatedBytes - before;
     perToken.push(bytes / N);
-    console.log(`[memory] N ${N}: ${(bytes / 2 ** 20).toFixed(1)} MiB allocated (N x N x H floats would be ${((N * N * H * 4) / 2 ** 20).toFixed(0)} MiB)`);
+    console.log(
+      `[memory] N ${N}: ${(bytes / 2 ** 20).toFixed(1)} MiB allocated (N x N x H floats would be ${((N * N * H * 4) / 2 ** 20).toFixed(0)} MiB)`,
+    );
     for (const t of [q, k, v, g, out, lse, grads.dq, grads.dk, grads.dv]) t!.dispose();
     // far below the [H, N, N] score tensor an unfused attention would hold
     if (N >= 4096) expect(bytes).toBeLessThan((N * N * H * 4) / 4);

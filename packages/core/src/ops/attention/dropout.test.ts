@@ -98,7 +98,7 @@ describe('attention dropout', () => {
         return [await out.read(), await g.dq.read(), await g.dk.read(), await g.dv.read()];
       };
       const [gpu, ref] = [await run(dev), await run(cpu)];
-      gpu.forEach((x, n) => expectClose(x, ref[n]!, 2e-5, 1e-4, ['out', 'dq', 'dk', 'dv'][n]!));
+      for (const [n, x] of gpu.entries()) expectClose(x, ref[n]!, 2e-5, 1e-4, ['out', 'dq', 'dk', 'dv'][n]!);
     });
   }
 
