@@ -16,8 +16,13 @@ export interface TfTensor {
 export interface Tf {
   version_core: string;
   tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
-  matMul(a: TfTensor, b: TfTensor): TfTensor;
+  tensor3d(values: Float32Array, shape: [number, number, number]): TfTensor;
+  scalar(value: number): TfTensor;
+  matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
+  mul(a: TfTensor, b: TfTensor): TfTensor;
+  add(a: TfTensor, b: TfTensor): TfTensor;
   softmax(logits: TfTensor): TfTensor;
+  tidy(fn: () => TfTensor): TfTensor;
   dispose(container: TfTensor[]): void;
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
@@ -99,18 +104,21 @@ export function median(xs: readonly number[]): number {
 /**
  * Times `step` (which returns a promise that settles when its work is done) after a warm-up: `reps`
  * batches of `iters` steps, `iters` chosen so a batch lasts about `batchMs` (at most 3 batches when one
- * step takes over 3 s). Returns the median ms per step.
+ * step takes over 3 s). A step slower than `onceMs` is timed once, the call after the warm-up (peers
+ * that take tens of seconds per call on SwiftShader). Returns the median ms per step.
  */
 export async function timeIt(
   step: (last: boolean) => Promise<void>,
   reps: number,
   batchMs = 250,
+  onceMs = Number.POSITIVE_INFINITY,
 ): Promise<{ ms: number; iters: number; reps: number; samples: number[] }> {
   let t0 = performance.now();
   await step(true); // warm-up: compiles pipelines
   t0 = performance.now();
   await step(true);
   const once = performance.now() - t0;
+  if (once > onceMs) return { ms: once, iters: 1, reps: 1, samples: [once] };
   const iters = Math.max(1, Math.min(50, Math.round(batchMs / Math.max(once, 0.01))));
   // a peer that takes seconds per call gets fewer batches (tfjs-webgpu on SwiftShader at 1024^3)
   const batches = once > 3000 ? Math.min(reps, 3) : reps;

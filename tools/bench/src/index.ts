@@ -3,6 +3,7 @@
  * mean something on a noisy machine. `runBench` is what `multihead bench <name>` calls; `src/main.ts`
  * is the script (`pnpm bench -- matmul --write`) that also updates docs/benchmarks.md.
  */
+import { benchAttention } from './attention.js';
 import { openEnv } from './env.js';
 import { benchMatmul } from './matmul.js';
 import { benchSoftmax } from './softmax.js';
@@ -12,11 +13,20 @@ export { type BenchEnv, openEnv } from './env.js';
 export { markdownSection, updateBenchmarksDoc } from './report.js';
 export type { BenchName, BenchOptions, BenchRow } from './types.js';
 
-export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax'];
+export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention'];
 
-const DEFAULT_SIZES: Record<BenchName, number[]> = { matmul: [256, 512, 1024], softmax: [1024] };
-/** Implementations per size (ours on WebGPU, tfjs-webgpu, ours on the CPU). */
-const IMPLS = 3;
+const DEFAULT_SIZES: Record<BenchName, number[]> = {
+  matmul: [256, 512, 1024],
+  softmax: [1024],
+  attention: [512, 1024, 2048],
+};
+/**
+ * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
+ * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web).
+ */
+const IMPLS: Record<BenchName, number> = { matmul: 3, softmax: 3, attention: 10 };
+/** Default timed batches (attention: peers take seconds a call on SwiftShader). */
+const DEFAULT_REPS: Record<BenchName, number> = { matmul: 5, softmax: 5, attention: 3 };
 
 export async function runBench(name: BenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
   if (!BENCHMARKS.includes(name)) {
@@ -26,14 +36,15 @@ export async function runBench(name: BenchName, opts: BenchOptions = {}): Promis
   if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n > 0)) {
     throw new Error(`bench ${name}: sizes must be positive integers, got ${JSON.stringify(sizes)}`);
   }
-  const reps = opts.reps ?? 5;
+  const reps = opts.reps ?? DEFAULT_REPS[name];
   if (!Number.isInteger(reps) || reps < 1)
     throw new Error(`bench ${name}: reps must be a positive integer, got ${reps}`);
-  const total = sizes.length * IMPLS;
+  const total = sizes.length * IMPLS[name];
   let done = 0;
   opts.onProgress?.(0, total);
   const progress = () => opts.onProgress?.(++done, total);
   const env = await openEnv();
+  if (name === 'attention') return benchAttention(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

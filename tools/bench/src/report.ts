@@ -6,11 +6,12 @@ import type { BenchName, BenchRow } from './types.js';
 const TITLES: Record<BenchName, string> = {
   matmul: 'matmul (f32, square n x n x n)',
   softmax: 'softmax (f32, over the last axis of rows x cols)',
+  attention: 'attention (f32, B 1, H 8, D 64, causal and not)',
 };
 
 const HEADER = `# Benchmarks
 
-Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax> --write\`, or \`multihead bench <name>\`). Each
+Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax|attention> --write\`, or \`multihead bench <name>\`). Each
 section comes from one run: our kernels and the peers on the same device in the same process, so the
 ratios hold even where absolute figures drift (the reference machine has 2 shared cores and runs vary
 by +-20% or more). ms is the median per call over the timed batches, after a warm-up, with the output
@@ -23,6 +24,7 @@ export function markdownSection(
   env: BenchEnv,
   command: string,
 ): string {
+  if (name === 'attention') return attentionSection(rows, env, command);
   const date = new Date().toISOString().slice(0, 10);
   const throughput = name === 'matmul' ? 'GFLOP/s' : 'GB/s';
   const lines = [
@@ -41,6 +43,40 @@ export function markdownSection(
         `| ${r.size} | ${r.impl} | ${r.ms} | ${r.gflops ?? r.gbps} | ${r.maxErr.toExponential(1)} | ${r.vsTfjs ?? ''} |`,
     ),
   ];
+  return lines.join('\n');
+}
+
+const cell = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
+const mib = (bytes: number | undefined) => (bytes === undefined ? '' : (bytes / 2 ** 20).toFixed(0));
+
+function attentionSection(rows: readonly BenchRow[], env: BenchEnv, command: string): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const ort = rows.find((r) => r.impl === 'ort-web-webgpu' && !r.error);
+  const errors = rows.filter((r) => r.error);
+  const lines = [
+    `## ${TITLES.attention}`,
+    '',
+    `- date: ${date}`,
+    `- machine: ${env.machine}; Node ${process.version}`,
+    `- WebGPU adapter: ${env.adapter} (Dawn, npm \`webgpu\`); tfjs-webgpu ${env.tf.version_core} on ${env.tfAdapter}; onnxruntime-web 1.30.0 (\`onnxruntime-web/webgpu\`, native WebGPU EP, 1 wasm thread) on ${ort?.device ?? 'its own device from navigator.gpu'}`,
+    `- command: \`${command}\``,
+    '- implementations: `multihead-fused` is `attention(q, k, v, { causal })`; `multihead-fused-bwd` is `attentionBackward` from the saved out and lse, dq, dk and dv read back; `multihead-unfused` is our ops, `softmax(add(mul(matmul(q, k.mT), scale), causalBias), -1)` then `matmul(p, v)`; `tfjs-webgpu` is `tf.matMul(q, k, false, true)`·scale (+ mask) → `tf.softmax` → `tf.matMul(p, v)`; `ort-web-webgpu` runs the ONNX graph Transpose/MatMul/Mul/[Add mask]/Softmax/MatMul',
+    '- throughput: forward 4·B·H·N²·D flops, backward 10·B·H·N²·D (2.5x forward), both halved when causal; ours/tfjs and ours/ort are ratios of throughput (peer ms / our ms); causal x is non-causal ms / causal ms of the same implementation; bwd/fwd is backward ms / fused forward ms',
+    '- max err: against a float64 reference on 3 query rows of every head (the output; dq for the backward)',
+    "- peak MiB: our pool's high-water mark over the case (`device.memory().gpuAllocatedBytes`, pool emptied before the case; buffers are rounded up to size classes, and idle buffers past the 512 MiB pool limit are freed, so it is a lower bound there); empty for peers",
+    '- a case that takes over 5 s a call is timed on a single call after the warm-up (reps 1)',
+    '',
+    '| size | causal | implementation | ms | GFLOP/s | max err | peak MiB | ours/tfjs | ours/ort | causal x | bwd/fwd |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.size} | ${r.causal ? 'yes' : 'no'} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.gflops)} | ${r.error ? '' : r.maxErr.toExponential(1)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} | ${cell(r.vsOrt)} | ${cell(r.causalSpeedup)} | ${cell(r.bwdOverFwd)} |`,
+    ),
+  ];
+  if (errors.length) {
+    lines.push('', 'Failures:', '');
+    for (const r of errors) lines.push(`- ${r.impl}, ${r.size}, causal ${r.causal}: ${r.error}`);
+  }
   return lines.join('\n');
 }
 

@@ -1,20 +1,31 @@
-export type BenchName = 'matmul' | 'softmax';
+export type BenchName = 'matmul' | 'softmax' | 'attention';
 
 export interface BenchOptions {
-  /** matmul: square sizes n (n x n x n); softmax: column counts (rows fixed at 4096). */
+  /**
+   * matmul: square sizes n (n x n x n); softmax: column counts (rows fixed at 4096); attention: sequence
+   * lengths N (B 1, H 8, D 64).
+   */
   sizes?: number[];
   /** Timed batches per case; the median is reported. */
   reps?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
-/** One implementation on one size. Throughput is GFLOP/s (matmul: 2·M·N·K) or GB/s (softmax: read + write). */
+/**
+ * One implementation on one size. Throughput is GFLOP/s (matmul: 2·M·N·K; attention: 4·B·H·N²·D forward,
+ * 10·B·H·N²·D backward, halved when causal) or GB/s (softmax: read + write).
+ */
 export interface BenchRow {
   bench: BenchName;
-  /** 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu' */
+  /**
+   * 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu'; attention: 'multihead-fused' |
+   * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu'
+   */
   impl: string;
-  /** 'MxNxK' (matmul) or 'rowsxcols' (softmax) */
+  /** 'MxNxK' (matmul), 'rowsxcols' (softmax) or 'B1 H8 N1024 D64' (attention) */
   size: string;
+  /** attention: whether the case is causal */
+  causal?: boolean;
   /** median ms per call, output read back at the end of each timed batch */
   ms: number;
   gflops?: number;
@@ -23,6 +34,19 @@ export interface BenchRow {
   maxErr: number;
   /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows) */
   vsTfjs?: number;
+  /** attention: ours / onnxruntime-web (WebGPU EP) throughput on the same adapter */
+  vsOrt?: number;
+  /** attention: non-causal ms / causal ms of the same implementation (on our causal rows) */
+  causalSpeedup?: number;
+  /** attention: backward ms / forward ms (on the multihead-fused-bwd rows) */
+  bwdOverFwd?: number;
+  /**
+   * Our pool's high-water mark for the case: `device.memory().gpuAllocatedBytes` after the case, the
+   * pool emptied before it (the pool keeps every buffer it made, so this is the most held at once).
+   */
+  peakBytes?: number;
+  /** set when the implementation failed; ms and maxErr are NaN then */
+  error?: string;
   /** where it ran: the adapter, or 'cpu' */
   device: string;
   reps: number;
