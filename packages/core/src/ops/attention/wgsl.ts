@@ -181,6 +181,23 @@ fn tanhSafe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 -
 const R_LOOP = (R: number, body: (r: number) => string) =>
   Array.from({ length: R }, (_, r) => body(r)).join('\n');
 
+/**
+ * Opening of the row-streaming kernels (forward, dQ): which (b, h) and which R query rows this
+ * invocation owns, and the base offsets of its q, k and v heads.
+ */
+function queryTilePrologue(R: number): string {
+  return `  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || i0 >= u.Nq) { return; }
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;`;
+}
+
 /** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
 export function forwardSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
@@ -198,16 +215,7 @@ const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
-  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
-  if (b >= u.B || i0 >= u.Nq) { return; }
-  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var acc: array<array<f32, ${Dv}>, ${R}>;
   var m: array<f32, ${R}>;
@@ -364,16 +372,7 @@ const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
-  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
-  if (b >= u.B || i0 >= u.Nq) { return; }
-  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var go: array<array<f32, ${Dv}>, ${R}>;
   var dq: array<array<f32, ${D}>, ${R}>;
