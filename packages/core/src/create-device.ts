@@ -1,3 +1,4 @@
+import { installAutograd } from './autograd/engine.js';
 import { type WebGpuOptions, WebGpuRuntime } from './backend/webgpu.js';
 import { type Backend, Device } from './device.js';
 import { fail } from './errors.js';
@@ -7,6 +8,7 @@ import { rand } from './ops/random.js';
 import { tensorHooks } from './tensor.js';
 
 tensorHooks.contiguous = copy;
+installAutograd();
 
 export interface CreateDeviceOptions extends WebGpuOptions {
   /**

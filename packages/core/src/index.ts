@@ -1,5 +1,53 @@
 /** @multihead/core: tensors and kernels on WebGPU with a CPU reference backend. */
 
+export { enableGrad, isGradEnabled, noGrad } from './autograd/engine.js';
+export {
+  abs,
+  add,
+  attention,
+  binary,
+  blockSparseAttention,
+  cast,
+  concat,
+  copy,
+  cos,
+  div,
+  embedding,
+  erf,
+  exp,
+  gelu,
+  indexSelect,
+  layerNorm,
+  linearAttention,
+  log,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  neg,
+  pad,
+  pow,
+  relu,
+  rmsNorm,
+  rsqrt,
+  sigmoid,
+  silu,
+  sin,
+  softmax,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tanh,
+  unary,
+  where,
+} from './autograd/functions.js';
 export type { AdapterDescription } from './backend/webgpu.js';
 export { type CreateDeviceOptions, createDevice } from './create-device.js';
 export { type Backend, Device, type MemoryInfo, type TensorOptions } from './device.js';
@@ -12,14 +60,12 @@ export {
   type BlockSparseOptions,
   type BlockSparseOutputs,
   blockLayouts,
-  blockSparseAttention,
 } from './ops/attention/blocksparse.js';
 export {
   type AttentionDetailedOptions,
   type AttentionGrads,
   type AttentionOptions,
   type AttentionOutputs,
-  attention,
   attentionBackward,
   type CausalAlignment,
   type MaskMod,
@@ -30,52 +76,24 @@ export {
   type LinearAttentionGrads,
   type LinearAttentionOptions,
   type LinearFeatureMap,
-  linearAttention,
   linearAttentionBackward,
 } from './ops/attention/linear.js';
 export {
-  abs,
-  add,
   BINARY,
   type BinaryName,
-  binary,
-  cast,
-  copy,
   copyInto,
-  div,
   eq,
-  erfOp as erf,
-  exp,
   ge,
-  gelu,
   gt,
   le,
-  log,
   lt,
-  maximum,
-  minimum,
-  mul,
   ne,
-  neg,
-  pow,
-  relu,
-  rsqrt,
-  sigmoid,
-  silu,
-  sqrt,
-  sub,
-  tanh,
   UNARY,
   type UnaryName,
-  unary,
-  where,
 } from './ops/elementwise.js';
-export { embedding, indexSelect } from './ops/gather.js';
-export { concat, pad } from './ops/layout.js';
-export { matmul } from './ops/matmul.js';
-export { layerNorm, type NormOptions, rmsNorm } from './ops/norm.js';
+export { indexAdd } from './ops/gather.js';
+export type { NormOptions } from './ops/norm.js';
 export { arange, type RandomOptions, rand, randn } from './ops/random.js';
-export { argmax, argmin, logsumexp, max, mean, min, type ReduceOptions, sum } from './ops/reduce.js';
-export { logSoftmax, softmax } from './ops/softmax.js';
+export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
 export { keep, tidy } from './scope.js';
-export { Tensor } from './tensor.js';
+export { type BackwardOptions, Tensor } from './tensor.js';

@@ -14,6 +14,11 @@ export function track(t: Disposable): void {
   scopes[scopes.length - 1]?.add(t);
 }
 
+/** Takes a tensor out of every open `tidy` scope: its owner (autograd, a module) disposes it. */
+export function untrack(t: Disposable): void {
+  for (const scope of scopes) scope.delete(t);
+}
+
 /** Marks a tensor to survive the enclosing `tidy` scopes. */
 export function keep<T extends Disposable>(t: T): T {
   kept.add(t);

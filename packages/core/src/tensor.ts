@@ -24,8 +24,27 @@ export class Storage {
   }
 }
 
-/** Ops that tensor methods need but that live in higher layers (installed by ops/copy.ts). */
+/** Ops that tensor methods need but that live in higher layers (installed by create-device.ts). */
 export const tensorHooks: { contiguous?: (t: Tensor) => Tensor } = {};
+
+/** A node of the autograd graph (autograd/engine.ts); tensor.ts only holds and releases it. */
+export interface GradFn {
+  readonly name: string;
+  /** Drops one reference; the node frees what it saved when nothing refers to it any more. */
+  release(): void;
+}
+
+export interface BackwardOptions {
+  /** Keep the saved tensors so `backward` can run through the graph again (PyTorch `retain_graph`). */
+  retainGraph?: boolean;
+}
+
+/** What the autograd layer installs, so that tensor.ts stays below it (see autograd/engine.ts). */
+export const autogradHooks: {
+  /** Runs a view op and, when autograd records, gives the view a node that replays the op on grads. */
+  view?: (kind: string, input: Tensor, make: (t: Tensor) => Tensor) => Tensor;
+  backward?: (t: Tensor, grad: Tensor | undefined, opts: BackwardOptions) => void;
+} = {};
 
 let nextId = 1;
 
@@ -37,6 +56,11 @@ export class Tensor {
   readonly id = nextId++;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
+  /** The autograd node that produced this tensor; null for leaves and for tensors made under `noGrad`. */
+  gradFn: GradFn | null = null;
+  /** The gradient accumulated into this leaf by `backward` (PyTorch `.grad`); null until then. */
+  grad: Tensor | null = null;
+  private _requiresGrad = false;
   private _disposed = false;
 
   constructor(
@@ -65,6 +89,51 @@ export class Tensor {
     return this._storage;
   }
 
+  /** True for leaves marked to collect `.grad` and for every tensor computed from one under grad mode. */
+  get requiresGrad(): boolean {
+    return this._requiresGrad || this.gradFn !== null;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (this.gradFn) {
+      fail(
+        'INVALID_ARGUMENT',
+        `requiresGrad: tensor #${this.id} is computed (${this.gradFn.name}); use detach()`,
+      );
+    }
+    if (value && this.dtype !== 'f32' && this.dtype !== 'f16') {
+      fail('DTYPE_MISMATCH', `requiresGrad: only float tensors can require grad, got ${this.dtype}`);
+    }
+    this._requiresGrad = value;
+  }
+
+  /** A tensor made by the user (or by `detach`), not by an op recorded on the tape. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** Sets `requiresGrad` in place and returns this tensor (PyTorch `requires_grad_`). */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad and adds it
+   * to the leaves' `.grad` (PyTorch `backward`). `grad` defaults to 1 for a one-element tensor.
+   * Synchronous: it queues the GPU work, so it can run inside `tidy`; `await` on it is harmless.
+   */
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
+    const run = autogradHooks.backward;
+    if (!run) fail('UNSUPPORTED', 'backward: autograd is not loaded; import from @multihead/core');
+    run(this, grad, opts);
+  }
+
+  /** The same values, cut from the autograd graph (shares storage; PyTorch `detach`). */
+  detach(): Tensor {
+    return this.as(this.shape, this.strides, this.offset);
+  }
+
   get rank(): number {
     return this.shape.length;
   }
@@ -88,6 +157,10 @@ export class Tensor {
     this._disposed = true;
     this.device.unregister(this);
     this._storage.release();
+    this.gradFn?.release();
+    this.gradFn = null;
+    this.grad?.dispose();
+    this.grad = null;
   }
 
   [Symbol.dispose](): void {
@@ -99,16 +172,28 @@ export class Tensor {
     return new Tensor(this.device, this.storage.retain(), this.dtype, shape, strides, offset);
   }
 
+  /** Runs a view op, recorded on the autograd tape when this tensor requires grad. */
+  private view(kind: string, make: (t: Tensor) => Tensor): Tensor {
+    const record = autogradHooks.view;
+    return record && this.requiresGrad ? record(kind, this, make) : make(this);
+  }
+
   /** A contiguous tensor with the same values (a view of this one when already contiguous). */
   contiguous(): Tensor {
-    if (this.isContiguous) return this.as(this.shape, contiguousStrides(this.shape), this.offset);
-    const copy = tensorHooks.contiguous;
-    if (!copy) return fail('UNSUPPORTED', 'contiguous: ops are not loaded; import from @multihead/core');
-    return copy(this);
+    return this.view('contiguous', (t) => {
+      if (t.isContiguous) return t.as(t.shape, contiguousStrides(t.shape), t.offset);
+      const copy = tensorHooks.contiguous;
+      if (!copy) return fail('UNSUPPORTED', 'contiguous: ops are not loaded; import from @multihead/core');
+      return copy(t);
+    });
   }
 
   /** Same elements in a new shape; one dimension may be -1. A view when the data is contiguous. */
   reshape(shape: readonly number[]): Tensor {
+    return this.view('reshape', (t) => t.reshapeView(shape));
+  }
+
+  private reshapeView(shape: readonly number[]): Tensor {
     const target = [...shape];
     const unknown = target.indexOf(-1);
     if (unknown >= 0) {
@@ -131,6 +216,10 @@ export class Tensor {
 
   /** PyTorch `permute`: dimension i of the result is dimension dims[i] of this tensor. */
   permute(dims: readonly number[]): Tensor {
+    return this.view('permute', (t) => t.permuteView(dims));
+  }
+
+  private permuteView(dims: readonly number[]): Tensor {
     const norm = dims.map((d) => normalizeAxis('permute', d, this.rank));
     if (norm.length !== this.rank || new Set(norm).size !== this.rank) {
       fail('INVALID_ARGUMENT', `permute: dims ${fmt(dims)} is not a permutation of ${this.rank} dimensions`);
@@ -158,6 +247,10 @@ export class Tensor {
 
   /** Elements start..end (exclusive, negative counts from the end) with `step` along `axis`. */
   slice(axis: number, start: number, end?: number, step = 1): Tensor {
+    return this.view('slice', (t) => t.sliceView(axis, start, end, step));
+  }
+
+  private sliceView(axis: number, start: number, end?: number, step = 1): Tensor {
     const a = normalizeAxis('slice', axis, this.rank);
     const n = this.shape[a]!;
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
@@ -175,6 +268,10 @@ export class Tensor {
 
   /** Broadcast to `shape` without copying (stride 0 on expanded dims); -1 keeps a dimension. */
   expand(shape: readonly number[]): Tensor {
+    return this.view('expand', (t) => t.expandView(shape));
+  }
+
+  private expandView(shape: readonly number[]): Tensor {
     const lead = shape.length - this.rank;
     if (lead < 0)
       fail('SHAPE_MISMATCH', `expand: cannot expand ${fmt(this.shape)} to fewer dims ${fmt(shape)}`);
@@ -196,6 +293,10 @@ export class Tensor {
   }
 
   unsqueeze(axis: number): Tensor {
+    return this.view('unsqueeze', (t) => t.unsqueezeView(axis));
+  }
+
+  private unsqueezeView(axis: number): Tensor {
     const a = normalizeAxis('unsqueeze', axis, this.rank + 1);
     const shape = [...this.shape];
     const strides = [...this.strides];
@@ -206,6 +307,10 @@ export class Tensor {
 
   /** Drops `axis` (which must be 1), or every size-1 dimension when no axis is given. */
   squeeze(axis?: number): Tensor {
+    return this.view('squeeze', (t) => t.squeezeView(axis));
+  }
+
+  private squeezeView(axis?: number): Tensor {
     const drop =
       axis === undefined
         ? this.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)

@@ -125,3 +125,91 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
     fail('SHAPE_MISMATCH', `embedding: weight must be [numEmbeddings, dim], got ${fmt(weight.shape)}`);
   return indexSelect(weight, 0, ids, 'embedding');
 }
+
+/** Elements of the inner dims one invocation of `indexAdd` sums (private accumulators). */
+const INDEX_ADD_CHUNK = 16;
+
+export function indexAddSpec(idxDtype: DType): KernelSpec {
+  return {
+    key: `indexAdd:${idxDtype}`,
+    uniforms: [
+      ['n', 'u32'],
+      ['inner', 'u32'],
+      ['chunks', 'u32'],
+      ['count', 'u32'],
+      ['axis_len', 'u32'],
+      ['idx_off', 'u32'],
+      ['src_off', 'u32'],
+    ],
+    operands: [
+      { name: 'src', dtype: 'f32' },
+      { name: 'idx', dtype: idxDtype },
+      { name: 'out', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = workgroupIndex(wg, nwg) * WG + li;
+  if (i >= u.n) { return; }
+  let chunk = i % u.chunks;
+  let j = (i / u.chunks) % u.axis_len;
+  let outer = i / (u.chunks * u.axis_len);
+  let first = chunk * ${INDEX_ADD_CHUNK}u;
+  let width = min(${INDEX_ADD_CHUNK}u, u.inner - first);
+  var acc: array<f32, ${INDEX_ADD_CHUNK}>;
+  for (var p = 0u; p < u.count; p++) {
+    if (u32(idx_ld(u.idx_off + p)) != j) { continue; }
+    let base = u.src_off + (outer * u.count + p) * u.inner + first;
+    for (var e = 0u; e < width; e++) { acc[e] += src_ld(base + e); }
+  }
+  let dst = (outer * u.axis_len + j) * u.inner + first;
+  for (var e = 0u; e < width; e++) { out_st(dst + e, acc[e]); }
+}`,
+  };
+}
+
+/**
+ * The adjoint of `indexSelect`: a tensor of `shape` with zeros, plus `src` (shaped as indexSelect's
+ * output) added at the picked positions; repeated indices sum. Deterministic: each output row walks
+ * the indices in order (no float atomics), so results do not change from run to run.
+ */
+export function indexAdd(shape: readonly number[], axis: number, indices: Tensor, src: Tensor): Tensor {
+  const device = sameDevice('indexAdd', [src, indices], ['src', 'indices']);
+  const a = normalizeAxis('indexAdd', axis, shape.length);
+  const axisLen = shape[a]!;
+  const outer = size(shape.slice(0, a));
+  const inner = size(shape.slice(a + 1));
+  const count = indices.size;
+  const ic = indices.contiguous();
+  const sc = src.contiguous();
+  const out = device.zeros(shape, 'f32');
+  try {
+    const gpu = device.gpu;
+    if (gpu) {
+      const chunks = Math.ceil(inner / INDEX_ADD_CHUNK);
+      const n = outer * axisLen * chunks;
+      if (n > 0 && count > 0) {
+        const values = { n, inner, chunks, count, axis_len: axisLen, idx_off: ic.offset, src_off: sc.offset };
+        const buffers = [sc.storage.buffer!, ic.storage.buffer!, out.storage.buffer!];
+        gpu.run(indexAddSpec(indices.dtype), buffers, values, Math.ceil(n / 64));
+      }
+      return out;
+    }
+    const s = sc.storage.array!;
+    const ids = ic.storage.array!;
+    const dst = out.storage.array!;
+    for (let o = 0; o < outer; o++) {
+      for (let p = 0; p < count; p++) {
+        const j = ids[ic.offset + p]!;
+        const from = sc.offset + (o * count + p) * inner;
+        const to = (o * axisLen + j) * inner;
+        for (let e = 0; e < inner; e++) dst[to + e]! += s[from + e]!;
+      }
+    }
+    return out;
+  } finally {
+    ic.dispose();
+    sc.dispose();
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * Reverse-mode autograd on a tape of nodes, as PyTorch does it: every tensor computed from one that
+ * requires grad points at the node that made it (`gradFn`); `backward` walks the nodes in reverse
+ * topological order and adds each leaf's gradient to its `.grad`.
+ *
+ * Lifetimes stay explicit. A node keeps what its backward needs as untracked views (so the user may
+ * dispose or `tidy` away the forward tensors), is referenced once by the tensor it produced and once
+ * by every node that consumes it, and frees its saved tensors as soon as backward has used them, or
+ * when its last reference goes (a graph nobody runs backward through). Backward runs under `noGrad`:
+ * no double backward.
+ */
+import { fail } from '../errors.js';
+import { add, copy, copyInto } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
+import { untrack } from '../scope.js';
+import { fmt, type Shape, sameShape } from '../shape.js';
+import { autogradHooks, type BackwardOptions, type GradFn, Tensor } from '../tensor.js';
+
+let gradEnabled = true;
+
+/** Runs `fn` without recording anything on the tape (PyTorch `torch.no_grad`). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Runs `fn` with recording on, inside a `noGrad` block too (PyTorch `torch.enable_grad`). */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+export const isGradEnabled = (): boolean => gradEnabled;
+
+/**
+ * Maps the gradient of a node's output to one gradient per input (null where none flows); `needs[i]`
+ * says whether input i wants one (it required grad when the op ran).
+ */
+export type BackwardFn = (gy: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
+
+/** Keeps `t` for backward and returns the kept handle (an untracked view that shares storage). */
+export type Save = (t: Tensor) => Tensor;
+
+type Edge = { node: Node } | { leaf: Tensor } | null;
+
+class Node implements GradFn {
+  private refs = 0;
+  private backwardFn: BackwardFn | null = null;
+  private saved: Tensor[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly edges: readonly Edge[],
+    readonly inputShapes: readonly (Shape | null)[],
+  ) {}
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs > 0) return;
+    this.free();
+    for (const e of this.edges) if (e && 'node' in e) e.node.release();
+  }
+
+  save(t: Tensor): Tensor {
+    const kept = t.detach();
+    untrack(kept);
+    this.saved.push(kept);
+    return kept;
+  }
+
+  setBackward(fn: BackwardFn): void {
+    this.backwardFn = fn;
+  }
+
+  run(gy: Tensor): readonly (Tensor | null)[] {
+    if (!this.backwardFn) {
+      fail(
+        'INVALID_ARGUMENT',
+        `backward: the graph through ${this.name} was freed by an earlier backward; pass { retainGraph: true } to that call to run backward twice`,
+      );
+    }
+    const grads = this.backwardFn(
+      gy,
+      this.edges.map((e) => e !== null),
+    );
+    grads.forEach((g, i) => {
+      const want = this.inputShapes[i];
+      if (g && want && !sameShape(g.shape, want)) {
+        fail(
+          'SHAPE_MISMATCH',
+          `backward of ${this.name}: grad ${i} is ${fmt(g.shape)}; expected ${fmt(want)}`,
+        );
+      }
+    });
+    return grads;
+  }
+
+  /** Drops the saved tensors (after backward, or when the graph is dropped). */
+  free(): void {
+    for (const t of this.saved) t.dispose();
+    this.saved = [];
+    this.backwardFn = null;
+  }
+}
+
+type Input = Tensor | number | null | undefined;
+
+const needsGrad = (inputs: readonly Input[]): boolean =>
+  gradEnabled && inputs.some((t) => t instanceof Tensor && t.requiresGrad);
+
+/**
+ * Runs `forward` and, when grad mode is on and some input requires grad, records a node on its
+ * output. `setup(save, out)` runs only then: it keeps (with `save`) what backward needs and returns
+ * the backward function, whose grads line up with `inputs`.
+ */
+export function record(
+  name: string,
+  inputs: readonly Input[],
+  forward: () => Tensor,
+  setup: (save: Save, out: Tensor) => BackwardFn,
+): Tensor {
+  if (!needsGrad(inputs)) return forward();
+  let out = noGrad(forward);
+  if (inputs.includes(out)) out = out.detach(); // an op that hands back its input still needs its own node
+  const edges: Edge[] = inputs.map((t) => {
+    if (!(t instanceof Tensor) || !t.requiresGrad) return null;
+    if (!t.gradFn) return { leaf: t };
+    const node = t.gradFn as Node;
+    node.retain();
+    return { node };
+  });
+  const node = new Node(
+    name,
+    edges,
+    inputs.map((t) => (t instanceof Tensor ? t.shape : null)),
+  );
+  node.setBackward(setup((t) => node.save(t), out));
+  node.retain();
+  out.gradFn = node;
+  return out;
+}
+
+/** A new handle on `t`'s storage: backward functions return one where a gradient passes through. */
+export const alias = (t: Tensor): Tensor => t.detach();
+
+/** Adds `g` into a leaf's `.grad`; a leaf's grad owns its storage, so optimizers may update it in place. */
+function accumulate(leaf: Tensor, g: Tensor): void {
+  if (leaf.disposed) {
+    g.dispose();
+    return;
+  }
+  let owned = g;
+  if (leaf.grad) {
+    owned = add(leaf.grad, g);
+    leaf.grad.dispose();
+    g.dispose();
+  } else if (!g.isContiguous || g.offset !== 0 || g.storage.refs > 1 || g.dtype !== leaf.dtype) {
+    owned = copy(g);
+    g.dispose();
+  }
+  untrack(owned);
+  leaf.grad = owned;
+}
+
+function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions): void {
+  if (!root.requiresGrad) {
+    fail(
+      'INVALID_ARGUMENT',
+      `backward: tensor #${root.id} ${fmt(root.shape)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`,
+    );
+  }
+  if (grad) {
+    if (grad.device !== root.device) fail('DEVICE_MISMATCH', 'backward: grad is on another device');
+    if (!sameShape(grad.shape, root.shape)) {
+      fail('SHAPE_MISMATCH', `backward: grad has shape ${fmt(grad.shape)}; expected ${fmt(root.shape)}`);
+    }
+  } else if (root.size !== 1) {
+    fail(
+      'INVALID_ARGUMENT',
+      `backward: grad can be omitted only for one-element tensors; got ${fmt(root.shape)}, pass grad`,
+    );
+  }
+  noGrad(() => {
+    const seed = grad ? alias(grad) : root.device.ones(root.shape, root.dtype);
+    const top = root.gradFn as Node | null;
+    if (!top) {
+      accumulate(root, seed);
+      return;
+    }
+    // consumers of each node inside this graph: a node runs once all of them have given it a grad
+    const consumers = new Map<Node, number>();
+    const stack = [top];
+    const seen = new Set<Node>([top]);
+    while (stack.length > 0) {
+      for (const e of stack.pop()!.edges) {
+        if (!e || !('node' in e)) continue;
+        consumers.set(e.node, (consumers.get(e.node) ?? 0) + 1);
+        if (!seen.has(e.node)) {
+          seen.add(e.node);
+          stack.push(e.node);
+        }
+      }
+    }
+    const pending = new Map<Node, Tensor>([[top, seed]]);
+    const ready = [top];
+    try {
+      while (ready.length > 0) {
+        const node = ready.pop()!;
+        const gy = pending.get(node);
+        pending.delete(node);
+        if (gy) {
+          let grads: readonly (Tensor | null)[];
+          try {
+            grads = node.run(gy);
+          } finally {
+            gy.dispose();
+          }
+          grads.forEach((g, i) => {
+            const e = node.edges[i];
+            if (!g) return;
+            if (!e) g.dispose();
+            else if ('leaf' in e) accumulate(e.leaf, g);
+            else {
+              const before = pending.get(e.node);
+              if (before) {
+                pending.set(e.node, add(before, g));
+                before.dispose();
+                g.dispose();
+              } else pending.set(e.node, g);
+            }
+          });
+        }
+        if (!opts.retainGraph) node.free();
+        for (const e of node.edges) {
+          if (!e || !('node' in e)) continue;
+          const left = consumers.get(e.node)! - 1;
+          consumers.set(e.node, left);
+          if (left === 0) ready.push(e.node);
+        }
+      }
+    } finally {
+      for (const g of pending.values()) g.dispose();
+    }
+  });
+}
+
+/** Views record a node whose backward puts the gradient back where the view took its elements. */
+function recordView(kind: string, input: Tensor, make: (t: Tensor) => Tensor): Tensor {
+  return record(
+    kind,
+    [input],
+    () => make(input),
+    () => (gy) => [viewBackward(kind, input.shape, make, gy)],
+  );
+}
+
+function viewBackward(kind: string, shape: Shape, make: (t: Tensor) => Tensor, gy: Tensor): Tensor {
+  if (kind === 'expand') return sumTo(gy, shape);
+  if (kind === 'reshape' || kind === 'contiguous' || kind === 'squeeze' || kind === 'unsqueeze') {
+    return gy.reshape(shape);
+  }
+  // permute, slice: replay the view on zeros of the input's shape and write the gradient through it
+  const dx = gy.device.zeros(shape, gy.dtype);
+  const target = make(dx);
+  copyInto(target, gy);
+  target.dispose();
+  return dx;
+}
+
+/** Sums a broadcast gradient down to `shape` (the operand's shape before broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return alias(g);
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const s = sum(g, axes, { keepdim: true });
+  const out = s.reshape(shape);
+  s.dispose();
+  return out;
+}
+
+/** Connects Tensor's view methods and `backward` to the tape (called by createDevice). */
+export function installAutograd(): void {
+  autogradHooks.view = (kind, input, make) => (gradEnabled ? recordView(kind, input, make) : make(input));
+  autogradHooks.backward = backward;
+}
