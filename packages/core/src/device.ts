@@ -27,6 +27,8 @@ export interface MemoryInfo {
 
 export interface TensorOptions {
   dtype?: DType;
+  /** Make the tensor a leaf that collects `.grad` in `backward` (float dtypes only). */
+  requiresGrad?: boolean;
 }
 
 type NestedNumbers = number | boolean | readonly NestedNumbers[];
@@ -107,6 +109,14 @@ export class Device {
     }
     const t = this.empty(target, dtype);
     this.upload(t.storage, dtype, flat);
+    if (opts.requiresGrad) {
+      try {
+        t.requiresGrad = true;
+      } catch (error) {
+        t.dispose();
+        throw error;
+      }
+    }
     return t;
   }
 

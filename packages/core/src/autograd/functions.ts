@@ -273,29 +273,17 @@ function normOp(
     (save) => {
       const sx = save(x);
       const sw = weight ? save(weight) : null;
-      const dim = size(normalizedShape);
       return (gy, needs) => {
-        // rows of the normalized dims: xhat = (x - mean) * rstd; g = gy * weight
-        const temps: Tensor[] = [];
-        const t = (v: Tensor) => {
-          temps.push(v);
-          return v;
-        };
-        const x2 = t(sx.reshape([-1, dim]));
-        const gy2 = t(gy.reshape([-1, dim]));
-        const centered = kind === 'layer' ? t(ew.sub(x2, t(reduce.mean(x2, -1, { keepdim: true })))) : x2;
-        const variance = t(reduce.mean(t(ew.unary('square', centered)), -1, { keepdim: true }));
-        const rstd = t(ew.rsqrt(t(ew.add(variance, eps))));
-        const xhat = t(ew.mul(centered, rstd));
-        const g = sw ? t(ew.mul(gy2, t(sw.reshape([dim])))) : gy2;
-        // layer: dx = rstd (g - mean(g) - xhat mean(g xhat)); rms: dx = rstd (g - xhat mean(g xhat))
-        const proj = t(ew.mul(xhat, t(reduce.mean(t(ew.mul(g, xhat)), -1, { keepdim: true }))));
-        let inner = t(ew.sub(g, proj));
-        if (kind === 'layer') inner = t(ew.sub(inner, t(reduce.mean(g, -1, { keepdim: true }))));
-        const dx = needs[0] ? t(ew.mul(inner, rstd)).reshape(x.shape) : null;
-        const dw = weight && needs[1] ? t(reduce.sum(t(ew.mul(gy2, xhat)), 0)).reshape(weight.shape) : null;
-        const db = bias && needs[2] ? t(reduce.sum(gy2, 0)).reshape(bias.shape) : null;
-        return using(temps, [dx, dw, db]);
+        const { dx, gyXhat } = norms.normBackward(kind, sx, normalizedShape, gy, sw, eps);
+        const dw = gyXhat && needs[1] ? reduce.sum(gyXhat, 0) : null;
+        let db: Tensor | null = null;
+        if (bias && needs[2]) {
+          const rows = gy.reshape([-1, size(normalizedShape)]);
+          db = using([rows], reduce.sum(rows, 0));
+        }
+        const shaped = (t: Tensor | null) => (t ? using([t], t.reshape(normalizedShape)) : null);
+        gyXhat?.dispose();
+        return [needs[0] ? dx : using([dx], null), shaped(dw), shaped(db)];
       };
     },
   );

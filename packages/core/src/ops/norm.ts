@@ -9,7 +9,23 @@ import { fmt, sameShape, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { sameDevice } from './map.js';
 
-type NormKind = 'layer' | 'rms';
+export type NormKind = 'layer' | 'rms';
+
+/** Per-row statistics shared by the forward and backward kernels: mean (0 for RMSNorm) and 1/sqrt(var + eps). */
+const ROW_STATS_WGSL = (kind: NormKind) => `
+  let n = f32(u.dim);
+  ${
+    kind === 'layer'
+      ? `var mean = 0.0;
+  for (var k = 0u; k < u.dim; k++) { mean += x_ld(base + k); }
+  mean /= n;
+  var v = 0.0;
+  for (var k = 0u; k < u.dim; k++) { let d = x_ld(base + k) - mean; v += d * d; }`
+      : `let mean = 0.0;
+  var v = 0.0;
+  for (var k = 0u; k < u.dim; k++) { let d = x_ld(base + k); v += d * d; }`
+  }
+  let inv = inverseSqrt(v / n + u.eps);`;
 
 export function normSpec(kind: NormKind, affine: 'none' | 'weight' | 'weight+bias'): KernelSpec {
   const w = affine !== 'none';
@@ -36,20 +52,7 @@ export function normSpec(kind: NormKind, affine: 'none' | 'weight' | 'weight+bia
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let r = workgroupIndex(wg, nwg) * WG + li;
   if (r >= u.rows) { return; }
-  let base = u.x_off + r * u.dim;
-  let n = f32(u.dim);
-  ${
-    kind === 'layer'
-      ? `var mean = 0.0;
-  for (var k = 0u; k < u.dim; k++) { mean += x_ld(base + k); }
-  mean /= n;
-  var v = 0.0;
-  for (var k = 0u; k < u.dim; k++) { let d = x_ld(base + k) - mean; v += d * d; }`
-      : `let mean = 0.0;
-  var v = 0.0;
-  for (var k = 0u; k < u.dim; k++) { let d = x_ld(base + k); v += d * d; }`
-  }
-  let inv = inverseSqrt(v / n + u.eps);
+  let base = u.x_off + r * u.dim;${ROW_STATS_WGSL(kind)}
   for (var k = 0u; k < u.dim; k++) {
     out_st(r * u.dim + k, (x_ld(base + k) - mean) * inv${w ? ' * w_ld(u.w_off + k)' : ''}${b ? ' + b_ld(u.b_off + k)' : ''});
   }
@@ -149,3 +152,128 @@ export const layerNorm = (x: Tensor, normalizedShape: readonly number[], opts: N
   norm('layer', x, normalizedShape, opts);
 export const rmsNorm = (x: Tensor, normalizedShape: readonly number[], opts: NormOptions = {}) =>
   norm('rms', x, normalizedShape, opts);
+
+/**
+ * Backward of layer/RMS norm, one invocation per row (PyTorch's formulas): with xhat = (x - mean)·rstd
+ * and g = dy·weight, dx = rstd·(g - mean(g) - xhat·mean(g·xhat)) (RMSNorm drops mean(g)). With a weight
+ * it also writes dy·xhat per element, which the caller sums over rows for dweight.
+ */
+export function normBackwardSpec(kind: NormKind, weighted: boolean): KernelSpec {
+  return {
+    key: `norm-bwd:${kind}:${weighted}`,
+    uniforms: [
+      ['rows', 'u32'],
+      ['dim', 'u32'],
+      ['x_off', 'u32'],
+      ['w_off', 'u32'],
+      ['g_off', 'u32'],
+      ['eps', 'f32'],
+    ],
+    operands: [
+      { name: 'x', dtype: 'f32' },
+      { name: 'w', dtype: 'f32' },
+      { name: 'gy', dtype: 'f32' },
+      { name: 'dx', dtype: 'f32', write: true },
+      ...(weighted ? [{ name: 'gxhat', dtype: 'f32' as const, write: true }] : []),
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = workgroupIndex(wg, nwg) * WG + li;
+  if (r >= u.rows) { return; }
+  let base = u.x_off + r * u.dim;
+  let gbase = u.g_off + r * u.dim;${ROW_STATS_WGSL(kind)}
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var k = 0u; k < u.dim; k++) {
+    let g = gy_ld(gbase + k)${weighted ? ' * w_ld(u.w_off + k)' : ''};
+    sg += g;
+    sgx += g * (x_ld(base + k) - mean) * inv;
+  }
+  let cg = ${kind === 'layer' ? 'sg / n' : '0.0'};
+  let cx = sgx / n;
+  for (var k = 0u; k < u.dim; k++) {
+    let xhat = (x_ld(base + k) - mean) * inv;
+    let gk = gy_ld(gbase + k);
+    dx_st(r * u.dim + k, inv * (gk${weighted ? ' * w_ld(u.w_off + k)' : ''} - cg - xhat * cx));${
+      weighted ? '\n    gxhat_st(r * u.dim + k, gk * xhat);' : ''
+    }
+  }
+}`,
+  };
+}
+
+/**
+ * Gradients of layerNorm / rmsNorm for dL/dy = gy: `dx` in x's shape, and with a weight `gyXhat`
+ * [rows, dim] (dweight is its sum over rows, dbias the sum of gy over rows).
+ */
+export function normBackward(
+  kind: NormKind,
+  x: Tensor,
+  normalizedShape: readonly number[],
+  gy: Tensor,
+  weight: Tensor | null,
+  eps: number,
+): { dx: Tensor; gyXhat: Tensor | null } {
+  const dim = size(normalizedShape);
+  const rows = dim === 0 ? 0 : x.size / dim;
+  const xc = x.contiguous();
+  const gc = gy.contiguous();
+  const wc = weight?.contiguous() ?? null;
+  const dx = x.device.empty(x.shape, 'f32');
+  const gyXhat = wc ? x.device.empty([rows, dim], 'f32') : null;
+  try {
+    const gpu = x.device.gpu;
+    if (gpu) {
+      const buffers = [
+        xc.storage.buffer!,
+        (wc ?? xc).storage.buffer!,
+        gc.storage.buffer!,
+        dx.storage.buffer!,
+        ...(gyXhat ? [gyXhat.storage.buffer!] : []),
+      ];
+      const values = { rows, dim, x_off: xc.offset, w_off: wc?.offset ?? 0, g_off: gc.offset, eps };
+      if (rows > 0) gpu.run(normBackwardSpec(kind, wc !== null), buffers, values, Math.ceil(rows / 64));
+      return { dx, gyXhat };
+    }
+    const xs = xc.storage.array!;
+    const gs = gc.storage.array!;
+    const ws = wc?.storage.array;
+    const dxs = dx.storage.array!;
+    const gxs = gyXhat?.storage.array;
+    for (let r = 0; r < rows; r++) {
+      const base = xc.offset + r * dim;
+      const gbase = gc.offset + r * dim;
+      let mean = 0;
+      if (kind === 'layer') {
+        for (let k = 0; k < dim; k++) mean += xs[base + k]!;
+        mean /= dim;
+      }
+      let v = 0;
+      for (let k = 0; k < dim; k++) v += (xs[base + k]! - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / dim + eps);
+      const w = (k: number) => (ws ? ws[wc!.offset + k]! : 1);
+      let sg = 0;
+      let sgx = 0;
+      for (let k = 0; k < dim; k++) {
+        const g = gs[gbase + k]! * w(k);
+        sg += g;
+        sgx += g * (xs[base + k]! - mean) * inv;
+      }
+      const cg = kind === 'layer' ? sg / dim : 0;
+      const cx = sgx / dim;
+      for (let k = 0; k < dim; k++) {
+        const xhat = (xs[base + k]! - mean) * inv;
+        const gk = gs[gbase + k]!;
+        dxs[r * dim + k] = inv * (gk * w(k) - cg - xhat * cx);
+        if (gxs) gxs[r * dim + k] = gk * xhat;
+      }
+    }
+    return { dx, gyXhat };
+  } finally {
+    xc.dispose();
+    gc.dispose();
+    wc?.dispose();
+  }
+}
