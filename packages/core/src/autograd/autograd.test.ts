@@ -5,7 +5,9 @@ import { type GradInput, gradcheck } from '../../test/gradcheck.js';
 import {
   add,
   attention,
+  cast,
   concat,
+  copy,
   type Device,
   div,
   embedding,
@@ -130,7 +132,10 @@ describe('autograd engine', () => {
     const before = dev.memory().liveTensors;
     const loss = tidy(() => sum(mul(pow(w, 3), softmax(w))));
     // the intermediates are gone from the user's side; the graph keeps their storage
+    expect(dev.memory().liveTensors).toBeGreaterThan(before + 2); // the graph holds saved tensors
     loss.backward();
+    // backward freed every saved tensor at once: only loss and w.grad are new
+    expect(dev.memory().liveTensors).toBe(before + 2);
     loss.dispose();
     expect(dev.memory().liveTensors).toBe(before + 1); // w.grad
     expect(w.grad!.shape).toEqual([3]);
@@ -286,6 +291,7 @@ describe('gradients of matmul, gather and layout', () => {
       [{ shape: [4, 3] }],
     ));
   it('concat', () => check((a, b) => concat([a, b], 1), [{ shape: [2, 1, 3] }, { shape: [2, 2, 3] }]));
+  it('cast between floats and copy', () => check((x) => copy(cast(x.mT, 'f32')), [{ shape: [2, 3] }]));
   it('pad and crop', () => check((x) => pad(x, [1, -1, 2, 0], 5), [{ shape: [3, 4] }]));
 });
 
