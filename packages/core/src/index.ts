@@ -60,6 +60,7 @@ export {
   type BlockSparseOptions,
   type BlockSparseOutputs,
   blockLayouts,
+  blockSparseAttentionBackward,
 } from './ops/attention/blocksparse.js';
 export {
   type AttentionDetailedOptions,

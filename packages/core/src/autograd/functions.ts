@@ -3,7 +3,6 @@
  * on the tape when an input requires grad (see engine.ts). Backward formulas are PyTorch's
  * (tools/autograd/derivatives.yaml); broadcast operands get their gradient summed back to their shape.
  */
-import { fail } from '../errors.js';
 import type { BlockSparseOptions, BlockSparseOutputs } from '../ops/attention/blocksparse.js';
 import * as sparse from '../ops/attention/blocksparse.js';
 import type { AttentionDetailedOptions, AttentionOptions, AttentionOutputs } from '../ops/attention/index.js';
@@ -22,7 +21,7 @@ import * as reduce from '../ops/reduce.js';
 import * as sm from '../ops/softmax.js';
 import { fmt, normalizeAxis, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { alias, isGradEnabled, record, sumTo } from './engine.js';
+import { alias, record, sumTo } from './engine.js';
 
 type Operand = Tensor | number;
 
@@ -463,28 +462,44 @@ export function linearAttention(q: Tensor, k: Tensor, v: Tensor, opts: LinearAtt
   );
 }
 
-function forwardOnly(op: string, tensors: readonly Tensor[]): void {
-  if (isGradEnabled() && tensors.some((t) => t.requiresGrad)) {
-    fail(
-      'UNSUPPORTED',
-      `${op}: has no backward yet, and q ${fmt(tensors[0]!.shape)}, k or v requires grad (run it under noGrad or detach them)`,
-    );
-  }
+function blockSparseRecorded(
+  op: string,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: BlockSparseOptions,
+): BlockSparseOutputs {
+  let lse: Tensor | null = null;
+  const out = record(
+    'blockSparseAttention',
+    [q, k, v],
+    () => {
+      const r = sparse.blockSparseForward(op, q, k, v, opts);
+      lse = r.lse;
+      return r.out;
+    },
+    (save, o) => {
+      const [sq, sk, sv, so, sl] = [save(q), save(k), save(v), save(o), save(lse!)];
+      return (gy) => {
+        const g = sparse.blockSparseAttentionBackward(sq, sk, sv, so, sl, gy, opts);
+        return [g.dq, g.dk, g.dv];
+      };
+    },
+  );
+  return { out, lse: lse! };
 }
 
-/** Block-sparse attention (forward only: its inputs must not require grad under grad mode). */
+/** Block-sparse attention (see `BlockSparseOptions`), differentiable in q, k and v. */
 export function blockSparseAttention(q: Tensor, k: Tensor, v: Tensor, opts: BlockSparseOptions): Tensor {
-  forwardOnly('blockSparseAttention', [q, k, v]);
-  return sparse.blockSparseAttention(q, k, v, opts);
+  const { out, lse } = blockSparseRecorded('blockSparseAttention', q, k, v, opts);
+  lse.dispose();
+  return out;
 }
 
-/** Block-sparse attention with its log-sum-exp (forward only). */
+/** Block-sparse attention with its log-sum-exp (only `out` is differentiable). */
 blockSparseAttention.detailed = (
   q: Tensor,
   k: Tensor,
   v: Tensor,
   opts: BlockSparseOptions,
-): BlockSparseOutputs => {
-  forwardOnly('blockSparseAttention.detailed', [q, k, v]);
-  return sparse.blockSparseAttention.detailed(q, k, v, opts);
-};
+): BlockSparseOutputs => blockSparseRecorded('blockSparseAttention.detailed', q, k, v, opts);

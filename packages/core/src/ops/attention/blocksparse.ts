@@ -8,8 +8,8 @@
  * Rows with no allowed key give zeros and lse = -inf, never NaN.
  *
  * One layout serves every batch and head (Sparse Transformer, Child et al. 2019; BigBird, Zaheer et
- * al. 2020). Forward only: there is no backward for block-sparse attention yet (train through
- * `attention` with the expanded mask).
+ * al. 2020). The backward (`blockSparseAttentionBackward`) is exact but not yet sparse: it runs the
+ * fused attention backward with the layout as a mask.
  */
 import type { Field } from '../../backend/uniforms.js';
 import type { KernelSpec } from '../../backend/webgpu.js';
@@ -17,7 +17,8 @@ import { gatherStrided } from '../../device.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { copy } from '../elementwise.js';
-import { type CausalAlignment, resolveAttention } from './options.js';
+import { type AttentionGrads, attentionBackward } from './index.js';
+import { type CausalAlignment, type MaskMod, resolveAttention } from './options.js';
 
 /**
  * Which key blocks each query block attends to: a list of [qBlock, kBlock] pairs (duplicates are
@@ -131,6 +132,9 @@ interface ResolvedBlockSparse {
   shift: number;
   bs: number;
   nqb: number;
+  nkb: number;
+  /** The layout as a row-major [nqb, nkb] 0/1 mask. */
+  mask: Uint8Array;
   /** CSR of the layout: row pointers [nqb + 1], then the sorted key blocks of each query block. */
   blocks: Int32Array;
 }
@@ -188,6 +192,8 @@ function resolveBlockSparse(
     shift: r.shift,
     bs,
     nqb,
+    nkb,
+    mask,
     blocks,
   };
 }
@@ -462,7 +468,14 @@ function blockSparseCpu(r: ResolvedBlockSparse, q: Tensor, k: Tensor, v: Tensor)
 
 // ---- public API ---------------------------------------------------------------------------------
 
-function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: BlockSparseOptions): BlockSparseOutputs {
+/** The forward with `op` naming the caller in errors (autograd's wrapper calls it). */
+export function blockSparseForward(
+  op: string,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: BlockSparseOptions,
+): BlockSparseOutputs {
   const r = resolveBlockSparse(op, q, k, v, opts);
   return q.device.gpu ? blockSparseGpu(r, q, k, v) : blockSparseCpu(r, q, k, v);
 }
@@ -473,7 +486,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: BlockSparseOptio
  * `BlockSparseOptions`, `blockLayouts`). Forward only.
  */
 export function blockSparseAttention(q: Tensor, k: Tensor, v: Tensor, opts: BlockSparseOptions): Tensor {
-  const { out, lse } = run('blockSparseAttention', q, k, v, opts);
+  const { out, lse } = blockSparseForward('blockSparseAttention', q, k, v, opts);
   lse.dispose();
   return out;
 }
@@ -484,4 +497,49 @@ blockSparseAttention.detailed = (
   k: Tensor,
   v: Tensor,
   opts: BlockSparseOptions,
-): BlockSparseOutputs => run('blockSparseAttention.detailed', q, k, v, opts);
+): BlockSparseOutputs => blockSparseForward('blockSparseAttention.detailed', q, k, v, opts);
+
+/**
+ * The layout as an attention maskMod: query i sees key j iff layout[i / bs, j / bs] (a [nqb, nkb] table
+ * and [bs, nkb] travel as tensors, so one pipeline serves every layout and block size).
+ */
+function layoutMaskMod(r: ResolvedBlockSparse, device: Tensor['device']): MaskMod {
+  return {
+    name: 'blockLayout',
+    wgsl: 'layout_ld((i / u32(geom_ld(0u))) * u32(geom_ld(1u)) + j / u32(geom_ld(0u))) != 0.0',
+    ts: (_b, _h, i, j, t) => t.layout![Math.floor(i / r.bs) * r.nkb + Math.floor(j / r.bs)] !== 0,
+    tensors: {
+      layout: device.tensor(Float32Array.from(r.mask), [r.mask.length]),
+      geom: device.tensor(new Float32Array([r.bs, r.nkb]), [2]),
+    },
+  };
+}
+
+/**
+ * Gradients of sum(blockSparseAttention(q, k, v, opts) ∘ dout) for q, k and v, from the forward's
+ * `out` and `lse`. Exact (equal to the dense-masked gradient), but its cost is that of dense attention
+ * backward: it runs the fused backward with the layout as a mask, so blocks outside the layout are
+ * masked rather than skipped. Memory stays linear in N.
+ */
+export function blockSparseAttentionBackward(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dout: Tensor,
+  opts: BlockSparseOptions,
+): Omit<AttentionGrads, 'dbias'> {
+  const r = resolveBlockSparse('blockSparseAttentionBackward', q, k, v, opts);
+  const maskMod = layoutMaskMod(r, q.device);
+  try {
+    const g = attentionBackward(q, k, v, out, lse, dout, {
+      maskMod,
+      scale: r.scale,
+      ...(opts.causal !== undefined ? { causal: opts.causal } : {}),
+    });
+    return { dq: g.dq, dk: g.dk, dv: g.dv };
+  } finally {
+    for (const t of Object.values(maskMod.tensors!)) t.dispose();
+  }
+}
