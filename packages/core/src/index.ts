@@ -54,6 +54,7 @@ export { type Backend, Device, type MemoryInfo, type TensorOptions } from './dev
 export type { DType, ReadArray } from './dtype.js';
 export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
+export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export {
   type BlockLayout,

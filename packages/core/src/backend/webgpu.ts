@@ -53,7 +53,7 @@ export interface KernelSpec {
 }
 
 /** Device-side error reports: kernels that check indices write here; reads check it (see `gather`). */
-export const DEVICE_ERROR_OPS = ['', 'indexSelect', 'embedding'] as const;
+export const DEVICE_ERROR_OPS = ['', 'indexSelect', 'embedding', 'crossEntropy'] as const;
 
 const KEEP_ALIVE: unknown[] = [];
 

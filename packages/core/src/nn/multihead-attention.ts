@@ -1,24 +1,25 @@
 /**
  * `nn.MultiHeadAttention`: PyTorch `torch.nn.MultiheadAttention` semantics and state_dict names
  * (in_proj_weight / in_proj_bias, or q_proj_weight / k_proj_weight / v_proj_weight when kdim or vdim
- * differ from embedDim; out_proj.weight / out_proj.bias), running on the fused `attention` kernel.
- * Forward only for now: training through it comes with autograd.
+ * differ from embedDim; out_proj.weight / out_proj.bias), running on the fused `attention` kernel and
+ * differentiable in its inputs and parameters.
  *
  * Mask conventions are PyTorch's *module* ones, which are the opposite of SDPA's:
  * `keyPaddingMask` [N, S] true = pad (ignore that key); a boolean `attnMask` true = NOT allowed.
  * A float `attnMask` is added to the scores.
  */
+import { attention } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import type { HostTensor } from '../io/safetensors.js';
-import { attention } from '../ops/attention/index.js';
-import { add, eq, where } from '../ops/elementwise.js';
-import { matmul } from '../ops/matmul.js';
+import type { AttentionDetailedOptions } from '../ops/attention/index.js';
+import { eq, where } from '../ops/elementwise.js';
 import { rand } from '../ops/random.js';
 import { mean } from '../ops/reduce.js';
 import { tidy } from '../scope.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { fillInPlace, Linear, linear } from './layers.js';
+import { Module, mixSeed, nextSeed } from './module.js';
 
 export interface MultiHeadAttentionOptions {
   embedDim: number;
@@ -30,7 +31,9 @@ export interface MultiHeadAttentionOptions {
   vdim?: number;
   /** Inputs [N, L, E] when true; [L, N, E] when false (PyTorch default: false). */
   batchFirst?: boolean;
-  /** Seed for the initial weights (xavier-uniform in-projections, as PyTorch). */
+  /** Dropout on the attention probabilities in training mode (PyTorch `dropout`, default 0). */
+  dropout?: number;
+  /** Seed for the initial weights (xavier-uniform in-projections, as PyTorch) and the dropout masks. */
   seed?: number;
 }
 
@@ -39,7 +42,10 @@ export interface MultiHeadAttentionForward {
   keyPaddingMask?: Tensor;
   /** PyTorch `attn_mask` [L, S] or [N·H, L, S]: bool true = NOT allowed, or float added to scores. */
   attnMask?: Tensor;
-  /** Return attention weights (default true, as PyTorch). */
+  /**
+   * Return attention weights (default true, as PyTorch). They carry no gradient, and are the
+   * probabilities before attention dropout (PyTorch returns them after dropout in training mode).
+   */
   needWeights?: boolean;
   /** Average the weights over heads [N, L, S] (default) or keep them per head [N, H, L, S]. */
   averageAttnWeights?: boolean;
@@ -47,19 +53,20 @@ export interface MultiHeadAttentionForward {
   isCausal?: boolean;
 }
 
-export class MultiHeadAttention {
+export class MultiHeadAttention extends Module {
   readonly embedDim: number;
   readonly numHeads: number;
   readonly headDim: number;
   readonly kdim: number;
   readonly vdim: number;
   readonly batchFirst: boolean;
-  private readonly params = new Map<string, Tensor>();
+  readonly dropout: number;
+  readonly outProj: Linear;
+  private readonly seed: number;
+  private calls = 0;
 
-  constructor(
-    readonly device: Device,
-    opts: MultiHeadAttentionOptions,
-  ) {
+  constructor(device: Device, opts: MultiHeadAttentionOptions) {
+    super(device);
     const { embedDim: E, numHeads } = opts;
     if (!Number.isInteger(E) || !Number.isInteger(numHeads) || E < 1 || numHeads < 1 || E % numHeads !== 0) {
       fail(
@@ -73,74 +80,42 @@ export class MultiHeadAttention {
     this.kdim = opts.kdim ?? E;
     this.vdim = opts.vdim ?? E;
     this.batchFirst = opts.batchFirst ?? false;
-    const seed = opts.seed ?? 0;
-    const xavier = (rows: number, cols: number, s: number) => {
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1)) {
+      fail('INVALID_ARGUMENT', `MultiHeadAttention: dropout must be in [0, 1), got ${opts.dropout}`);
+    }
+    const bias = opts.bias ?? true;
+    this.seed = opts.seed ?? nextSeed();
+    // PyTorch _reset_parameters: xavier-uniform in-projections, zero in-projection and out_proj biases
+    const xavier = (rows: number, cols: number, salt: string) => {
       const a = Math.sqrt(6 / (rows + cols));
-      return rand(device, [rows, cols], { seed: seed + s, low: -a, high: a });
+      return rand(device, [rows, cols], { seed: mixSeed(this.seed, salt), low: -a, high: a });
     };
-    if (this.sameDims) this.params.set('in_proj_weight', xavier(3 * E, E, 1));
+    if (this.sameDims) this.registerParameter('in_proj_weight', xavier(3 * E, E, 'in_proj_weight'));
     else {
-      this.params.set('q_proj_weight', xavier(E, E, 1));
-      this.params.set('k_proj_weight', xavier(E, this.kdim, 2));
-      this.params.set('v_proj_weight', xavier(E, this.vdim, 3));
+      this.registerParameter('q_proj_weight', xavier(E, E, 'q_proj_weight'));
+      this.registerParameter('k_proj_weight', xavier(E, this.kdim, 'k_proj_weight'));
+      this.registerParameter('v_proj_weight', xavier(E, this.vdim, 'v_proj_weight'));
     }
-    const bound = 1 / Math.sqrt(E); // nn.Linear's default init for out_proj
-    this.params.set('out_proj.weight', rand(device, [E, E], { seed: seed + 4, low: -bound, high: bound }));
-    if (opts.bias ?? true) {
-      this.params.set('in_proj_bias', device.zeros([3 * E]));
-      this.params.set('out_proj.bias', device.zeros([E]));
-    }
+    this.registerParameter('in_proj_bias', bias ? device.zeros([3 * E]) : null);
+    this.outProj = this.registerModule(
+      'out_proj',
+      new Linear(device, E, E, { bias, seed: mixSeed(this.seed, 'out_proj') }),
+    );
+    if (this.outProj.bias) fillInPlace(this.outProj.bias, 0);
   }
 
   private get sameDims(): boolean {
     return this.kdim === this.embedDim && this.vdim === this.embedDim;
   }
 
-  /** Parameters by PyTorch state_dict name. */
-  stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.params);
-  }
-
-  parameters(): Tensor[] {
-    return [...this.params.values()];
-  }
-
-  /**
-   * Loads PyTorch-named tensors (device tensors or host tensors from `io.readSafetensors`). Missing,
-   * unexpected or mis-shaped keys are errors naming every offending key (strict, as PyTorch's default).
-   */
-  loadStateDict(state: Record<string, Tensor | HostTensor>): void {
-    const missing = [...this.params.keys()].filter((k) => !(k in state));
-    const unexpected = Object.keys(state).filter((k) => !this.params.has(k));
-    if (missing.length || unexpected.length) {
-      fail(
-        'INVALID_ARGUMENT',
-        `MultiHeadAttention.loadStateDict: missing keys [${missing.join(', ')}], unexpected keys [${unexpected.join(', ')}]`,
-      );
-    }
-    const loaded = new Map<string, Tensor>();
-    for (const [name, current] of this.params) {
-      const value = state[name]!;
-      if (value.shape.length !== current.shape.length || value.shape.some((d, i) => d !== current.shape[i])) {
-        for (const t of loaded.values()) t.dispose();
-        fail(
-          'SHAPE_MISMATCH',
-          `MultiHeadAttention.loadStateDict: ${name} has shape ${fmt(value.shape)}; expected ${fmt(current.shape)}`,
-        );
-      }
-      const data = 'data' in value ? Float32Array.from(value.data as ArrayLike<number>) : null;
-      loaded.set(name, data ? this.device.tensor(data, current.shape) : (value as Tensor).contiguous());
-    }
-    for (const [name, t] of loaded) {
-      this.params.get(name)!.dispose();
-      this.params.set(name, t);
-    }
-  }
-
-  /** x [..., in] @ W[rows, in]^T + b[rows] */
-  private project(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-    const y = matmul(x, weight.mT);
-    return bias ? add(y, bias) : y;
+  /** The q (0), k (1) or v (2) rows of the in-projection: weight [E, in] and bias [E]. */
+  private projection(which: 0 | 1 | 2): [Tensor, Tensor | null] {
+    const E = this.embedDim;
+    const bias = this.param('in_proj_bias');
+    const b = bias ? bias.slice(0, which * E, (which + 1) * E) : null;
+    if (!this.sameDims) return [this.param(['q_proj_weight', 'k_proj_weight', 'v_proj_weight'][which]!)!, b];
+    return [this.param('in_proj_weight')!.slice(0, which * E, (which + 1) * E), b];
   }
 
   /**
@@ -169,7 +144,6 @@ export class MultiHeadAttention {
         );
       }
     }
-    const p = this.params;
     const needWeights = opts.needWeights ?? true;
     const result = tidy(() => {
       // to batch-first [N, L, E]
@@ -187,16 +161,26 @@ export class MultiHeadAttention {
           `MultiHeadAttention: query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)} disagree on batch or source length`,
         );
       }
-      const bias = p.get('in_proj_bias') ?? null;
-      const part = (w: Tensor | undefined, k: number) =>
-        w ? w : p.get('in_proj_weight')!.slice(0, k * E, (k + 1) * E);
-      const bpart = (k: number) => (bias ? bias.slice(0, k * E, (k + 1) * E) : null);
       const heads = (x: Tensor, len: number) => x.reshape([N, len, H, hd]).transpose(1, 2); // [N, H, len, hd]
-      const q = heads(this.project(qb, part(p.get('q_proj_weight'), 0), bpart(0)), L);
-      const k = heads(this.project(kb, part(p.get('k_proj_weight'), 1), bpart(1)), S);
-      const v = heads(this.project(vb, part(p.get('v_proj_weight'), 2), bpart(2)), S);
-      const attnOpts: Parameters<typeof attention.detailed>[3] = { weights: needWeights };
+      let q: Tensor;
+      let k: Tensor;
+      let v: Tensor;
+      if (query === key && key === value && this.sameDims) {
+        // self-attention: one projection [N, L, 3E] split into q, k, v (PyTorch's packed in-projection)
+        const qkv = linear(qb, this.param('in_proj_weight')!, this.param('in_proj_bias'))
+          .reshape([N, L, 3, H, hd])
+          .permute([2, 0, 3, 1, 4]); // [3, N, H, L, hd]
+        [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).squeeze(0)) as [Tensor, Tensor, Tensor];
+      } else {
+        q = heads(linear(qb, ...this.projection(0)), L);
+        k = heads(linear(kb, ...this.projection(1)), S);
+        v = heads(linear(vb, ...this.projection(2)), S);
+      }
+      const attnOpts: AttentionDetailedOptions = { weights: needWeights };
       if (opts.isCausal) attnOpts.causal = 'top-left';
+      if (this.training && this.dropout > 0) {
+        attnOpts.dropout = { p: this.dropout, seed: mixSeed(this.seed, `call ${this.calls++}`) };
+      }
       let mask: Tensor | null = null;
       if (opts.keyPaddingMask) {
         const kpm = opts.keyPaddingMask;
@@ -210,25 +194,28 @@ export class MultiHeadAttention {
       }
       if (opts.attnMask) {
         const m = opts.attnMask;
-        const shaped = m.rank === 2 ? m : m.reshape([N, H, L, S]); // [N·H, L, S] in PyTorch
+        const ok2 = m.rank === 2 && m.shape[0] === L && m.shape[1] === S;
+        const ok3 = m.rank === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S;
+        if (!ok2 && !ok3) {
+          fail(
+            'SHAPE_MISMATCH',
+            `MultiHeadAttention: attnMask ${fmt(m.shape)}; expected [L, S] = [${L}, ${S}] or [N·H, L, S] = [${N * H}, ${L}, ${S}]`,
+          );
+        }
+        const shaped = ok2 ? m : m.reshape([N, H, L, S]);
         if (m.dtype === 'bool') {
           const allowed = eq(shaped, 0); // PyTorch attn_mask (bool): true = NOT allowed
           mask = mask ? where(mask, allowed, 0) : allowed;
         } else attnOpts.bias = shaped;
       }
       if (mask) attnOpts.mask = mask;
-      const { out, weights } = attention.detailed(q, k, v, attnOpts);
+      const { out, weights } = attention.detailed(q, k, v, attnOpts); // out [N, H, L, hd]
       const merged = out.transpose(1, 2).reshape([N, L, E]);
-      const projected = this.project(merged, p.get('out_proj.weight')!, p.get('out_proj.bias') ?? null);
+      const projected = this.outProj.forward(merged);
       const y = this.batchFirst ? projected : projected.transpose(0, 1).contiguous();
       const w = weights ? ((opts.averageAttnWeights ?? true) ? mean(weights, 1) : weights) : null;
       return { y, w };
     });
     return [result.y, result.w];
-  }
-
-  dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
   }
 }

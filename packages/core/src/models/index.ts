@@ -1,0 +1,1 @@
+export { GPT, type GPTConfig, type GPTForward } from './gpt.js';
