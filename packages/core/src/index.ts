@@ -97,5 +97,7 @@ export { indexAdd } from './ops/gather.js';
 export type { NormOptions } from './ops/norm.js';
 export { arange, type RandomOptions, rand, randn } from './ops/random.js';
 export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
+export * as optim from './optim/index.js';
 export { keep, tidy } from './scope.js';
 export { type BackwardOptions, Tensor } from './tensor.js';
+export { type TrainOptions, type TrainProgress, type TrainSummary, train } from './train/train.js';

