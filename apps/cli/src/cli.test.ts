@@ -16,11 +16,13 @@ describe('multihead command', () => {
     expect(info.reason).toMatch(/cpu backend requested/);
   });
 
-  it('demo --json trains the classifier and checks ops', async () => {
+  it('demo --json trains a GPT to reverse sequences and checks ops', async () => {
     const { stdout } = await cli('demo', '--backend', 'cpu', '--json', '--seed', '3');
     const result = JSON.parse(stdout.trim().split('\n').pop()!);
-    expect(result.training.losses[0]).toBeGreaterThan(result.training.losses.at(-1));
-    expect(result.training.accuracy).toBeGreaterThan(0.6);
+    const losses = result.training.losses.map((l: { loss: number }) => l.loss);
+    expect(losses.at(-1)).toBeLessThan(0.05);
+    expect(losses[0]).toBeGreaterThan(losses.at(-1));
+    expect(result.training.exactMatch).toBeGreaterThanOrEqual(0.8); // unseen problems, greedy decoding
     expect(result.timings.map((t: { op: string }) => t.op)).toContain('matmul');
     expect(result.memory.liveTensors).toBe(0);
   });

@@ -1,31 +1,27 @@
 /**
- * `multihead demo` (the README's main job until models land): on the backend `auto` picks, it trains
- * a softmax-regression classifier with hand-written gradients built from core ops, then times core
- * ops and attention (fused, causal, and unfused for contrast), checking each against the CPU reference.
+ * `multihead demo` (the README's main job): on the backend `auto` picks, it trains a small GPT to
+ * reverse sequences and decodes unseen ones, then times core ops and attention (fused, causal, and
+ * unfused for contrast), checking each against the CPU reference.
  */
 import {
-  add,
   argmax,
   attention,
-  cast,
   createDevice,
   type Device,
-  div,
-  eq,
-  exp,
   gelu,
-  keep,
   layerNorm,
-  logSoftmax,
   matmul,
-  mean,
+  models,
   mul,
+  nn,
+  noGrad,
+  optim,
   randn,
+  reversalTask,
   softmax,
-  sub,
-  sum,
   type Tensor,
   tidy,
+  train,
 } from '@multihead/core';
 import { type CommonOptions, emitJson, openDevice, progressBar, say } from './common.js';
 
@@ -57,51 +53,75 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-/** Three Gaussian blobs in 16-D; softmax regression trained by gradient descent. */
-async function train(device: Device, opts: CommonOptions) {
-  const n = 768;
-  const dim = 16;
-  const classes = 3;
-  const centers = randn(device, [classes, dim], { seed: opts.seed + 1, std: 0.4 });
-  const labels = new Int32Array(n).map((_, i) => i % classes);
-  const onehotHost = new Float32Array(n * classes);
-  labels.forEach((c, i) => {
-    onehotHost[i * classes + c] = 1;
+/**
+ * Trains a 2-layer GPT to reverse sequences of digits (autograd, fused attention forward and backward,
+ * cross-entropy, AdamW through `train`), then decodes unseen problems greedily, token by token with the
+ * KV cache.
+ */
+async function trainReversal(device: Device, opts: CommonOptions) {
+  const task = reversalTask();
+  const gpt = new models.GPT(device, {
+    vocabSize: task.vocabSize,
+    blockSize: task.inputLength,
+    nLayer: 2,
+    nHead: 2,
+    nEmbd: 32,
+    seed: opts.seed + 1,
   });
-  const onehot = device.tensor(onehotHost, [n, classes]);
-  const selector = device.tensor(onehotHost, [n, classes]);
-  const noise = randn(device, [n, dim], { seed: opts.seed + 2 });
-  const x = tidy(() => add(matmul(selector, centers), noise)); // [n, dim]
-  let w = device.zeros([dim, classes]);
-  const steps = 60;
-  const lr = 0.5;
+  const optimizer = new optim.AdamW(gpt.parameters(), { lr: 1e-2, betas: [0.9, 0.98], weightDecay: 0 });
+  const steps = 120;
+  const batchSize = 32;
   const bar = opts.json ? null : progressBar('train', steps);
-  const losses: number[] = [];
-  const t0 = performance.now();
-  for (let step = 0; step < steps; step++) {
-    const [loss, next] = tidy(() => {
-      const logits = matmul(x, w); // [n, classes]
-      const logp = logSoftmax(logits, -1);
-      const nll = mul(mean(sum(mul(logp, onehot), -1)), -1);
-      // d loss / d w = x^T (softmax - onehot) / n
-      const grad = div(matmul(x.mT, sub(exp(logp), onehot)), n);
-      return [keep(nll), keep(sub(w, mul(grad, lr)))];
-    });
-    w.dispose();
-    w = next;
-    if (step % 10 === 0 || step === steps - 1) losses.push((await loss.read())[0]!);
-    loss.dispose();
-    bar?.tick();
-  }
-  bar?.stop();
-  const trainMs = performance.now() - t0;
-  const accuracyTensor = tidy(() => {
-    const pred = argmax(matmul(x, w), -1);
-    return mean(cast(eq(pred, device.tensor(labels, [n])), 'f32'));
+  let reported = 0;
+  const summary = await train({
+    optimizer,
+    steps,
+    progressEvery: 20,
+    tokensPerStep: batchSize * task.inputLength,
+    batch: (step) => task.batch(device, batchSize, opts.seed * 100_000 + step),
+    loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets),
+    onProgress: (p) => {
+      bar?.tick(p.step - reported);
+      reported = p.step;
+    },
   });
-  const accuracy = await accuracyTensor.read();
-  for (const t of [centers, onehot, selector, noise, x, w, accuracyTensor]) t.dispose();
-  return { losses, accuracy: accuracy[0]!, trainMs, steps };
+  bar?.stop();
+  gpt.eval();
+  const samples: { prompt: number[]; predicted: number[]; answer: number[] }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { prompt, answer } = task.sample(1_000_000 + opts.seed * 10 + i); // not among the training seeds
+    samples.push({
+      prompt,
+      answer,
+      predicted: await greedy(gpt, [...prompt, task.separator], answer.length),
+    });
+  }
+  optimizer.dispose();
+  gpt.dispose();
+  const exactMatch = samples.filter((x) => x.predicted.join() === x.answer.join()).length / samples.length;
+  return { losses: summary.losses, seconds: summary.seconds, steps, samples, exactMatch };
+}
+
+/** Greedy decoding with one KV cache per layer: the prompt once, then one token per step. */
+async function greedy(gpt: models.GPT, prompt: number[], count: number): Promise<number[]> {
+  const device = gpt.device;
+  const caches = gpt.createCaches(1);
+  const out: number[] = [];
+  let next = prompt;
+  for (let i = 0; i < count; i++) {
+    const token = noGrad(() =>
+      tidy(() => {
+        const ids = device.tensor(Int32Array.from(next), [1, next.length], { dtype: 'i32' });
+        const logits = gpt.forward(ids, { caches });
+        return argmax(logits.slice(1, next.length - 1), -1); // the last position's prediction
+      }),
+    );
+    out.push((await token.read())[0]!);
+    token.dispose();
+    next = [out[out.length - 1]!];
+  }
+  for (const c of caches) c.dispose();
+  return out;
 }
 
 export async function demo(opts: CommonOptions): Promise<void> {
@@ -113,13 +133,20 @@ export async function demo(opts: CommonOptions): Promise<void> {
       `adapter: ${device.adapter.vendor}/${device.adapter.architecture} (${device.adapter.description})`,
     );
 
-  say(opts, '\n1) training a softmax-regression classifier (3 classes, 16-D, 768 samples) with core ops');
-  const training = await train(device, opts);
-  say(opts, `   loss ${training.losses.map((l) => l.toFixed(3)).join(' -> ')}`);
+  say(opts, '\n1) training a 2-layer GPT to reverse 4 digits (autograd, fused attention, AdamW)');
+  const training = await trainReversal(device, opts);
+  say(opts, `   loss ${training.losses.map((l) => l.loss.toFixed(3)).join(' -> ')}`);
   say(
     opts,
-    `   train accuracy ${(training.accuracy * 100).toFixed(1)}% in ${training.trainMs.toFixed(0)} ms (${training.steps} steps)`,
+    `   ${training.steps} steps in ${training.seconds.toFixed(1)} s; greedy decoding of unseen problems:`,
   );
+  for (const s of training.samples) {
+    const ok = s.predicted.join('') === s.answer.join('');
+    say(
+      opts,
+      `   ${s.prompt.join(' ')} | -> ${s.predicted.join(' ')}  ${ok ? 'ok' : `(expected ${s.answer.join(' ')})`}`,
+    );
+  }
 
   say(opts, `\n2) core ops on ${device.backend}, checked against the CPU reference`);
   const cases: {

@@ -20,7 +20,7 @@ withCommonOptions(
 withCommonOptions(
   program
     .command('bench <name>')
-    .description('benchmark side by side with peers on the same device: matmul | softmax | attention')
+    .description('benchmark side by side with peers on the same device: matmul | softmax | attention | train')
     .option('--sizes <list>', 'comma-separated sizes', (v: string) => v.split(',').map(Number)),
 ).action(async (name: string, o: CommonOptions & { sizes?: number[] }) => {
   const { bench } = await import('./bench.js');

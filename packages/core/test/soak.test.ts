@@ -1,6 +1,6 @@
 /** Memory is part of correctness: 1000 iterations of an op chain inside tidy leave memory flat. */
 import { expect, it } from 'vitest';
-import { add, gelu, layerNorm, matmul, mean, softmax, tidy } from '../src/index.js';
+import { add, gelu, layerNorm, matmul, mean, models, nn, optim, softmax, tidy, train } from '../src/index.js';
 import { getDevices, randomData } from './device.js';
 
 it('1000 iterations of a chain of ops in tidy keep live tensors and GPU bytes flat', async () => {
@@ -27,3 +27,43 @@ it('1000 iterations of a chain of ops in tidy keep live tensors and GPU bytes fl
   x.dispose();
   w.dispose();
 });
+
+it('1000 training steps of a small transformer keep live tensors and GPU bytes flat', async () => {
+  const { dev } = await getDevices();
+  const gpt = new models.GPT(dev, { vocabSize: 16, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 });
+  const opt = new optim.AdamW(gpt.parameters(), { lr: 1e-3 });
+  const ids = dev.tensor(
+    Int32Array.from({ length: 4 * 8 }, (_, i) => (i * 7) % 16),
+    [4, 8],
+    { dtype: 'i32' },
+  );
+  const targets = dev.tensor(
+    Int32Array.from({ length: 4 * 8 }, (_, i) => (i * 7 + 7) % 16),
+    [4, 8],
+    {
+      dtype: 'i32',
+    },
+  );
+  const run = (steps: number) =>
+    train({
+      optimizer: opt,
+      steps,
+      progressEvery: 250,
+      batch: () => null,
+      loss: () => nn.crossEntropy(gpt.forward(ids), targets),
+    });
+  // warm up: pipelines compiled, optimizer state made, the pool filled
+  await run(10);
+  await dev.sync();
+  const start = dev.memory();
+  const summary = await run(1000);
+  await dev.sync();
+  const end = dev.memory();
+  expect(end.liveTensors).toBe(start.liveTensors);
+  expect(end.liveBytes).toBe(start.liveBytes);
+  expect(end.gpuAllocatedBytes).toBe(start.gpuAllocatedBytes);
+  expect(summary.finalLoss).toBeLessThan(summary.losses[0]!.loss); // it trained
+  for (const t of [ids, targets]) t.dispose();
+  opt.dispose();
+  gpt.dispose();
+}, 300_000);

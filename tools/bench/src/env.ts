@@ -10,19 +10,48 @@ import { createDevice, type Device } from '@multihead/core';
  * .d.ts pulls in an older @webgpu/types (0.1.38) whose globals clash with ours.
  */
 export interface TfTensor {
+  readonly shape: number[];
+  readonly size: number;
   data(): Promise<Float32Array | Int32Array | Uint8Array>;
+  dispose(): void;
+}
+/** A trainable tensor (`tf.variable`); `name` keys its gradient in `variableGrads`/`applyGradients`. */
+export interface TfVariable extends TfTensor {
+  readonly name: string;
+  assign(value: TfTensor): void;
+}
+export interface TfOptimizer {
+  applyGradients(grads: Record<string, TfTensor>): void;
   dispose(): void;
 }
 export interface Tf {
   version_core: string;
+  tensor(values: Float32Array | Int32Array, shape: number[], dtype?: 'float32' | 'int32'): TfTensor;
   tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
   tensor3d(values: Float32Array, shape: [number, number, number]): TfTensor;
   scalar(value: number): TfTensor;
+  variable(initial: TfTensor, trainable?: boolean, name?: string): TfVariable;
   matMul(a: TfTensor, b: TfTensor, transposeA?: boolean, transposeB?: boolean): TfTensor;
-  mul(a: TfTensor, b: TfTensor): TfTensor;
-  add(a: TfTensor, b: TfTensor): TfTensor;
+  mul(a: TfTensor, b: TfTensor | number): TfTensor;
+  add(a: TfTensor, b: TfTensor | number): TfTensor;
+  sub(a: TfTensor, b: TfTensor): TfTensor;
+  rsqrt(x: TfTensor): TfTensor;
+  tanh(x: TfTensor): TfTensor;
   softmax(logits: TfTensor): TfTensor;
-  tidy(fn: () => TfTensor): TfTensor;
+  reshape(x: TfTensor, shape: number[]): TfTensor;
+  transpose(x: TfTensor, perm: number[]): TfTensor;
+  split(x: TfTensor, numOrSizes: number, axis: number): TfTensor[];
+  gather(x: TfTensor, indices: TfTensor, axis?: number): TfTensor;
+  moments(x: TfTensor, axis: number, keepDims: boolean): { mean: TfTensor; variance: TfTensor };
+  oneHot(indices: TfTensor, depth: number): TfTensor;
+  cast(x: TfTensor, dtype: 'float32' | 'int32'): TfTensor;
+  losses: { softmaxCrossEntropy(onehotLabels: TfTensor, logits: TfTensor): TfTensor };
+  train: { adam(lr: number, beta1: number, beta2: number, epsilon: number): TfOptimizer };
+  variableGrads(
+    f: () => TfTensor,
+    varList: TfVariable[],
+  ): { value: TfTensor; grads: Record<string, TfTensor> };
+  tidy<T extends TfTensor>(fn: () => T): T;
   dispose(container: TfTensor[]): void;
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;

@@ -7,26 +7,32 @@ import { benchAttention } from './attention.js';
 import { openEnv } from './env.js';
 import { benchMatmul } from './matmul.js';
 import { benchSoftmax } from './softmax.js';
+import { benchTrain } from './train.js';
 import type { BenchName, BenchOptions, BenchRow } from './types.js';
 
 export { type BenchEnv, openEnv } from './env.js';
 export { markdownSection, updateBenchmarksDoc } from './report.js';
 export type { BenchName, BenchOptions, BenchRow } from './types.js';
 
-export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention'];
+export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention', 'train'];
 
 const DEFAULT_SIZES: Record<BenchName, number[]> = {
   matmul: [256, 512, 1024],
   softmax: [1024],
   attention: [512, 1024, 2048],
+  train: [128],
 };
 /**
  * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
- * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web).
+ * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web); train, ours
+ * on WebGPU, ours on the CPU, tfjs-webgpu.
  */
-const IMPLS: Record<BenchName, number> = { matmul: 3, softmax: 3, attention: 10 };
-/** Default timed batches (attention: peers take seconds a call on SwiftShader). */
-const DEFAULT_REPS: Record<BenchName, number> = { matmul: 5, softmax: 5, attention: 3 };
+const IMPLS: Record<BenchName, number> = { matmul: 3, softmax: 3, attention: 10, train: 3 };
+/**
+ * Default timed batches (attention: peers take seconds a call on SwiftShader; train: timed steps after
+ * one warm-up step, a tfjs-webgpu step takes seconds).
+ */
+const DEFAULT_REPS: Record<BenchName, number> = { matmul: 5, softmax: 5, attention: 3, train: 3 };
 
 export async function runBench(name: BenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
   if (!BENCHMARKS.includes(name)) {
@@ -45,6 +51,7 @@ export async function runBench(name: BenchName, opts: BenchOptions = {}): Promis
   const progress = () => opts.onProgress?.(++done, total);
   const env = await openEnv();
   if (name === 'attention') return benchAttention(env, sizes, reps, progress);
+  if (name === 'train') return benchTrain(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

@@ -1,5 +1,5 @@
 /**
- * pnpm bench -- <matmul|softmax|attention>... [--sizes 256,512] [--reps 5] [--write]
+ * pnpm bench -- <matmul|softmax|attention|train>... [--sizes 256,512] [--reps 5] [--write]
  * Prints one JSON line per row; --write updates that benchmark's section of docs/benchmarks.md.
  */
 import { fileURLToPath } from 'node:url';

@@ -1,17 +1,19 @@
 /** docs/benchmarks.md: one section per benchmark between markers, replaced on each `--write` run. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BenchEnv } from './env.js';
+import { TRAIN_MODEL, TRAIN_OPTIM } from './train.js';
 import type { BenchName, BenchRow } from './types.js';
 
 const TITLES: Record<BenchName, string> = {
   matmul: 'matmul (f32, square n x n x n)',
   softmax: 'softmax (f32, over the last axis of rows x cols)',
   attention: 'attention (f32, B 1, H 8, D 64, causal and not)',
+  train: 'train (one step of a small GPT: forward, cross-entropy, backward, AdamW)',
 };
 
 const HEADER = `# Benchmarks
 
-Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax|attention> --write\`, or \`multihead bench <name>\`). Each
+Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax|attention|train> --write\`, or \`multihead bench <name>\`). Each
 section comes from one run: our kernels and the peers on the same device in the same process, so the
 ratios hold even where absolute figures drift (the reference machine has 2 shared cores and runs vary
 by +-20% or more). ms is the median per call over the timed batches, after a warm-up, with the output
@@ -25,6 +27,7 @@ export function markdownSection(
   command: string,
 ): string {
   if (name === 'attention') return attentionSection(rows, env, command);
+  if (name === 'train') return trainSection(rows, env, command);
   const date = new Date().toISOString().slice(0, 10);
   const throughput = name === 'matmul' ? 'GFLOP/s' : 'GB/s';
   const lines = [
@@ -40,13 +43,14 @@ export function markdownSection(
     '|---|---|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.impl} | ${r.ms} | ${r.gflops ?? r.gbps} | ${r.maxErr.toExponential(1)} | ${r.vsTfjs ?? ''} |`,
+        `| ${r.size} | ${r.impl} | ${r.ms} | ${r.gflops ?? r.gbps} | ${err(r.maxErr)} | ${r.vsTfjs ?? ''} |`,
     ),
   ];
   return lines.join('\n');
 }
 
 const cell = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
+const err = (x: number | undefined) => (x === undefined ? '' : x.toExponential(1));
 const mib = (bytes: number | undefined) => (bytes === undefined ? '' : (bytes / 2 ** 20).toFixed(0));
 
 function attentionSection(rows: readonly BenchRow[], env: BenchEnv, command: string): string {
@@ -70,12 +74,46 @@ function attentionSection(rows: readonly BenchRow[], env: BenchEnv, command: str
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.causal ? 'yes' : 'no'} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.gflops)} | ${r.error ? '' : r.maxErr.toExponential(1)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} | ${cell(r.vsOrt)} | ${cell(r.causalSpeedup)} | ${cell(r.bwdOverFwd)} |`,
+        `| ${r.size} | ${r.causal ? 'yes' : 'no'} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.gflops)} | ${r.error ? '' : err(r.maxErr)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} | ${cell(r.vsOrt)} | ${cell(r.causalSpeedup)} | ${cell(r.bwdOverFwd)} |`,
     ),
   ];
   if (errors.length) {
     lines.push('', 'Failures:', '');
     for (const r of errors) lines.push(`- ${r.impl}, ${r.size}, causal ${r.causal}: ${r.error}`);
+  }
+  return lines.join('\n');
+}
+
+function trainSection(rows: readonly BenchRow[], env: BenchEnv, command: string): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const { vocabSize, nEmbd, nLayer, nHead, batch } = TRAIN_MODEL;
+  const { lr, betas, eps, weightDecay } = TRAIN_OPTIM;
+  const errors = rows.filter((r) => r.error);
+  const lines = [
+    `## ${TITLES.train}`,
+    '',
+    `- date: ${date}`,
+    `- machine: ${env.machine}; Node ${process.version}`,
+    `- WebGPU adapter: ${env.adapter} (Dawn, npm \`webgpu\`); tfjs-webgpu ${env.tf.version_core} on ${env.tfAdapter}`,
+    `- command: \`${command}\``,
+    `- model: GPT-2 style decoder, byte-level vocab ${vocabSize}, d_model ${nEmbd}, ${nLayer} layers, ${nHead} heads, MLP ${4 * nEmbd} with GELU (tanh), pre-norm LayerNorm, learned positions, head tied to the token embedding, biases, no dropout; batch ${batch} x T tokens (size); loss: mean cross-entropy over next tokens; GPT-2 init (N(0, 0.02), residual projections 0.02/sqrt(2·layers)) from each implementation's own seed`,
+    `- optimizer: AdamW, lr ${lr}, betas [${betas.join(', ')}], eps ${eps}, weight decay ${weightDecay} on matrices and embeddings only (nanoGPT's groups), no clipping; tfjs-webgpu: \`tf.train.adam\` plus the decoupled decay p *= 1 - lr·wd, applied after the gradients and before the update (PyTorch's order)`,
+    '- implementations: `multihead-webgpu` and `multihead-cpu` are `models.GPT` + `nn.crossEntropy` + `optim.AdamW`, one `tidy` a step; `tfjs-webgpu` is the same network in tfjs-core ops (`tf.gather` embedding; matMul, scale, additive causal mask, `tf.softmax`, matMul attention; `tf.moments` LayerNorm; `tf.losses.softmaxCrossEntropy` on one-hot labels) trained with `tf.variableGrads` + `applyGradients`',
+    '- data: one fixed batch of seeded random bytes, the same for all, every step (so the loss falls from about ln 256 = 5.55 as the model fits it)',
+    '- ms: median over the timed steps after one warm-up step; each step ends by reading the loss back, so queued GPU work is counted; tokens/s = batch·T / ms; ours/tfjs is the ratio of tokens/s',
+    '- loss: init is the warm-up step (initial weights), first and last are the first and last timed steps',
+    "- peak MiB: our pool's high-water mark over the run (`device.memory().gpuAllocatedBytes`, pool emptied before it): weights, AdamW state, activations and gradients; empty for the CPU and for tfjs",
+    '',
+    '| size | implementation | ms/step | tokens/s | loss init | loss first | loss last | params | peak MiB | ours/tfjs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.size} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.tokensPerSecond)} | ${cell(r.initialLoss)} | ${cell(r.firstLoss)} | ${cell(r.lastLoss)} | ${cell(r.params)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} |`,
+    ),
+  ];
+  if (errors.length) {
+    lines.push('', 'Failures:', '');
+    for (const r of errors) lines.push(`- ${r.impl}, ${r.size}: ${r.error}`);
   }
   return lines.join('\n');
 }

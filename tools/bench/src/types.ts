@@ -1,38 +1,48 @@
-export type BenchName = 'matmul' | 'softmax' | 'attention';
+export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train';
 
 export interface BenchOptions {
   /**
    * matmul: square sizes n (n x n x n); softmax: column counts (rows fixed at 4096); attention: sequence
-   * lengths N (B 1, H 8, D 64).
+   * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts).
    */
   sizes?: number[];
-  /** Timed batches per case; the median is reported. */
+  /** Timed batches per case (train: timed steps after one warm-up step); the median is reported. */
   reps?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 /**
  * One implementation on one size. Throughput is GFLOP/s (matmul: 2·M·N·K; attention: 4·B·H·N²·D forward,
- * 10·B·H·N²·D backward, halved when causal) or GB/s (softmax: read + write).
+ * 10·B·H·N²·D backward, halved when causal) or GB/s (softmax: read + write); train: tokens/s.
  */
 export interface BenchRow {
   bench: BenchName;
   /**
    * 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu'; attention: 'multihead-fused' |
-   * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu'
+   * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu'; train:
+   * 'multihead-webgpu' | 'multihead-cpu' | 'tfjs-webgpu'
    */
   impl: string;
-  /** 'MxNxK' (matmul), 'rowsxcols' (softmax) or 'B1 H8 N1024 D64' (attention) */
+  /** 'MxNxK' (matmul), 'rowsxcols' (softmax), 'B1 H8 N1024 D64' (attention) or 'B8 T128' (train) */
   size: string;
   /** attention: whether the case is causal */
   causal?: boolean;
-  /** median ms per call, output read back at the end of each timed batch */
+  /** median ms per call, output read back at the end of each timed batch (train: per step, loss read) */
   ms: number;
   gflops?: number;
   gbps?: number;
-  /** largest |error| against a float64 reference on a sample of rows */
-  maxErr: number;
-  /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows) */
+  /** train: tokens (B·T) per second at the median step time */
+  tokensPerSecond?: number;
+  /** largest |error| against a float64 reference on a sample of rows (absent for train: no reference) */
+  maxErr?: number;
+  /** train: loss of the warm-up step, on the initial weights (about ln V for a fresh model) */
+  initialLoss?: number;
+  /** train: loss at the first and the last timed step */
+  firstLoss?: number;
+  lastLoss?: number;
+  /** train: trainable values (a tied weight counted once) */
+  params?: number;
+  /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows; train: on both of ours) */
   vsTfjs?: number;
   /** attention: ours / onnxruntime-web (WebGPU EP) throughput on the same adapter */
   vsOrt?: number;

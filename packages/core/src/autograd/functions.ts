@@ -19,7 +19,7 @@ import * as norms from '../ops/norm.js';
 import type { ReduceOptions } from '../ops/reduce.js';
 import * as reduce from '../ops/reduce.js';
 import * as sm from '../ops/softmax.js';
-import { fmt, normalizeAxis, size } from '../shape.js';
+import { normalizeAxis, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { alias, record, sumTo } from './engine.js';
 
