@@ -288,7 +288,11 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  const s = sum(g, axes, { keepdim: true });
+  // summing leading dims (a bias broadcast over [batch, time]) is one pass over [rows, rest]
+  const prefix = axes.every((a, i) => a === i) && g.isContiguous;
+  const rows = prefix ? g.reshape([-1, ...g.shape.slice(axes.length)]) : g;
+  const s = prefix ? sum(rows, 0, { keepdim: true }) : sum(g, axes, { keepdim: true });
+  if (rows !== g) rows.dispose();
   const out = s.reshape(shape);
   s.dispose();
   return out;

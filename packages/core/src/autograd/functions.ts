@@ -321,7 +321,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
           const summed = sumTo(full, a2.shape);
           da = using([bt, full, summed], summed.reshape(a.shape));
         }
-        if (needs[1]) {
+        if (needs[1] && b2.rank === 2 && a2.rank > 2) {
+          // a weight shared by every batch row (nn.Linear): one product over the folded rows
+          const rows = a2.reshape([-1, a2.shape[a2.rank - 1]!]);
+          const grows = g.reshape([-1, g.shape[g.rank - 1]!]);
+          const at = rows.mT;
+          const full = matmulRaw(at, grows);
+          db = using([rows, grows, at, full], full.reshape(b.shape));
+        } else if (needs[1]) {
           const at = a2.mT;
           const full = matmulRaw(at, g);
           const summed = sumTo(full, b2.shape);

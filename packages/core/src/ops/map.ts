@@ -26,6 +26,8 @@ export interface MapOp {
 
 const MAX_RANK = 8;
 const WORKGROUP = 64;
+/** Elements one invocation computes (consecutive along the innermost dim). */
+const RUN = 16;
 
 /** Merges dims that every operand walks contiguously, and drops size-1 dims: fewer loop steps. */
 function coalesce(shape: Shape, strideSets: number[][]): { shape: number[]; strides: number[][] } {
@@ -68,6 +70,7 @@ export function mapSpec(
 ): KernelSpec {
   const uniforms = [
     ['n', 'u32'] as const,
+    ['runs', 'u32'] as const,
     ['rank', 'u32'] as const,
     ['out_off', 'u32'] as const,
     ...inDtypes.map((_, k) => [`off${k}`, 'u32'] as const),
@@ -75,11 +78,19 @@ export function mapSpec(
       ? [...dimFields('shape'), ...dimFields('os'), ...inDtypes.flatMap((_, k) => dimFields(`s${k}_`))]
       : []),
   ];
+  // Each invocation handles a run of up to RUN elements along the innermost dim: the index arithmetic
+  // (a div and a mod per dim) is paid once per run, not per element; SwiftShader runs invocations as
+  // CPU SIMD lanes, where that arithmetic costs more than the op itself.
   const idx = strided
-    ? `var rem = i;
-  var oo = u.out_off;
-  ${inDtypes.map((_, k) => `var o${k} = u.off${k};`).join(' ')}
-  for (var d = u.rank; d > 0u; d--) {
+    ? `let chunks = (dimAt(u.shape0, u.shape1, u.rank - 1u) + ${RUN - 1}u) / ${RUN}u;
+  var rem = i / chunks;
+  let first = (i % chunks) * ${RUN}u;
+  let inner = dimAt(u.shape0, u.shape1, u.rank - 1u);
+  let count = min(${RUN}u, inner - first);
+  let os_in = dimAt(u.os0, u.os1, u.rank - 1u);
+  var oo = u.out_off + first * os_in;
+  ${inDtypes.map((_, k) => `let s${k}_in = dimAt(u.s${k}_0, u.s${k}_1, u.rank - 1u);\n  var o${k} = u.off${k} + first * s${k}_in;`).join('\n  ')}
+  for (var d = u.rank - 1u; d > 0u; d--) {
     let dd = d - 1u;
     let dim = dimAt(u.shape0, u.shape1, dd);
     let c = rem % dim;
@@ -87,18 +98,23 @@ export function mapSpec(
     oo += c * dimAt(u.os0, u.os1, dd);
     ${inDtypes.map((_, k) => `o${k} += c * dimAt(u.s${k}_0, u.s${k}_1, dd);`).join('\n    ')}
   }`
-    : `let oo = u.out_off + i;
-  ${inDtypes.map((_, k) => `let o${k} = u.off${k} + i;`).join(' ')}`;
+    : `let first = i * ${RUN}u;
+  let count = min(${RUN}u, u.n - first);
+  let os_in = 1u;
+  var oo = u.out_off + first;
+  ${inDtypes.map((_, k) => `let s${k}_in = 1u;\n  var o${k} = u.off${k} + first;`).join('\n  ')}`;
   const body = `
 fn dimAt(a: vec4u, b: vec4u, d: u32) -> u32 { if (d < 4u) { return a[d]; } return b[d - 4u]; }
 ${op.helpers ?? ''}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+  if (i >= u.runs) { return; }
   ${idx}
-  ${inDtypes.map((_, k) => `let x${k} = in${k}_ld(o${k});`).join(' ')}
-  out_st(oo, ${op.wgsl});
+  for (var e = 0u; e < count; e++) {
+    ${inDtypes.map((_, k) => `let x${k} = in${k}_ld(o${k} + e * s${k}_in);`).join(' ')}
+    out_st(oo + e * os_in, ${op.wgsl});
+  }
 }`;
   return {
     key: `map:${op.name}:${inDtypes.join(',')}->${outDtype}:${strided ? 's' : 'c'}`,
@@ -156,7 +172,14 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
     out.dtype,
     strided,
   );
-  const values: Record<string, number | number[]> = { n: total, rank: c.shape.length, out_off: out.offset };
+  const inner = c.shape[c.shape.length - 1] ?? 1;
+  const runs = strided ? (total / inner) * Math.ceil(inner / RUN) : Math.ceil(total / RUN);
+  const values: Record<string, number | number[]> = {
+    n: total,
+    runs,
+    rank: c.shape.length,
+    out_off: out.offset,
+  };
   inputs.forEach((t, k) => {
     values[`off${k}`] = t.offset;
   });
@@ -167,7 +190,7 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
     });
   }
   const buffers = [...inputs.map((t) => t.storage.buffer!), out.storage.buffer!];
-  gpu.run(spec, buffers, values, Math.ceil(total / WORKGROUP));
+  gpu.run(spec, buffers, values, Math.ceil(runs / WORKGROUP));
 }
 
 function mapCpu(

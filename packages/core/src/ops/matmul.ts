@@ -13,6 +13,7 @@ import type { KernelSpec, WebGpuRuntime } from '../backend/webgpu.js';
 import { fail } from '../errors.js';
 import { broadcastShapes, broadcastStrides, fmt, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { copy } from './elementwise.js';
 import { sameDevice } from './map.js';
 
 /** Register-blocked: each invocation owns a 4x4 block of C; 8x8 invocations cover a 32x32 tile. */
@@ -385,8 +386,51 @@ export function matmulPath(a: Tensor, b: Tensor): 'quad' | 'quad-bt' | 'strided'
 
 /** `a @ b` (PyTorch `torch.matmul`), f32. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  return matmulWith(a, b, true);
+}
+
+/**
+ * An operand whose layout keeps a product off the fast kernel (A transposed, as in the weight gradient
+ * xᵀ·dy, or B strided along both dims) is worth a contiguous copy: the copy reads M·K elements, the
+ * product does M·N·K multiply-adds, and the strided kernel is several times slower.
+ */
+function packedOperands(
+  gpu: WebGpuRuntime,
+  a2: Tensor,
+  b2: Tensor,
+  g: MatmulGeometry,
+): [Tensor, Tensor] | null {
+  const { M, N, K } = g;
+  if (M < QUAD_MIN_MN || N < QUAD_MIN_MN || K === 0 || K % 4 !== 0) return null;
+  const aligned = (v: number) => v % 4 === 0;
+  const aOk = g.sak === 1 && aligned(a2.offset) && aligned(g.sam) && g.sab.every(aligned);
+  const bOk =
+    aligned(b2.offset) &&
+    g.sbb.every(aligned) &&
+    ((g.sbk === 1 && aligned(g.sbn)) || (g.sbn === 1 && aligned(g.sbk)));
+  if (aOk && bOk) return null;
+  // a kept operand is bound whole; a copied one only needs its own elements to fit one binding
+  const fits = (t: Tensor, ok: boolean) =>
+    ok ? gpu.fitsOneBinding(t.storage.buffer!) : t.size * 4 <= gpu.maxBindingBytes;
+  if (!fits(a2, aOk) || !fits(b2, bOk)) return null;
+  return [aOk ? a2 : copy(a2), bOk ? b2 : copy(b2)];
+}
+
+function matmulWith(a: Tensor, b: Tensor, mayPack: boolean): Tensor {
   const device = sameDevice('matmul', [a, b], ['a', 'b']);
   const { a2, b2, g } = geometry(a, b);
+  const gpu0 = device.gpu;
+  if (mayPack && gpu0 && a.rank >= 2 && b.rank >= 2 && !quadPlan(gpu0, a2, b2, g)) {
+    const packed = packedOperands(gpu0, a2, b2, g);
+    if (packed) {
+      try {
+        return matmulWith(packed[0], packed[1], false);
+      } finally {
+        if (packed[0] !== a2) packed[0].dispose();
+        if (packed[1] !== b2) packed[1].dispose();
+      }
+    }
+  }
   try {
     const { M, N, K, batchShape, sab, sbb } = g;
     const batch = size(batchShape);
