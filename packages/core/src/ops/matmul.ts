@@ -519,6 +519,19 @@ function matmulCpu(a: Tensor, b: Tensor, out: Tensor, g: MatmulGeometry): void {
       ao += c * g.sab[d]!;
       bo += c * g.sbb[d]!;
     }
+    if (g.sbn !== 1 && g.sbk === 1) {
+      // B transposed (x·Wᵀ): dot products along k, contiguous in both operands when A is row-major
+      for (let i = 0; i < g.M; i++) {
+        const ai = ao + i * g.sam;
+        for (let j = 0; j < g.N; j++) {
+          const bj = bo + j * g.sbn;
+          let acc = 0;
+          for (let k = 0; k < g.K; k++) acc += A[ai + k * g.sak]! * B[bj + k]!;
+          C[(bt * g.M + i) * g.N + j] = acc;
+        }
+      }
+      continue;
+    }
     for (let i = 0; i < g.M; i++) {
       row.fill(0);
       for (let k = 0; k < g.K; k++) {
