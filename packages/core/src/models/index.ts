@@ -1,1 +1,2 @@
+export { type CausalLM, type GenerateOptions, generate, pickToken, stream } from './generate.js';
 export { GPT, type GPTConfig, type GPTForward } from './gpt.js';
