@@ -21,6 +21,17 @@ export {
   splitMailHeaders,
 } from './data/spam-assassin.js';
 export { type Split, type SplitOptions, seededShuffle, splitTrainTest } from './data/split.js';
+export {
+  type GenerateTaskOptions,
+  type TaskContext,
+  type TaskKind,
+  type TaskMetrics,
+  TEXT_TASKS,
+  type TextTask,
+  type TrainTaskOptions,
+  type TrainTaskResult,
+  textTask,
+} from './tasks/index.js';
 export { type BpeTrainerOptions, bytesToUnicode, trainBpeTokenizer } from './tokenizers/bpe-trainer.js';
 export {
   type CharTokenizerOptions,
