@@ -1,4 +1,5 @@
 /** The text tasks, by id: the CLI (`multihead train|eval|generate <task>`) and the web app list them from here. */
+import { invalidArgument } from '../errors.js';
 import type { TextTask } from './task.js';
 
 export const TEXT_TASKS: readonly TextTask[] = [];
