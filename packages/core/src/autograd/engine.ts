@@ -46,7 +46,46 @@ export const isGradEnabled = (): boolean => gradEnabled;
  * Maps the gradient of a node's output to one gradient per input (null where none flows); `needs[i]`
  * says whether input i wants one (it required grad when the op ran).
  */
-export type BackwardFn = (gy: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
+export type BackwardFn = (gy: Tensor, needs: readonly boolean[]) => readonly (Grad | null)[];
+
+/**
+ * The gradient of a view that covers part of its input (slice) or all of it in another order
+ * (permute): `value` belongs at `view(gradient of the input)`. The engine writes it into the input's
+ * gradient buffer instead of building a zero-filled copy per view, so splitting a tensor into k
+ * slices (q, k, v out of one projection) costs one input-sized buffer, not k.
+ */
+export class PartialGrad {
+  constructor(
+    readonly shape: Shape,
+    readonly view: (t: Tensor) => Tensor,
+    readonly value: Tensor,
+  ) {}
+
+  /** Adds the value into `target` (owned by the engine, of the input's shape); `fresh`: target is zeros. */
+  addInto(target: Tensor, fresh: boolean): void {
+    const dst = this.view(target);
+    if (fresh) copyInto(dst, this.value);
+    else {
+      const sum = add(dst, this.value);
+      copyInto(dst, sum);
+      sum.dispose();
+    }
+    dst.dispose();
+  }
+
+  /** A full gradient of the input's shape. */
+  materialize(): Tensor {
+    const dx = this.value.device.zeros(this.shape, this.value.dtype);
+    this.addInto(dx, true);
+    return dx;
+  }
+
+  dispose(): void {
+    this.value.dispose();
+  }
+}
+
+type Grad = Tensor | PartialGrad;
 
 /** Keeps `t` for backward and returns the kept handle (an untracked view that shares storage). */
 export type Save = (t: Tensor) => Tensor;
@@ -85,7 +124,7 @@ class Node implements GradFn {
     this.backwardFn = fn;
   }
 
-  run(gy: Tensor): readonly (Tensor | null)[] {
+  run(gy: Tensor): readonly (Grad | null)[] {
     if (!this.backwardFn) {
       fail(
         'INVALID_ARGUMENT',
@@ -175,6 +214,34 @@ function accumulate(leaf: Tensor, g: Tensor): void {
   leaf.grad = owned;
 }
 
+function materialized(g: PartialGrad): Tensor {
+  const full = g.materialize();
+  g.dispose();
+  return full;
+}
+
+/** A tensor the engine may write into: its own, contiguous storage. */
+const owned = (t: Tensor) => t.isContiguous && t.offset === 0 && t.storage.refs === 1;
+
+/** Adds `g` to the gradient pending for a node (`before`, or nothing yet). */
+function merge(before: Tensor | undefined, g: Grad): Tensor {
+  if (g instanceof PartialGrad) {
+    let target = before ?? g.value.device.zeros(g.shape, g.value.dtype);
+    if (before && !owned(before)) {
+      target = copy(before);
+      before.dispose();
+    }
+    g.addInto(target, before === undefined);
+    g.dispose();
+    return target;
+  }
+  if (!before) return g;
+  const sum = add(before, g);
+  before.dispose();
+  g.dispose();
+  return sum;
+}
+
 function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions): void {
   if (!root.requiresGrad) {
     fail(
@@ -222,7 +289,7 @@ function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions)
         const gy = pending.get(node);
         pending.delete(node);
         if (gy) {
-          let grads: readonly (Tensor | null)[];
+          let grads: readonly (Grad | null)[];
           try {
             grads = node.run(gy);
           } finally {
@@ -232,15 +299,8 @@ function backward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions)
             const e = node.edges[i];
             if (!g) return;
             if (!e) g.dispose();
-            else if ('leaf' in e) accumulate(e.leaf, g);
-            else {
-              const before = pending.get(e.node);
-              if (before) {
-                pending.set(e.node, add(before, g));
-                before.dispose();
-                g.dispose();
-              } else pending.set(e.node, g);
-            }
+            else if ('leaf' in e) accumulate(e.leaf, g instanceof PartialGrad ? materialized(g) : g);
+            else pending.set(e.node, merge(pending.get(e.node), g));
           });
         }
         if (!opts.retainGraph) node.free();
@@ -267,17 +327,13 @@ function recordView(kind: string, input: Tensor, make: (t: Tensor) => Tensor): T
   );
 }
 
-function viewBackward(kind: string, shape: Shape, make: (t: Tensor) => Tensor, gy: Tensor): Tensor {
+function viewBackward(kind: string, shape: Shape, make: (t: Tensor) => Tensor, gy: Tensor): Grad {
   if (kind === 'expand') return sumTo(gy, shape);
   if (kind === 'reshape' || kind === 'contiguous' || kind === 'squeeze' || kind === 'unsqueeze') {
     return gy.reshape(shape);
   }
-  // permute, slice: replay the view on zeros of the input's shape and write the gradient through it
-  const dx = gy.device.zeros(shape, gy.dtype);
-  const target = make(dx);
-  copyInto(target, gy);
-  target.dispose();
-  return dx;
+  // permute, slice: the gradient goes back through the same view of the input's gradient
+  return new PartialGrad(shape, make, alias(gy));
 }
 
 /** Sums a broadcast gradient down to `shape` (the operand's shape before broadcasting). */
