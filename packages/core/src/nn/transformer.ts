@@ -261,86 +261,78 @@ function stackNorm(
   return norm;
 }
 
-/**
- * `torch.nn.TransformerEncoder`: `numLayers` encoder layers (`layers.0`, `layers.1`, ...) and an optional
- * final norm (`norm`; pre-norm stacks want one). Unlike PyTorch, which deep-copies one layer so every
- * layer starts from the same weights, each layer here draws its own initial weights.
- */
-export class TransformerEncoder extends Module {
-  readonly layers: ModuleList<TransformerEncoderLayer>;
+/** The shared body of the two stacks: `layers.N` (each with its own initial weights) and an optional `norm`. */
+abstract class TransformerStack<L extends Module> extends Module {
+  readonly layers: ModuleList<L>;
   readonly norm: LayerNorm | RMSNorm | null;
 
   constructor(
+    name: string,
     device: Device,
+    makeLayer: (opts: TransformerLayerOptions) => L,
     layerOptions: TransformerLayerOptions,
     numLayers: number,
-    opts: { norm?: StackNorm } = {},
+    opts: { norm?: StackNorm },
   ) {
     super(device);
     if (!Number.isInteger(numLayers) || numLayers < 1) {
-      fail('INVALID_ARGUMENT', `TransformerEncoder: numLayers must be a positive integer, got ${numLayers}`);
+      fail('INVALID_ARGUMENT', `${name}: numLayers must be a positive integer, got ${numLayers}`);
     }
     const seed = layerOptions.seed ?? nextSeed();
-    this.layers = this.registerModule(
-      'layers',
-      new ModuleList(
-        device,
-        Array.from(
-          { length: numLayers },
-          (_, i) => new TransformerEncoderLayer(device, { ...layerOptions, seed: mixSeed(seed, i) }),
-        ),
-      ),
+    const layers = Array.from({ length: numLayers }, (_, i) =>
+      makeLayer({ ...layerOptions, seed: mixSeed(seed, i) }),
     );
+    this.layers = this.registerModule('layers', new ModuleList(device, layers));
     const n = stackNorm(device, opts.norm, layerOptions);
     this.norm = n ? this.registerModule('norm', n) : null;
   }
 
-  /** src [N, L, E] (batchFirst) or [L, N, E] -> same shape; the options go to every layer. */
-  forward(src: Tensor, opts: EncoderLayerForward = {}): Tensor {
+  /** Runs `step` through every layer, then the final norm. */
+  protected run(input: Tensor, step: (layer: L, x: Tensor) => Tensor): Tensor {
     return tidy(() => {
-      let x = src;
-      for (const layer of this.layers) x = layer.forward(x, opts);
+      let x = input;
+      for (const layer of this.layers) x = step(layer, x);
       return this.norm ? this.norm.forward(x) : x;
     });
   }
 }
 
-/** `torch.nn.TransformerDecoder`: `numLayers` decoder layers (`layers.N.*`) and an optional final `norm`. */
-export class TransformerDecoder extends Module {
-  readonly layers: ModuleList<TransformerDecoderLayer>;
-  readonly norm: LayerNorm | RMSNorm | null;
-
+/**
+ * `torch.nn.TransformerEncoder`: `numLayers` encoder layers (`layers.0`, `layers.1`, ...) and an optional
+ * final norm (`norm`; pre-norm stacks want one). Unlike PyTorch, which deep-copies one layer so every
+ * layer starts from the same weights, each layer here draws its own initial weights.
+ */
+export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer> {
   constructor(
     device: Device,
     layerOptions: TransformerLayerOptions,
     numLayers: number,
     opts: { norm?: StackNorm } = {},
   ) {
-    super(device);
-    if (!Number.isInteger(numLayers) || numLayers < 1) {
-      fail('INVALID_ARGUMENT', `TransformerDecoder: numLayers must be a positive integer, got ${numLayers}`);
-    }
-    const seed = layerOptions.seed ?? nextSeed();
-    this.layers = this.registerModule(
-      'layers',
-      new ModuleList(
-        device,
-        Array.from(
-          { length: numLayers },
-          (_, i) => new TransformerDecoderLayer(device, { ...layerOptions, seed: mixSeed(seed, i) }),
-        ),
-      ),
-    );
-    const n = stackNorm(device, opts.norm, layerOptions);
-    this.norm = n ? this.registerModule('norm', n) : null;
+    const make = (o: TransformerLayerOptions) => new TransformerEncoderLayer(device, o);
+    super('TransformerEncoder', device, make, layerOptions, numLayers, opts);
+  }
+
+  /** src [N, L, E] (batchFirst) or [L, N, E] -> same shape; the options go to every layer. */
+  forward(src: Tensor, opts: EncoderLayerForward = {}): Tensor {
+    return this.run(src, (layer, x) => layer.forward(x, opts));
+  }
+}
+
+/** `torch.nn.TransformerDecoder`: `numLayers` decoder layers (`layers.N.*`) and an optional final `norm`. */
+export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer> {
+  constructor(
+    device: Device,
+    layerOptions: TransformerLayerOptions,
+    numLayers: number,
+    opts: { norm?: StackNorm } = {},
+  ) {
+    const make = (o: TransformerLayerOptions) => new TransformerDecoderLayer(device, o);
+    super('TransformerDecoder', device, make, layerOptions, numLayers, opts);
   }
 
   /** tgt [N, T, E], memory [N, S, E] (batchFirst) -> same shape as tgt; the options go to every layer. */
   forward(tgt: Tensor, memory: Tensor, opts: DecoderLayerForward = {}): Tensor {
-    return tidy(() => {
-      let x = tgt;
-      for (const layer of this.layers) x = layer.forward(x, memory, opts);
-      return this.norm ? this.norm.forward(x) : x;
-    });
+    return this.run(tgt, (layer, x) => layer.forward(x, memory, opts));
   }
 }
