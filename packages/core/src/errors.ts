@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'NO_ADAPTER'
   | 'DEVICE_LOST'
   | 'WEBGPU_VALIDATION'
-  | 'OUT_OF_MEMORY';
+  | 'OUT_OF_MEMORY'
+  | 'IO_ERROR';
 
 export class MultiheadError extends Error {
   readonly code: ErrorCode;

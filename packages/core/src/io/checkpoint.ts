@@ -193,7 +193,7 @@ export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<vo
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => {});
     throw new MultiheadError(
-      'INVALID_ARGUMENT',
+      'IO_ERROR',
       `saveCheckpoint: writing ${path} failed (${(e as Error).message}); any previous file there is untouched`,
     );
   }
@@ -207,7 +207,13 @@ export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<vo
 /** Reads and parses a checkpoint file (Node). */
 export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const fs = await nodeFs();
-  return loadCheckpoint(new Uint8Array(await fs.readFile(path)));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fs.readFile(path));
+  } catch (e) {
+    throw new MultiheadError('IO_ERROR', `readCheckpoint: cannot read ${path} (${(e as Error).message})`);
+  }
+  return loadCheckpoint(bytes);
 }
 
 // ---- CRC-32 (IEEE 802.3, as zlib) ----------------------------------------------------------------------
