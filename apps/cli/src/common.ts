@@ -50,6 +50,48 @@ export function progressBar(label: string, total: number): { tick: (n?: number) 
   };
 }
 
+/**
+ * Training progress: a bar on a terminal (over the steps, or over the seconds of a time budget), with
+ * the loss and tokens/s of the latest report; elsewhere (a pipe, a log, --json) a line on stderr every
+ * 10 seconds, so a long run still shows it is alive.
+ */
+export function trainingProgress(
+  opts: CommonOptions,
+  label: string,
+  budget: { seconds?: number } = {},
+): {
+  onProgress: (p: { step: number; steps: number; loss: number; tokensPerSecond: number }) => void;
+  stop: () => void;
+} {
+  const useBar = !opts.json && process.stderr.isTTY === true;
+  const started = performance.now();
+  let bar: SingleBar | null = null;
+  let last = started;
+  return {
+    onProgress: (p) => {
+      const payload = { step: p.step, loss: p.loss.toFixed(4), tps: Math.round(p.tokensPerSecond) };
+      if (useBar) {
+        if (!bar) {
+          const unit = budget.seconds ? ' s | step {step}' : ' steps';
+          bar = new SingleBar({
+            format: `${label} [{bar}] {value}/{total}${unit} | loss {loss} | {tps} tokens/s`,
+            stream: process.stderr,
+            hideCursor: true,
+            noTTYOutput: false,
+          });
+          bar.start(budget.seconds ?? p.steps, 0, payload);
+        }
+        const seconds = Math.min(budget.seconds ?? 0, Math.round((performance.now() - started) / 1000));
+        bar.update(budget.seconds ? seconds : p.step, payload);
+      } else if (performance.now() - last > 10_000) {
+        last = performance.now();
+        process.stderr.write(`${label}: step ${p.step}, loss ${payload.loss}, ${payload.tps} tokens/s\n`);
+      }
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
 export function emitJson(result: unknown): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,4 +1,5 @@
 import { installAutograd } from './autograd/engine.js';
+import { WasmRuntime } from './backend/wasm/runtime.js';
 import { type WebGpuOptions, WebGpuRuntime } from './backend/webgpu.js';
 import { type Backend, Device } from './device.js';
 import { fail } from './errors.js';
@@ -17,6 +18,52 @@ export interface CreateDeviceOptions extends WebGpuOptions {
    * with none, the CPU backend. `device.reason` says which was chosen and why.
    */
   backend?: 'auto' | Backend;
+  /**
+   * CPU backend kernels: 'wasm' (WebAssembly SIMD on worker threads, the default wherever WebAssembly
+   * SIMD runs) or 'reference' (the plain-TypeScript kernels every other kernel is tested against).
+   */
+  kernels?: 'auto' | 'wasm' | 'reference';
+  /**
+   * Threads the CPU backend's kernels use, the calling one included (default: the machine's cores).
+   * Threads need Node's worker_threads or a cross-origin isolated page; elsewhere one thread.
+   */
+  threads?: number;
+  /** WebAssembly build: 'auto' (default) takes relaxed SIMD (fused multiply-add) where it validates. */
+  simd?: 'auto' | 'relaxed' | 'plain';
+}
+
+/** Runtimes are shared by devices that ask for the same threads and build (their ops are synchronous). */
+const runtimes = new Map<string, Promise<WasmRuntime>>();
+
+async function cpuKernels(opts: CreateDeviceOptions): Promise<WasmRuntime | null> {
+  const kernels = opts.kernels ?? 'auto';
+  if (!['auto', 'wasm', 'reference'].includes(kernels)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `createDevice: kernels ${JSON.stringify(kernels)}; expected 'auto', 'wasm' or 'reference'`,
+    );
+  }
+  if (kernels === 'reference') return null;
+  if (!WasmRuntime.supported()) {
+    if (kernels === 'wasm')
+      fail('UNSUPPORTED', 'createDevice: kernels: wasm needs WebAssembly SIMD, which this runtime lacks');
+    return null;
+  }
+  const key = `${opts.threads ?? 'default'}:${opts.simd ?? 'auto'}`;
+  let rt = runtimes.get(key);
+  if (!rt) {
+    rt = WasmRuntime.create({
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(opts.simd ? { simd: opts.simd } : {}),
+    });
+    runtimes.set(key, rt);
+    rt.catch(() => runtimes.delete(key));
+  }
+  return rt;
+}
+
+function cpuDevice(reason: string, rt: WasmRuntime | null): Device {
+  return new Device('cpu', null, `${reason} (${rt ? rt.describe() : 'TypeScript reference kernels'})`, rt);
 }
 
 const CALIBRATION_SIZE = 192;
@@ -51,7 +98,7 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
       `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`,
     );
   }
-  if (backend === 'cpu') return new Device('cpu', null, 'cpu backend requested');
+  if (backend === 'cpu') return cpuDevice('cpu backend requested', await cpuKernels(opts));
   const gpu = await WebGpuRuntime.create(opts);
   if (!gpu) {
     if (backend === 'webgpu') {
@@ -62,7 +109,7 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
           "in a browser, WebGPU must be enabled. Use backend: 'cpu' to run without it.",
       );
     }
-    return new Device('cpu', null, 'auto: no WebGPU adapter found, using the CPU backend');
+    return cpuDevice('auto: no WebGPU adapter found, using the CPU backend', await cpuKernels(opts));
   }
   const a = gpu.adapter;
   const name = `${a.vendor}/${a.architecture}${a.device ? `/${a.device}` : ''}`;
@@ -72,9 +119,10 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
     backend === 'webgpu' ? `webgpu requested (${name})` : `auto: hardware adapter ${name}`,
   );
   if (backend === 'webgpu' || !a.isSoftware) return gpuDevice;
-  const cpuDevice = new Device('cpu', null, '');
-  const [gpuMs, cpuMs] = [await calibrate(gpuDevice), await calibrate(cpuDevice)];
-  const timing = `matmul ${CALIBRATION_SIZE}^3: ${name} ${gpuMs.toFixed(2)} ms, cpu ${cpuMs.toFixed(2)} ms`;
+  const rt = await cpuKernels(opts);
+  const cpuName = rt ? rt.describe() : 'TypeScript';
+  const [gpuMs, cpuMs] = [await calibrate(gpuDevice), await calibrate(new Device('cpu', null, '', rt))];
+  const timing = `matmul ${CALIBRATION_SIZE}^3: ${name} ${gpuMs.toFixed(2)} ms, cpu (${cpuName}) ${cpuMs.toFixed(2)} ms`;
   if (gpuMs <= cpuMs) {
     return new Device(
       'webgpu',
@@ -87,5 +135,6 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
     'cpu',
     null,
     `auto: only a software adapter (${name}); the CPU backend was faster (${timing})`,
+    rt,
   );
 }

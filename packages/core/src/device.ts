@@ -1,3 +1,4 @@
+import type { WasmRuntime } from './backend/wasm/runtime.js';
 import type { AdapterDescription, WebGpuRuntime } from './backend/webgpu.js';
 import {
   cpuArray,
@@ -45,6 +46,11 @@ export class Device {
     readonly gpu: WebGpuRuntime | null,
     /** Why `auto` chose this backend, or what was asked for. */
     readonly reason: string,
+    /**
+     * The CPU backend's WebAssembly SIMD kernels and threads (null on WebGPU, and with
+     * `kernels: 'reference'`, where every op runs its plain-TypeScript reference).
+     */
+    readonly cpu: WasmRuntime | null = null,
   ) {}
 
   get adapter(): AdapterDescription | null {
@@ -163,7 +169,10 @@ export class Device {
   /** @internal Host copy of a tensor's values, in logical (row-major) order. */
   async readTensor(t: Tensor): Promise<TypedArray> {
     const storage = t.storage;
-    if (storage.array) return gatherStrided(storage.array, t.dtype, t.shape, t.strides, t.offset);
+    if (storage.array) {
+      if (t.isContiguous) return storage.array.slice(t.offset, t.offset + t.size);
+      return gatherStrided(storage.array, t.dtype, t.shape, t.strides, t.offset);
+    }
     const src = t.isContiguous ? t : t.contiguous();
     try {
       const elem = gpuBytes(t.dtype);
@@ -195,7 +204,9 @@ export class Device {
     const a = this.adapter;
     return a
       ? `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})`
-      : 'cpu (TypeScript)';
+      : this.cpu
+        ? `cpu (${this.cpu.describe()})`
+        : 'cpu (TypeScript)';
   }
 
   /** Disposes every live tensor and frees pooled GPU memory. */

@@ -12,7 +12,11 @@ export const onGpu = backendUnderTest === 'webgpu';
 
 export function getDevices(): Promise<{ dev: Device; cpu: Device }> {
   devices ??= (async () => {
-    const cpu = await createDevice({ backend: 'cpu' });
+    // the CPU backend's wasm kernels on MULTIHEAD_CPU_THREADS threads (default 1: vitest already runs
+    // test files on every core); MULTIHEAD_CPU_SPLIT=1 makes even small ops use every thread
+    const threads = Number(process.env.MULTIHEAD_CPU_THREADS ?? 1);
+    const cpu = await createDevice({ backend: 'cpu', threads });
+    if (cpu.cpu && process.env.MULTIHEAD_CPU_SPLIT === '1') cpu.cpu.splitSmall = true;
     if (!onGpu) return { dev: cpu, cpu };
     const dev = await createDevice({ backend: 'webgpu' }); // throws NO_ADAPTER with instructions
     const a = dev.adapter!;

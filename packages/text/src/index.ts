@@ -22,6 +22,15 @@ export {
 } from './data/spam-assassin.js';
 export { type Split, type SplitOptions, seededShuffle, splitTrainTest } from './data/split.js';
 export {
+  Bert,
+  type BertBatch,
+  type BertConfig,
+  type MaskedTokens,
+  type MaskTokensOptions,
+  maskTokens,
+} from './models/bert.js';
+export { type AttentionMaps, gptAttentionMaps } from './tasks/attention-maps.js';
+export {
   type GenerateTaskOptions,
   type TaskContext,
   type TaskKind,
@@ -32,6 +41,53 @@ export {
   type TrainTaskResult,
   textTask,
 } from './tasks/index.js';
+export {
+  type LmConfig,
+  type LmTraining,
+  type LoadedLm,
+  loadLm,
+  type TokenRow,
+  taskCheckpointPath,
+} from './tasks/lm.js';
+export {
+  type EvaluateMobyOptions,
+  evaluateMoby,
+  MOBY_EVAL_CHARS,
+  MOBY_GPT,
+  MOBY_TASK_ID,
+  MOBY_TRAINING,
+  mobyTask,
+  mobyTokenizer,
+  type TrainMobyOptions,
+  trainMoby,
+} from './tasks/moby.js';
+export {
+  type EvaluateNamesOptions,
+  evaluateNames,
+  NAME_BOUNDARY,
+  NAMES_GPT,
+  NAMES_TASK_ID,
+  NAMES_TRAINING,
+  namesTask,
+  namesTokenizer,
+  type TrainNamesOptions,
+  trainNames,
+} from './tasks/names.js';
+export { NgramModel, type NgramOptions, type NllTotals, STRENGTH_GRID, tuneNgram } from './tasks/ngram.js';
+export {
+  type BinaryMetrics,
+  binaryMetrics,
+  createSpamTask,
+  emailText,
+  SPAM_LABELS,
+  SPAM_TASK_ID,
+  type SpamExample,
+  type SpamModelSize,
+  type SpamTaskOptions,
+  spamTask,
+  TfidfLogisticRegression,
+  type TfidfLogisticRegressionOptions,
+} from './tasks/spam.js';
 export { type BpeTrainerOptions, bytesToUnicode, trainBpeTokenizer } from './tokenizers/bpe-trainer.js';
 export {
   type CharTokenizerOptions,

@@ -26,7 +26,7 @@ const D = 64;
 /** Calls take seconds on SwiftShader at N = 2048: past this, one call after the warm-up is the timing. */
 const ONCE_MS = 5000;
 
-interface Case {
+export interface AttentionCase {
   N: number;
   causal: boolean;
   q: Float32Array;
@@ -85,8 +85,10 @@ function refRow(c: Case, h: number, i: number): { o: Float64Array; dq: Float64Ar
   return { o, dq };
 }
 
+type Case = AttentionCase;
+
 /** Largest |got - ref| over 3 query rows of every head; `which` picks the output or dq. */
-function maxError(got: Float32Array, c: Case, which: 'o' | 'dq'): number {
+export function attentionMaxError(got: Float32Array, c: Case, which: 'o' | 'dq'): number {
   let err = 0;
   for (let h = 0; h < H; h++) {
     for (const i of checkRows(c.N)) {
@@ -344,7 +346,7 @@ export async function benchAttention(
         impl,
         ms: round(r.ms, 4),
         gflops: round(flops / r.ms / 1e6),
-        maxErr: round(maxError(r.out, c, which), 2),
+        maxErr: round(attentionMaxError(r.out, c, which), 2),
         ...(r.peakBytes !== undefined ? { peakBytes: r.peakBytes } : {}),
         device,
         reps: r.reps,

@@ -4,35 +4,55 @@
  * is the script (`pnpm bench -- matmul --write`) that also updates docs/benchmarks.md.
  */
 import { benchAttention } from './attention.js';
+import { benchCpu, cpuRowCount } from './cpu.js';
+import { benchDecode } from './decode.js';
 import { openEnv } from './env.js';
 import { benchMatmul } from './matmul.js';
 import { benchSoftmax } from './softmax.js';
 import { benchTrain } from './train.js';
 import type { BenchName, BenchOptions, BenchRow } from './types.js';
 
+export { cpuMachine } from './cpu.js';
 export { type BenchEnv, openEnv } from './env.js';
-export { markdownSection, updateBenchmarksDoc } from './report.js';
+export { cpuSection, markdownSection, updateBenchmarksDoc } from './report.js';
 export type { BenchName, BenchOptions, BenchRow } from './types.js';
 
-export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention', 'train'];
+export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention', 'train', 'decode', 'cpu'];
 
 const DEFAULT_SIZES: Record<BenchName, number[]> = {
   matmul: [256, 512, 1024],
   softmax: [1024],
   attention: [512, 1024, 2048],
   train: [128],
+  decode: [15, 127],
+  cpu: [512, 1024, 2048],
 };
 /**
  * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
  * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web); train, ours
- * on WebGPU, ours on the CPU, tfjs-webgpu.
+ * on WebGPU, ours on the CPU, tfjs-webgpu; decode, 2 models x (WebGPU, CPU) x (KV cache, none); cpu: see
+ * `cpuRowCount`.
  */
-const IMPLS: Record<BenchName, number> = { matmul: 3, softmax: 3, attention: 10, train: 3 };
+const IMPLS: Record<BenchName, number> = {
+  matmul: 3,
+  softmax: 3,
+  attention: 10,
+  train: 3,
+  decode: 8,
+  cpu: 0,
+};
 /**
  * Default timed batches (attention: peers take seconds a call on SwiftShader; train: timed steps after
- * one warm-up step, a tfjs-webgpu step takes seconds).
+ * one warm-up step, a tfjs-webgpu step takes seconds; decode: timed generations after a warm-up one).
  */
-const DEFAULT_REPS: Record<BenchName, number> = { matmul: 5, softmax: 5, attention: 3, train: 3 };
+const DEFAULT_REPS: Record<BenchName, number> = {
+  matmul: 5,
+  softmax: 5,
+  attention: 3,
+  train: 3,
+  decode: 3,
+  cpu: 3,
+};
 
 export async function runBench(name: BenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
   if (!BENCHMARKS.includes(name)) {
@@ -45,13 +65,16 @@ export async function runBench(name: BenchName, opts: BenchOptions = {}): Promis
   const reps = opts.reps ?? DEFAULT_REPS[name];
   if (!Number.isInteger(reps) || reps < 1)
     throw new Error(`bench ${name}: reps must be a positive integer, got ${reps}`);
-  const total = sizes.length * IMPLS[name];
+  const total = name === 'cpu' ? cpuRowCount(sizes) : sizes.length * IMPLS[name];
   let done = 0;
   opts.onProgress?.(0, total);
   const progress = () => opts.onProgress?.(++done, total);
+  // the cpu bench needs no WebGPU adapter
+  if (name === 'cpu') return benchCpu(sizes, reps, progress);
   const env = await openEnv();
   if (name === 'attention') return benchAttention(env, sizes, reps, progress);
   if (name === 'train') return benchTrain(env, sizes, reps, progress);
+  if (name === 'decode') return benchDecode(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import {
   BENCHMARKS,
   type BenchName,
+  cpuMachine,
+  cpuSection,
   markdownSection,
   openEnv,
   runBench,
@@ -56,7 +58,11 @@ async function main(): Promise<void> {
         ...(opts.reps ? ['--reps', String(opts.reps)] : []),
       ];
       const command = `pnpm bench -- ${args.join(' ')} --write`;
-      updateBenchmarksDoc(DOC, name, markdownSection(name, rows, await openEnv(), command));
+      const section =
+        name === 'cpu'
+          ? cpuSection(rows, cpuMachine(), command)
+          : markdownSection(name, rows, await openEnv(), command);
+      updateBenchmarksDoc(DOC, name, section);
       process.stderr.write(`${name}: wrote ${DOC}\n`);
     }
   }

@@ -110,6 +110,17 @@ export function plainAttentionModel(B: number, H: number, N: number, D: number, 
   );
 }
 
+/** A [n, n] · B [n, n] -> C, one MatMul node, opset 17. */
+export function matmulModel(n: number): Uint8Array {
+  const dims = [n, n];
+  return model(
+    [node('MatMul', ['A', 'B'], ['C'])],
+    [],
+    ['A', 'B'].map((x) => valueInfo(x, dims)),
+    [valueInfo('C', dims)],
+  );
+}
+
 /** [N, N] additive causal mask: 0 on and below the diagonal, -1e9 above. */
 export function causalMask(N: number): Float32Array {
   const m = new Float32Array(N * N);

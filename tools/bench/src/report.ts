@@ -1,5 +1,6 @@
 /** docs/benchmarks.md: one section per benchmark between markers, replaced on each `--write` run. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { DECODE_MODELS } from './decode.js';
 import type { BenchEnv } from './env.js';
 import { TRAIN_MODEL, TRAIN_OPTIM } from './train.js';
 import type { BenchName, BenchRow } from './types.js';
@@ -9,6 +10,8 @@ const TITLES: Record<BenchName, string> = {
   softmax: 'softmax (f32, over the last axis of rows x cols)',
   attention: 'attention (f32, B 1, H 8, D 64, causal and not)',
   train: 'train (one step of a small GPT: forward, cross-entropy, backward, AdamW)',
+  decode: 'decode (tokens/s of autograd-free generation, KV cache vs none)',
+  cpu: 'cpu backend (wasm SIMD kernels vs onnxruntime-node CPU and onnxruntime-web wasm; no GPU)',
 };
 
 const HEADER = `# Benchmarks
@@ -28,6 +31,7 @@ export function markdownSection(
 ): string {
   if (name === 'attention') return attentionSection(rows, env, command);
   if (name === 'train') return trainSection(rows, env, command);
+  if (name === 'decode') return decodeSection(rows, env, command);
   const date = new Date().toISOString().slice(0, 10);
   const throughput = name === 'matmul' ? 'GFLOP/s' : 'GB/s';
   const lines = [
@@ -109,6 +113,67 @@ function trainSection(rows: readonly BenchRow[], env: BenchEnv, command: string)
     ...rows.map(
       (r) =>
         `| ${r.size} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.tokensPerSecond)} | ${cell(r.initialLoss)} | ${cell(r.firstLoss)} | ${cell(r.lastLoss)} | ${cell(r.params)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} |`,
+    ),
+  ];
+  if (errors.length) {
+    lines.push('', 'Failures:', '');
+    for (const r of errors) lines.push(`- ${r.impl}, ${r.size}: ${r.error}`);
+  }
+  return lines.join('\n');
+}
+
+function decodeSection(rows: readonly BenchRow[], env: BenchEnv, command: string): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const describe = (m: keyof typeof DECODE_MODELS) => {
+    const c = DECODE_MODELS[m];
+    return `${m}: vocab ${c.vocabSize}, block ${c.blockSize}, ${c.nLayer} layers, ${c.nHead} heads, d_model ${c.nEmbd}`;
+  };
+  const errors = rows.filter((r) => r.error);
+  const lines = [
+    `## ${TITLES.decode}`,
+    '',
+    `- date: ${date}`,
+    `- machine: ${env.machine}; Node ${process.version}`,
+    `- WebGPU adapter: ${env.adapter} (Dawn, npm \`webgpu\`); CPU: ${env.cpu.describe()}`,
+    `- command: \`${command}\``,
+    `- models (\`models.GPT\`, seeded random weights: speed does not depend on training): ${describe('names')} (the text/names model); ${describe('moby')} (the text/moby model)`,
+    '- what is timed: `models.generate(gpt, [0], { maxNewTokens: N, temperature: 0, useCache })`, one whole generation of N tokens after a one-token prompt, greedy, each token read back to the host (as streaming does); median over the timed runs after a warm-up run',
+    '- `-kvcache`: the prompt once, then one position per token against the per-layer KV cache (split-K decode kernel for one query); `-nocache`: every token re-runs the whole window. Past the block (names N > 15) the window slides: the cache is rebuilt from the last half block every blockSize / 2 tokens',
+    '- tokens/s = N / (ms / 1000); cache x = nocache ms / kvcache ms on the same device',
+    '',
+    '| size | implementation | ms | tokens/s | cache x | params |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.size} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.tokensPerSecond)} | ${cell(r.cacheSpeedup)} | ${cell(r.params)} |`,
+    ),
+  ];
+  if (errors.length) {
+    lines.push('', 'Failures:', '');
+    for (const r of errors) lines.push(`- ${r.impl}, ${r.size}: ${r.error}`);
+  }
+  return lines.join('\n');
+}
+
+/** The cpu bench's section: it opens no WebGPU device, so it names the machine itself. */
+export function cpuSection(rows: readonly BenchRow[], machine: string, command: string): string {
+  const date = new Date().toISOString().slice(0, 10);
+  const errors = rows.filter((r) => r.error);
+  const lines = [
+    `## ${TITLES.cpu}`,
+    '',
+    `- date: ${date}`,
+    `- machine: ${machine}; Node ${process.version}`,
+    `- command: \`${command}\``,
+    "- implementations: `multihead-wasm-Nt` is the CPU backend (`createDevice({ backend: 'cpu', threads: N })`, WebAssembly SIMD kernels; the build, plain or relaxed SIMD, is in the device column); `-bwd` rows are `attentionBackward` from the saved out and lse (dq, dk, dv); `ort-node-cpu-Nt` is onnxruntime-node 1.30 (CPU EP, intraOpNumThreads N); `ort-web-wasm-1t` is onnxruntime-web 1.30 (wasm EP, 1 thread); both ORT run the ONNX graph Transpose/MatMul/Mul/[Add causal mask]/Softmax/MatMul (attention; it computes the masked half too) or one MatMul; `multihead-ts-reference` is the plain-TypeScript kernels (`kernels: 'reference'`)",
+    '- throughput: attention forward 4·B·H·N²·D flops, backward 2.5x that, both halved when causal; matmul 2·n³; causal x is non-causal ms / causal ms of the same implementation; vs ref is the reference ms / this ms (train step)',
+    '- max err: against a float64 reference on 3 query rows of every head (attention; dq for the backward) or a sample of 3 rows (matmul)',
+    '',
+    '| case | causal | implementation | ms | GFLOP/s | tokens/s | max err | causal x | bwd/fwd | vs ref | device |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.size} | ${r.causal === undefined ? '' : r.causal ? 'yes' : 'no'} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.gflops)} | ${cell(r.tokensPerSecond)} | ${r.error || r.maxErr === undefined ? '' : err(r.maxErr)} | ${cell(r.causalSpeedup)} | ${cell(r.bwdOverFwd)} | ${cell(r.vsReference)} | ${r.device} |`,
     ),
   ];
   if (errors.length) {

@@ -25,7 +25,7 @@ const WARMUP_STEPS = 1;
 const DATA_SEED = 42;
 const INIT_SEED = 1;
 
-interface Trained {
+export interface Trained {
   ms: number;
   /** ms of every timed step */
   samples: number[];
@@ -85,7 +85,8 @@ async function runSteps(step: () => Promise<number>, steps: number, after?: () =
  */
 const decays = (shape: readonly number[]) => shape.length >= 2;
 
-async function ours(device: Device, B: number, T: number, steps: number): Promise<Trained> {
+/** Trains `models.GPT` on `device` for `steps` timed steps after a warm-up (also used by the cpu bench). */
+export async function trainOurs(device: Device, B: number, T: number, steps: number): Promise<Trained> {
   const onGpu = device.gpu !== null;
   device.gpu?.emptyPool(); // the pool keeps every buffer it made: its size after the run is the peak
   let peak = device.memory().gpuAllocatedBytes;
@@ -314,8 +315,8 @@ export async function benchTrain(
       progress();
       return r;
     };
-    const gpu = await attempt('multihead-webgpu', env.adapter, () => ours(env.gpu, B, T, steps));
-    const cpu = await attempt('multihead-cpu', 'cpu', () => ours(env.cpu, B, T, steps));
+    const gpu = await attempt('multihead-webgpu', env.adapter, () => trainOurs(env.gpu, B, T, steps));
+    const cpu = await attempt('multihead-cpu', 'cpu', () => trainOurs(env.cpu, B, T, steps));
     const tf = await attempt('tfjs-webgpu', env.tfAdapter, () => tfjs(env, B, T, steps));
     if (!tf.error) {
       for (const r of [gpu, cpu]) {

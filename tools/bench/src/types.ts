@@ -1,9 +1,11 @@
-export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train';
+export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train' | 'decode' | 'cpu';
 
 export interface BenchOptions {
   /**
    * matmul: square sizes n (n x n x n); softmax: column counts (rows fixed at 4096); attention: sequence
-   * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts).
+   * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts); decode: tokens
+   * generated after a one-token prompt (each model of decode.ts); cpu: attention sequence lengths N
+   * (matmul n x n x n at those up to 1024).
    */
   sizes?: number[];
   /** Timed batches per case (train: timed steps after one warm-up step); the median is reported. */
@@ -20,10 +22,11 @@ export interface BenchRow {
   /**
    * 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu'; attention: 'multihead-fused' |
    * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu'; train:
-   * 'multihead-webgpu' | 'multihead-cpu' | 'tfjs-webgpu'
+   * 'multihead-webgpu' | 'multihead-cpu' | 'tfjs-webgpu'; decode: 'multihead-webgpu-kvcache' |
+   * 'multihead-webgpu-nocache' | 'multihead-cpu-kvcache' | 'multihead-cpu-nocache'
    */
   impl: string;
-  /** 'MxNxK' (matmul), 'rowsxcols' (softmax), 'B1 H8 N1024 D64' (attention) or 'B8 T128' (train) */
+  /** 'MxNxK' (matmul), 'rowsxcols' (softmax), 'B1 H8 N1024 D64' (attention), 'B8 T128' (train) or 'moby N127' (decode) */
   size: string;
   /** attention: whether the case is causal */
   causal?: boolean;
@@ -31,7 +34,7 @@ export interface BenchRow {
   ms: number;
   gflops?: number;
   gbps?: number;
-  /** train: tokens (B·T) per second at the median step time */
+  /** train: tokens (B·T) per second at the median step time; decode: generated tokens per second */
   tokensPerSecond?: number;
   /** largest |error| against a float64 reference on a sample of rows (absent for train: no reference) */
   maxErr?: number;
@@ -40,16 +43,20 @@ export interface BenchRow {
   /** train: loss at the first and the last timed step */
   firstLoss?: number;
   lastLoss?: number;
-  /** train: trainable values (a tied weight counted once) */
+  /** train, decode: trainable values (a tied weight counted once) */
   params?: number;
   /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows; train: on both of ours) */
   vsTfjs?: number;
+  /** cpu, train step: the TypeScript reference's ms / this implementation's ms */
+  vsReference?: number;
   /** attention: ours / onnxruntime-web (WebGPU EP) throughput on the same adapter */
   vsOrt?: number;
   /** attention: non-causal ms / causal ms of the same implementation (on our causal rows) */
   causalSpeedup?: number;
   /** attention: backward ms / forward ms (on the multihead-fused-bwd rows) */
   bwdOverFwd?: number;
+  /** decode: ms without the KV cache / ms with it, same device (on the -kvcache rows) */
+  cacheSpeedup?: number;
   /**
    * Our pool's high-water mark for the case: `device.memory().gpuAllocatedBytes` after the case, the
    * pool emptied before it (the pool keeps every buffer it made, so this is the most held at once).

@@ -12,6 +12,7 @@
  * so it gives the row loss 0 and weight 0, records the first bad target in the device's error flags
  * and the next `read()` throws naming it (the pattern of ops/gather.ts).
  */
+import { crossEntropyBackwardWasm, crossEntropyWasm } from '../backend/wasm/rows.js';
 import { DEVICE_ERROR_OPS, type KernelSpec } from '../backend/webgpu.js';
 import { fail } from '../errors.js';
 import { fmt } from '../shape.js';
@@ -172,6 +173,7 @@ export function crossEntropyRows(
     lse.dispose();
     throw e;
   }
+  if (device.cpu && crossEntropyWasm(device.cpu, logits, targets, rows, lse, opts)) return { rows, lse };
   const x = logits.storage.array!;
   const ids = targets.storage.array!;
   const out = rows.storage.array!;
@@ -234,6 +236,8 @@ export function crossEntropyBackward(
     gpu.run(crossEntropyBackwardSpec(), buffers, values, Math.ceil(n / 64));
     return dx;
   }
+  if (device.cpu && crossEntropyBackwardWasm(device.cpu, logits, targets, lse, g, gStride, dx, opts))
+    return dx;
   const x = logits.storage.array!;
   const ids = targets.storage.array!;
   const lseIn = lse.storage.array!;

@@ -6,6 +6,7 @@
  */
 
 import { dimFields, packDims } from '../backend/uniforms.js';
+import { elementwiseWasm } from '../backend/wasm/elementwise.js';
 import type { KernelSpec } from '../backend/webgpu.js';
 import type { Device } from '../device.js';
 import { type DType, type TypedArray, wgslType } from '../dtype.js';
@@ -162,7 +163,9 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
   }
   const gpu = device.gpu;
   if (!gpu) {
-    mapCpu(op, inputs, out, c.shape, c.strides);
+    // f32 copies, arithmetic, relu, GELU and their gradients run on the wasm engine when there is one
+    if (!(device.cpu && elementwiseWasm(device.cpu, op.name, inputs, out, c.shape, c.strides)))
+      mapCpu(op, inputs, out, c.shape, c.strides);
     return;
   }
   const strided = !c.strides.every((s) => isDense(s, c.shape));

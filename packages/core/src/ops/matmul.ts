@@ -9,6 +9,7 @@
  */
 
 import { dimFields, packDims } from '../backend/uniforms.js';
+import { matmulWasm } from '../backend/wasm/matmul.js';
 import type { KernelSpec, WebGpuRuntime } from '../backend/webgpu.js';
 import { fail } from '../errors.js';
 import { broadcastShapes, broadcastStrides, fmt, size } from '../shape.js';
@@ -474,7 +475,7 @@ function matmulWith(a: Tensor, b: Tensor, mayPack: boolean): Tensor {
         gpu.run(MATMUL_STRIDED, buffers, values, tilesM * tilesN * batch);
       }
     } else if (!gpu) {
-      matmulCpu(a2, b2, out, g);
+      if (!device.cpu || !matmulWasm(device.cpu, a2, b2, out, g)) matmulCpu(a2, b2, out, g);
     }
     let result = out;
     if (a.rank === 1 || b.rank === 1) {

@@ -3,6 +3,7 @@
  * `torch.nn.RMSNorm`). One invocation per row; mean and variance in two sweeps for accuracy
  * (biased variance, as PyTorch).
  */
+import { normBackwardWasm, normWasm } from '../backend/wasm/rows.js';
 import type { KernelSpec } from '../backend/webgpu.js';
 import { fail } from '../errors.js';
 import { fmt, sameShape, size } from '../shape.js';
@@ -121,6 +122,8 @@ function norm(kind: NormKind, x: Tensor, normalizedShape: readonly number[], opt
       );
       return out;
     }
+    const fast = x.device.cpu;
+    if (fast && normWasm(fast, kind === 'layer', xc, wc, bc, out, rows, dim, eps)) return out;
     const src = xc.storage.array!;
     const dst = out.storage.array!;
     const wa = wc?.storage.array;
@@ -235,6 +238,10 @@ export function normBackward(
       ];
       const values = { rows, dim, x_off: xc.offset, w_off: wc?.offset ?? 0, g_off: gc.offset, eps };
       if (rows > 0) gpu.run(normBackwardSpec(kind, wc !== null), buffers, values, Math.ceil(rows / 64));
+      return { dx, gyXhat };
+    }
+    const fast = x.device.cpu;
+    if (fast && normBackwardWasm(fast, kind === 'layer', xc, gc, wc, dx, gyXhat, rows, dim, eps)) {
       return { dx, gyXhat };
     }
     const xs = xc.storage.array!;

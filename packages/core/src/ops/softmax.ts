@@ -3,6 +3,7 @@
  * logits stay exact. A row that is all -inf is 0/0, NaN here as in PyTorch (attention handles fully
  * masked rows itself).
  */
+import { softmaxWasm } from '../backend/wasm/rows.js';
 import type { KernelSpec } from '../backend/webgpu.js';
 import { fail } from '../errors.js';
 import { contiguousStrides } from '../shape.js';
@@ -55,6 +56,7 @@ function softmaxAny(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tens
     gpu.run(softmaxSpec(log), [x.storage.buffer!, out.storage.buffer!], values, Math.ceil(r.outerCount / 64));
     return out;
   }
+  if (x.device.cpu && softmaxWasm(x.device.cpu, x, out, log, r.axis)) return out;
   const src = x.storage.array!;
   const dst = out.storage.array!;
   for (let o = 0; o < r.outerCount; o++) {

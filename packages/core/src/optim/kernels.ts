@@ -8,6 +8,7 @@
  * A buffer may not be bound twice in one dispatch when one binding writes it (WebGPU), so updates
  * that read and write a tensor use one read_write operand, never `mapInto` with the output aliased.
  */
+import { adamwWasm } from '../backend/wasm/rows.js';
 import type { KernelSpec } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor.js';
 
@@ -185,6 +186,8 @@ export function adamwUpdate(
     gpu.run(adamwSpec(vmax !== null), buffers, values, Math.ceil(n / WG));
     return;
   }
+  const consts = { decay, beta1, beta2, stepSize, bc2Sqrt, eps: h.eps };
+  if (p.device.cpu && adamwWasm(p.device.cpu, p, g, m, v, vmax, consts)) return;
   const pa = p.storage.array!;
   const ga = g.storage.array!;
   const ma = m.storage.array!;

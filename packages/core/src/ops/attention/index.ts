@@ -4,6 +4,7 @@
  * the attention weights are asked for.
  */
 
+import { attentionBackwardWasm, attentionForwardWasm } from '../../backend/wasm/attention.js';
 import type { WebGpuRuntime } from '../../backend/webgpu.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
@@ -155,6 +156,15 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
   const { B, H, Nq, Nk, Dv } = r;
   const gpu = device.gpu;
   if (!gpu) {
+    // the wasm kernels (device.cpu) when they cover the options; weights for maps come from the reference
+    const fast = device.cpu && !opts.weights ? attentionForwardWasm(device.cpu, r, q, k, v) : null;
+    if (fast) {
+      return {
+        out: device.tensor(fast.out, [B, H, Nq, Dv]),
+        lse: device.tensor(fast.lse, [B, H, Nq]),
+        weights: null,
+      };
+    }
     const fwd = attentionForwardCpu(r, hostViews(r, q, k, v), opts.weights === true);
     return {
       out: device.tensor(fwd.out, [B, H, Nq, Dv]),
@@ -274,7 +284,9 @@ export function attentionBackward(
   let grads: Omit<AttentionGrads, 'dbias'>;
   if (!gpu) {
     const host = (t: Tensor) => hostViews(r, t, t, t).q;
-    const g = attentionBackwardCpu(r, hostViews(r, q, k, v), host(out), host(lse), host(dout));
+    const g =
+      (device.cpu && attentionBackwardWasm(device.cpu, r, q, k, v, out, lse, dout)) ||
+      attentionBackwardCpu(r, hostViews(r, q, k, v), host(out), host(lse), host(dout));
     grads = {
       dq: device.tensor(g.dq, [B, H, Nq, D]),
       dk: device.tensor(g.dk, [B, Hkv, Nk, D]),

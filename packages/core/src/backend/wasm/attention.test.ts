@@ -1,0 +1,226 @@
+/**
+ * wasm attention vs the TypeScript reference (the oracle), forward and backward, 1 and 2 threads: every
+ * option the kernels implement, shapes that cross the query tiles (32 rows) and key blocks (64 keys) with
+ * odd remainders, and the fallbacks (scoreMod, maskMod, dropout, weights) that run the reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { expectClose, randomData } from '../../../test/device.js';
+import {
+  type AttentionOptions,
+  attention,
+  attentionBackward,
+  createDevice,
+  type Device,
+} from '../../index.js';
+
+interface Case {
+  name: string;
+  B: number;
+  H: number;
+  Hkv: number;
+  Nq: number;
+  Nk: number;
+  D: number;
+  Dv: number;
+  causal?: AttentionOptions['causal'];
+  window?: [number, number];
+  softcap?: number;
+  scale?: number;
+  maskShape?: number[];
+  biasShape?: number[];
+  kvLens?: number[];
+  valueScale?: number;
+  scoreMod?: boolean;
+  dropout?: boolean;
+  /** q, k, v as [B, N, H, D] data permuted to [B, H, N, D] (views, as a model's heads are) */
+  permuted?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'odd N, one tile', B: 2, H: 2, Hkv: 2, Nq: 13, Nk: 13, D: 16, Dv: 16 },
+  { name: 'cross, Dv != D, odd dims', B: 1, H: 2, Hkv: 2, Nq: 7, Nk: 19, D: 12, Dv: 21 },
+  { name: 'many tiles and blocks, odd', B: 1, H: 2, Hkv: 2, Nq: 75, Nk: 139, D: 20, Dv: 9 },
+  {
+    name: 'causal top-left across blocks',
+    B: 1,
+    H: 3,
+    Hkv: 3,
+    Nq: 150,
+    Nk: 150,
+    D: 16,
+    Dv: 16,
+    causal: true,
+  },
+  { name: 'causal top-left, Nq > Nk', B: 1, H: 1, Hkv: 1, Nq: 90, Nk: 70, D: 8, Dv: 8, causal: true },
+  {
+    name: 'GQA causal bottom-right, Nq < Nk',
+    B: 2,
+    H: 4,
+    Hkv: 2,
+    Nq: 37,
+    Nk: 140,
+    D: 8,
+    Dv: 12,
+    causal: 'bottom-right',
+  },
+  { name: 'sliding window [20, 3]', B: 1, H: 2, Hkv: 1, Nq: 130, Nk: 130, D: 8, Dv: 8, window: [20, 3] },
+  {
+    name: 'mask [B, 1, 1, Nk] + kvLens',
+    B: 2,
+    H: 2,
+    Hkv: 2,
+    Nq: 40,
+    Nk: 70,
+    D: 8,
+    Dv: 8,
+    maskShape: [2, 1, 1, 70],
+    kvLens: [70, 33],
+  },
+  {
+    name: 'mask [Nq, Nk], fully masked rows',
+    B: 1,
+    H: 2,
+    Hkv: 2,
+    Nq: 9,
+    Nk: 4,
+    D: 8,
+    Dv: 8,
+    maskShape: [9, 4],
+  },
+  {
+    name: 'bias [1, H, Nq, Nk] and scale',
+    B: 2,
+    H: 2,
+    Hkv: 2,
+    Nq: 36,
+    Nk: 67,
+    D: 8,
+    Dv: 8,
+    biasShape: [1, 2, 36, 67],
+    scale: 0.3,
+  },
+  {
+    name: 'softcap, large logits',
+    B: 1,
+    H: 2,
+    Hkv: 2,
+    Nq: 40,
+    Nk: 40,
+    D: 8,
+    Dv: 8,
+    softcap: 5,
+    valueScale: 30,
+  },
+  { name: 'large logits stay exact', B: 1, H: 1, Hkv: 1, Nq: 6, Nk: 9, D: 8, Dv: 8, valueScale: 20 },
+  {
+    name: 'everything combined',
+    B: 2,
+    H: 4,
+    Hkv: 2,
+    Nq: 45,
+    Nk: 77,
+    D: 12,
+    Dv: 8,
+    causal: 'bottom-right',
+    window: [40, 0],
+    maskShape: [2, 1, 45, 77],
+    biasShape: [4, 45, 77],
+    kvLens: [77, 50],
+    softcap: 4,
+  },
+  { name: 'kvLens 0 for one batch, D 80', B: 2, H: 1, Hkv: 1, Nq: 5, Nk: 6, D: 80, Dv: 80, kvLens: [6, 0] },
+  { name: 'head dim 256, causal', B: 1, H: 1, Hkv: 1, Nq: 40, Nk: 40, D: 256, Dv: 256, causal: true },
+  { name: 'decode Nq = 1', B: 2, H: 4, Hkv: 1, Nq: 1, Nk: 200, D: 16, Dv: 16, causal: 'bottom-right' },
+  {
+    name: 'permuted views (strided q, k, v)',
+    B: 2,
+    H: 3,
+    Hkv: 3,
+    Nq: 33,
+    Nk: 33,
+    D: 10,
+    Dv: 10,
+    causal: true,
+    permuted: true,
+  },
+  { name: 'scoreMod falls back', B: 1, H: 2, Hkv: 2, Nq: 9, Nk: 9, D: 8, Dv: 8, scoreMod: true },
+  { name: 'dropout falls back', B: 1, H: 2, Hkv: 2, Nq: 9, Nk: 9, D: 8, Dv: 8, dropout: true },
+];
+
+function options(c: Case, device: Device): AttentionOptions {
+  const o: AttentionOptions = {};
+  if (c.causal !== undefined) o.causal = c.causal;
+  if (c.window) o.window = c.window;
+  if (c.softcap) o.softcap = c.softcap;
+  if (c.scale) o.scale = c.scale;
+  if (c.kvLens) o.kvLens = c.kvLens;
+  if (c.maskShape) {
+    const n = c.maskShape.reduce((a, b) => a * b, 1);
+    const m = Uint8Array.from(randomData(n, 4), (x) => (x > -0.4 ? 1 : 0));
+    o.mask = device.tensor(m, c.maskShape, { dtype: 'bool' });
+  }
+  if (c.biasShape)
+    o.bias = device.tensor(
+      randomData(
+        c.biasShape.reduce((a, b) => a * b, 1),
+        5,
+        2,
+      ),
+      c.biasShape,
+    );
+  if (c.scoreMod) o.scoreMod = { name: 'half', wgsl: 'score * 0.5', ts: (s) => s * 0.5, gradTs: () => 0.5 };
+  if (c.dropout) o.dropout = { p: 0.25, seed: 7 };
+  return o;
+}
+
+async function run(c: Case, device: Device) {
+  const make = (n: number, seed: number, shape: [number, number, number, number], scale = 1) =>
+    c.permuted
+      ? device
+          .tensor(randomData(n, seed, scale), [shape[0], shape[2], shape[1], shape[3]])
+          .permute([0, 2, 1, 3])
+      : device.tensor(randomData(n, seed, scale), shape);
+  const q = make(c.B * c.H * c.Nq * c.D, 1, [c.B, c.H, c.Nq, c.D], c.valueScale ?? 1);
+  const k = make(c.B * c.Hkv * c.Nk * c.D, 2, [c.B, c.Hkv, c.Nk, c.D], c.valueScale ?? 1);
+  const v = make(c.B * c.Hkv * c.Nk * c.Dv, 3, [c.B, c.Hkv, c.Nk, c.Dv]);
+  const opts = options(c, device);
+  const { out, lse } = attention.detailed(q, k, v, opts);
+  const dout = device.tensor(randomData(c.B * c.H * c.Nq * c.Dv, 9), [c.B, c.H, c.Nq, c.Dv]);
+  const g = attentionBackward(q, k, v, out, lse, dout, opts);
+  return {
+    out: (await out.read()) as Float32Array,
+    lse: (await lse.read()) as Float32Array,
+    dq: (await g.dq.read()) as Float32Array,
+    dk: (await g.dk.read()) as Float32Array,
+    dv: (await g.dv.read()) as Float32Array,
+    dbias: g.dbias ? ((await g.dbias.read()) as Float32Array) : null,
+  };
+}
+
+describe('wasm attention matches the reference', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const ref = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
+      for (const threads of [1, 2]) {
+        const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads });
+        dev.cpu!.splitSmall = threads > 1; // test sizes take the threaded path too
+        const jobs = (k: 'attnForward' | 'attnBackwardKV' | 'attnBackwardQ') => dev.cpu!.jobs.get(k) ?? 0;
+        const before = [jobs('attnForward'), jobs('attnBackwardKV'), jobs('attnBackwardQ')];
+        const got = await run(c, dev);
+        const tag = `${c.name}, ${threads} thread(s)`;
+        // scoreMod / maskMod / dropout run the reference; everything else the wasm kernels
+        const ran = [jobs('attnForward'), jobs('attnBackwardKV'), jobs('attnBackwardQ')].map(
+          (n, i) => n > before[i]!,
+        );
+        expect(ran, tag).toEqual(new Array(3).fill(!(c.scoreMod || c.dropout)));
+        expect(got.out.every(Number.isFinite)).toBe(true);
+        expectClose(got.out, ref.out, 1e-5, 1e-5, `out ${tag}`);
+        expectClose(got.lse, ref.lse, 1e-4, 1e-5, `lse ${tag}`);
+        expectClose(got.dq, ref.dq, 2e-5, 1e-4, `dq ${tag}`);
+        expectClose(got.dk, ref.dk, 2e-5, 1e-4, `dk ${tag}`);
+        expectClose(got.dv, ref.dv, 2e-5, 1e-4, `dv ${tag}`);
+        if (ref.dbias) expectClose(got.dbias!, ref.dbias, 2e-5, 1e-4, `dbias ${tag}`);
+      }
+    });
+  }
+});

@@ -1,0 +1,269 @@
+/**
+ * Fused attention on the wasm kernels (wasm/attention.ts): stages q, k, v (rows padded to a multiple of
+ * 4 where the kernels read them as vectors), the mask / bias / kvLens, and a parameter block; a pre-pass
+ * transposes K (and V for the backward) per KV head; then one task per tile of query rows (forward, dQ)
+ * or block of keys (dK, dV). scoreMod, maskMod and dropout return null: the caller runs the reference.
+ */
+import { gatherStrided } from '../../device.js';
+import type { ResolvedAttention } from '../../ops/attention/options.js';
+import type { Tensor } from '../../tensor.js';
+import type { Ptr, WasmRuntime } from './runtime.js';
+
+/**
+ * Query rows per task (forward, dQ) and keys per block: a multiple of the gemm's register block (6 rows
+ * with fused multiply-add, else 4) so tiles run whole blocks; [QT, KB] score tiles stay in L1.
+ */
+const queryTile = (rt: WasmRuntime) => (rt.call('gemmRowBlock') === 6 ? 36 : 32);
+const KEY_BLOCK = 64;
+
+// field indices of the parameter block (wasm/attention.ts)
+const FIELDS = [
+  'B',
+  'H',
+  'Hkv',
+  'Nq',
+  'Nk',
+  'D',
+  'Dv',
+  'DP',
+  'DvP',
+  'NkP',
+  'scale',
+  'softcap',
+  'shift',
+  'left',
+  'right',
+  'kvLens',
+  'mask',
+  'm_sb',
+  'm_sh',
+  'm_si',
+  'm_sj',
+  'bias',
+  'bi_sb',
+  'bi_sh',
+  'bi_si',
+  'bi_sj',
+  'q',
+  'k',
+  'kt',
+  'v',
+  'vt',
+  'out',
+  'lse',
+  'dout',
+  'delta',
+  'dq',
+  'dk',
+  'dv',
+  'dbias',
+  'QT',
+  'KB',
+] as const;
+type Field = (typeof FIELDS)[number];
+const FLOAT_FIELDS = new Set<Field>(['scale', 'softcap']);
+
+const ceil4 = (n: number) => (n + 3) & ~3;
+const ceil8 = (n: number) => (n + 7) & ~7;
+
+/** The options the kernels implement; the others run on the reference. */
+export function wasmCanRun(r: ResolvedAttention): boolean {
+  return !r.scoreMod && !r.maskMod && r.dropP === 0;
+}
+
+/** Row-major values of a tensor, as a view into its storage when it is contiguous. */
+function rowMajor(t: Tensor): Float32Array | Uint8Array {
+  const arr = t.storage.array!;
+  if (t.isContiguous) return arr.subarray(t.offset, t.offset + t.size) as Float32Array | Uint8Array;
+  return gatherStrided(arr, t.dtype, t.shape, t.strides, t.offset) as Float32Array | Uint8Array;
+}
+
+/**
+ * Copies a 4-D [B, H, N, len] tensor with each row padded to `ld` (zeros). Views whose rows are
+ * contiguous (q, k, v split from one projection and permuted) are copied row by row, without a gather.
+ */
+function stageRows(rt: WasmRuntime, t: Tensor, len: number, ld: number): Ptr {
+  if (t.isContiguous && ld === len) return rt.putF32(t.storage.array as Float32Array, t.offset, t.size);
+  const rows = t.size / len;
+  const p = ld === len ? rt.alloc(rows * ld * 4) : rt.zerosF32(rows * ld);
+  const f = rt.f32;
+  if (t.rank === 4 && (t.strides[3] === 1 || len === 1)) {
+    const src = t.storage.array as Float32Array;
+    const [d0, d1, d2] = t.shape as [number, number, number];
+    const [s0, s1, s2] = t.strides as [number, number, number];
+    let r = 0;
+    for (let a = 0; a < d0; a++)
+      for (let b = 0; b < d1; b++)
+        for (let c = 0; c < d2; c++, r++) {
+          const o = t.offset + a * s0 + b * s1 + c * s2;
+          f.set(src.subarray(o, o + len), (p >> 2) + r * ld);
+        }
+    return p;
+  }
+  const src = rowMajor(t) as Float32Array;
+  for (let r = 0; r < rows; r++) f.set(src.subarray(r * len, r * len + len), (p >> 2) + r * ld);
+  return p;
+}
+
+/** A mask or bias broadcast to [B, H, Nq, Nk]: its own values, contiguous, and strides over the target. */
+function stageBroadcast(rt: WasmRuntime, t: Tensor, bytesPer: 1 | 4): { ptr: Ptr; strides: number[] } {
+  const values = rowMajor(t);
+  let ptr: Ptr;
+  if (bytesPer === 1) {
+    ptr = rt.alloc(values.length);
+    rt.u8.set(values as Uint8Array, ptr);
+  } else ptr = rt.putF32(values as Float32Array);
+  // as cpu.ts bcastIndex: rank padded to 4 with leading 1s, size-1 dims read at 0
+  const shape = [...new Array(4 - t.rank).fill(1), ...t.shape];
+  const strides = [0, 0, 0, 0];
+  let s = 1;
+  for (let d = 3; d >= 0; d--) {
+    strides[d] = shape[d] === 1 ? 0 : s;
+    s *= shape[d]!;
+  }
+  return { ptr, strides };
+}
+
+interface Staged {
+  params: Ptr;
+  set: (f: Field, v: number) => void;
+}
+
+function stageCommon(
+  rt: WasmRuntime,
+  r: ResolvedAttention,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  QT: number,
+): Staged {
+  const { D, Dv, Nk } = r;
+  const params = rt.alloc(FIELDS.length * 4);
+  const set = (f: Field, value: number) => {
+    const i = (params >> 2) + FIELDS.indexOf(f);
+    if (FLOAT_FIELDS.has(f)) rt.f32[i] = value;
+    else rt.i32[i] = value;
+  };
+  const DP = ceil4(D);
+  const DvP = ceil4(Dv);
+  const NkP = ceil8(Nk);
+  const qp = stageRows(rt, q, D, DP);
+  const kp = stageRows(rt, k, D, DP);
+  const vp = stageRows(rt, v, Dv, DvP);
+  const kt = rt.alloc(r.B * r.Hkv * D * NkP * 4);
+  const kv = r.kvLens ? rt.putI32(r.kvLens) : 0;
+  const mask = r.mask ? stageBroadcast(rt, r.mask.tensor, 1) : null;
+  const bias = r.bias ? stageBroadcast(rt, r.bias.tensor, 4) : null;
+  const values: Partial<Record<Field, number>> = {
+    B: r.B,
+    H: r.H,
+    Hkv: r.Hkv,
+    Nq: r.Nq,
+    Nk,
+    D,
+    Dv,
+    DP,
+    DvP,
+    NkP,
+    scale: r.scale,
+    softcap: r.softcap,
+    shift: r.shift,
+    left: r.left,
+    right: r.right,
+    kvLens: kv,
+    mask: mask?.ptr ?? 0,
+    m_sb: mask?.strides[0] ?? 0,
+    m_sh: mask?.strides[1] ?? 0,
+    m_si: mask?.strides[2] ?? 0,
+    m_sj: mask?.strides[3] ?? 0,
+    bias: bias?.ptr ?? 0,
+    bi_sb: bias?.strides[0] ?? 0,
+    bi_sh: bias?.strides[1] ?? 0,
+    bi_si: bias?.strides[2] ?? 0,
+    bi_sj: bias?.strides[3] ?? 0,
+    q: qp,
+    k: kp,
+    kt,
+    v: vp,
+    QT,
+    KB: KEY_BLOCK,
+  };
+  for (const f of FIELDS) set(f, values[f] ?? 0);
+  return { params, set };
+}
+
+/** Work below which a call stays on the calling thread (score entries). */
+const INLINE_SCORES = 1 << 14;
+
+export function attentionForwardWasm(
+  rt: WasmRuntime,
+  r: ResolvedAttention,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+): { out: Float32Array; lse: Float32Array } | null {
+  if (!wasmCanRun(r)) return null;
+  const { B, H, Nq, Nk, Dv } = r;
+  const QT = queryTile(rt);
+  return rt.scope(() => {
+    const s = stageCommon(rt, r, q, k, v, QT);
+    const out = rt.alloc(B * H * Nq * Dv * 4);
+    const lse = rt.alloc(B * H * Nq * 4);
+    s.set('out', out);
+    s.set('lse', lse);
+    const inline = B * H * Nq * Nk < INLINE_SCORES;
+    rt.parallel('attnPackKt', B * r.Hkv, 0, [s.params], inline);
+    const tiles = Math.ceil(Nq / QT);
+    rt.parallel('attnForward', B * H * tiles, rt.call('attnForwardScratch', s.params), [s.params], inline);
+    return {
+      out: rt.f32.slice(out >> 2, (out >> 2) + B * H * Nq * Dv),
+      lse: rt.f32.slice(lse >> 2, (lse >> 2) + B * H * Nq),
+    };
+  });
+}
+
+export function attentionBackwardWasm(
+  rt: WasmRuntime,
+  r: ResolvedAttention,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dout: Tensor,
+): { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null } | null {
+  if (!wasmCanRun(r)) return null;
+  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const QT = queryTile(rt);
+  return rt.scope(() => {
+    const s = stageCommon(rt, r, q, k, v, QT);
+    const DvP = ceil4(Dv);
+    s.set('out', stageRows(rt, out, Dv, Dv));
+    s.set('lse', rt.putF32(rowMajor(lse) as Float32Array));
+    s.set('dout', stageRows(rt, dout, Dv, DvP));
+    s.set('vt', rt.alloc(B * Hkv * Dv * ceil8(Nk) * 4));
+    const delta = rt.alloc(B * H * Nq * 4);
+    const dq = rt.alloc(B * H * Nq * D * 4);
+    const dk = rt.alloc(B * Hkv * Nk * D * 4);
+    const dv = rt.alloc(B * Hkv * Nk * Dv * 4);
+    const dbias = r.bias ? rt.zerosF32(B * H * Nq * Nk) : 0;
+    s.set('delta', delta);
+    s.set('dq', dq);
+    s.set('dk', dk);
+    s.set('dv', dv);
+    s.set('dbias', dbias);
+    const inline = B * H * Nq * Nk < INLINE_SCORES;
+    rt.parallel('attnPackKt', B * Hkv, 0, [s.params], inline);
+    rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], inline);
+    const scratch = rt.call('attnBackwardScratch', s.params);
+    rt.parallel('attnBackwardKV', B * Hkv * Math.ceil(Nk / KEY_BLOCK), scratch, [s.params], inline);
+    rt.parallel('attnBackwardQ', B * H * Math.ceil(Nq / QT), scratch, [s.params], inline);
+    const f = rt.f32;
+    return {
+      dq: f.slice(dq >> 2, (dq >> 2) + B * H * Nq * D),
+      dk: f.slice(dk >> 2, (dk >> 2) + B * Hkv * Nk * D),
+      dv: f.slice(dv >> 2, (dv >> 2) + B * Hkv * Nk * Dv),
+      dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
+    };
+  });
+}

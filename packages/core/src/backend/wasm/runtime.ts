@@ -1,0 +1,511 @@
+/**
+ * The fast CPU backend's runtime: the WebAssembly SIMD kernels of packages/core/wasm (embedded by
+ * kernels.generated.ts), one `WebAssembly.Memory` that every thread instantiates them over, and a pool
+ * of worker threads that run "parallel for" jobs synchronously.
+ *
+ * Ops stay synchronous (the CPU backend's contract): the calling thread writes a job into a control
+ * block at the start of the shared memory, wakes the workers with `Atomics.notify`, takes tasks itself
+ * from the same atomic counter, then blocks in `Atomics.wait` until every worker has acknowledged the
+ * job. Tasks are claimed one at a time (dynamic scheduling), which keeps causal attention and a noisy
+ * machine balanced. Each thread gets its own scratch region (no shared C stack: the kernels never
+ * allocate); everything else is laid out per op by a bump allocator that `scope` resets.
+ *
+ * Where it runs threaded: Node (worker_threads, shared memory, Atomics.wait on the main thread), and a
+ * cross-origin isolated browser page (Web Workers; the page's main thread may not Atomics.wait, so it
+ * spins). Elsewhere one thread over an unshared memory.
+ */
+import { fail } from '../../errors.js';
+import { KERNELS_RELAXED, KERNELS_SIMD } from './kernels.generated.js';
+
+/** Exported kernel names; a job names its kernel by index into this list (the workers get it at start). */
+export const KERNEL_NAMES = [
+  'matmulPackB',
+  'matmulTask',
+  'attnPackKt',
+  'attnForward',
+  'attnDelta',
+  'attnBackwardKV',
+  'attnBackwardQ',
+  'softmaxRows',
+  'normRows',
+  'normBackwardRows',
+  'crossEntropyRows',
+  'crossEntropyBackwardRows',
+  'adamwChunk',
+  'mapChunk',
+] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+export type KernelFlavor = 'relaxed-simd' | 'simd';
+
+/**
+ * Control block (Int32 indices). A job is published in one of two descriptor slots (generation parity)
+ * and its tasks are claimed from NEXT, which holds (generation tag << 16 | next task): a claim is a
+ * compare-exchange that also checks the tag, so a worker that wakes late, after the job is over, can
+ * never run a task of the next job with this one's arguments, and the caller only waits for the tasks
+ * themselves (DONE), never for idle workers to wake up and acknowledge.
+ */
+const GEN = 0; // job generation; workers wait on it; -1 = shut down
+const NEXT = 1; // (tag << 16) | next task
+const DONE = 2; // tasks finished in the current job
+const FAILED = 3;
+const SLOT_BYTES = 256; // per slot: FN, TASKS, BASE, SCRATCH, STRIDE, NARGS (i32), args (f64 from +32)
+const SLOT0 = 64;
+const MAX_ARGS = 24;
+/** Tasks one job can address (16 bits of NEXT); larger launches are split into several jobs. */
+const MAX_TASKS = 0xffff;
+/** Bytes reserved for the control block; the bump region starts here. */
+const CONTROL_BYTES = 4096;
+const PAGE = 65536;
+
+/**
+ * The worker's code, as a string so it runs from `new Worker(code, { eval: true })` in Node and from a
+ * blob URL in a browser without a build step or a file beside the bundle. It spins briefly after a job
+ * (the next op usually follows within microseconds), then sleeps in Atomics.wait.
+ */
+const WORKER_SOURCE = `
+const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+let port = null;
+function start(init) {
+  const { memory, module, names, tid } = init;
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const fns = names.map((n) => instance.exports[n]);
+  const ctl = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
+  const f64 = new Float64Array(memory.buffer, 0, ${CONTROL_BYTES / 8});
+  let seen = Atomics.load(ctl, ${GEN});
+  post('ready');
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctl, ${GEN}) === seen && spins < 20000) spins++;
+    if (Atomics.load(ctl, ${GEN}) === seen) Atomics.wait(ctl, ${GEN}, seen);
+    const gen = Atomics.load(ctl, ${GEN});
+    if (gen === seen) continue;
+    if (gen < 0) return;
+    seen = gen;
+    const s = (${SLOT0} + (gen & 1) * ${SLOT_BYTES}) >> 2;
+    const fn = fns[ctl[s]];
+    const tasks = ctl[s + 1];
+    const base = ctl[s + 2];
+    const call = [0, ctl[s + 3] + tid * ctl[s + 4]];
+    for (let i = 0; i < ctl[s + 5]; i++) call.push(f64[(s >> 1) + 4 + i]);
+    const tag = gen & 0x7fff;
+    for (;;) {
+      const v = Atomics.load(ctl, ${NEXT});
+      if (v >>> 16 !== tag || (v & 0xffff) >= tasks) break;
+      if (Atomics.compareExchange(ctl, ${NEXT}, v, v + 1) !== v) continue;
+      call[0] = base + (v & 0xffff);
+      try { fn(...call); } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      Atomics.add(ctl, ${DONE}, 1);
+      Atomics.notify(ctl, ${DONE});
+    }
+  }
+}
+function post(m) { if (port) port.postMessage(m); else self.postMessage(m); }
+if (isNode) {
+  const { parentPort, workerData } = require('node:worker_threads');
+  port = parentPort;
+  start(workerData);
+} else {
+  self.onmessage = (e) => start(e.data);
+}
+`;
+
+interface WorkerHandle {
+  terminate(): unknown;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * The same module with its memory import declared unshared (limits flag 0x03 -> 0x01): for pages that
+ * are not cross-origin isolated, where a shared memory cannot be made. The kernels use no atomics, so
+ * nothing else changes.
+ */
+export function unsharedVariant(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(bytes);
+  const leb = (pos: number): [number, number] => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const b = out[pos++]!;
+      value |= (b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80)) return [value >>> 0, pos];
+    }
+  };
+  let pos = 8;
+  while (pos < out.length) {
+    const id = out[pos++]!;
+    const [size, body] = leb(pos);
+    if (id === 2) {
+      let p = body;
+      let count: number;
+      [count, p] = leb(p);
+      for (let i = 0; i < count; i++) {
+        for (let s = 0; s < 2; s++) {
+          const [len, q] = leb(p);
+          p = q + len; // module and field names
+        }
+        const kind = out[p++]!;
+        if (kind === 2) {
+          if (out[p] === 0x03) out[p] = 0x01;
+          return out;
+        }
+        // skip the other import kinds: function (type index), table, global
+        if (kind === 0) p = leb(p)[1];
+        else if (kind === 1) {
+          p++;
+          const flags = out[p++]!;
+          p = leb(p)[1];
+          if (flags & 1) p = leb(p)[1];
+        } else if (kind === 3) p += 2;
+      }
+      return out;
+    }
+    pos = body + size;
+  }
+  return out;
+}
+
+export interface WasmRuntimeOptions {
+  /** Threads that run kernels, the calling one included (default: the machine's cores). */
+  threads?: number;
+  /** 'auto' (default) takes the relaxed-SIMD build where the runtime validates it. */
+  simd?: 'auto' | 'relaxed' | 'plain';
+}
+
+type KernelFn = (...args: number[]) => void;
+
+/** A bump allocation: a byte address in the memory. */
+export type Ptr = number;
+
+export class WasmRuntime {
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+  private u8View: Uint8Array;
+  private readonly ctl: Int32Array;
+  private readonly ctlF64: Float64Array;
+  private gen = 0;
+  private top = CONTROL_BYTES;
+  private readonly fns: KernelFn[];
+  private readonly exports: WebAssembly.Exports;
+  private busy = false;
+  /** Jobs run per kernel (tests check that an op took the wasm path). */
+  readonly jobs = new Map<KernelName, number>();
+  /**
+   * @internal Tests: run even small ops on every thread, in small tasks, so that test-sized inputs cross
+   * the threading paths (results do not depend on it: tasks write disjoint outputs).
+   */
+  splitSmall = false;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    instance: WebAssembly.Instance,
+    readonly flavor: KernelFlavor,
+    readonly threads: number,
+    private readonly workers: WorkerHandle[],
+    /** Whether the calling thread may block in Atomics.wait (not a browser page's main thread). */
+    private readonly canWait: boolean,
+  ) {
+    this.exports = instance.exports;
+    this.fns = KERNEL_NAMES.map((n) => instance.exports[n] as KernelFn);
+    this.f32View = new Float32Array(memory.buffer);
+    this.i32View = new Int32Array(memory.buffer);
+    this.u8View = new Uint8Array(memory.buffer);
+    this.ctl = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
+    this.ctlF64 = new Float64Array(memory.buffer, 0, CONTROL_BYTES / 8);
+  }
+
+  /** Whether this JavaScript runtime can run the kernels at all (WebAssembly with SIMD128). */
+  static supported(): boolean {
+    try {
+      return typeof WebAssembly === 'object' && WebAssembly.validate(decode(KERNELS_SIMD));
+    } catch {
+      return false;
+    }
+  }
+
+  static async create(opts: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+    const simd = opts.simd ?? 'auto';
+    const relaxedBytes = decode(KERNELS_RELAXED);
+    const relaxedOk = WebAssembly.validate(relaxedBytes);
+    if (simd === 'relaxed' && !relaxedOk) {
+      fail(
+        'UNSUPPORTED',
+        'createDevice: simd: relaxed, but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)',
+      );
+    }
+    const flavor: KernelFlavor = simd !== 'plain' && relaxedOk ? 'relaxed-simd' : 'simd';
+    const env = await threadEnvironment();
+    const requested = opts.threads ?? env.cores;
+    if (!Number.isInteger(requested) || requested < 1 || requested > 256) {
+      fail('INVALID_ARGUMENT', `createDevice: threads must be an integer in [1, 256], got ${opts.threads}`);
+    }
+    const threads = env.kind === 'none' ? 1 : requested;
+    let bytes = flavor === 'relaxed-simd' ? relaxedBytes : decode(KERNELS_SIMD);
+    const shared = threads > 1 || env.kind === 'node';
+    if (!shared) bytes = unsharedVariant(bytes);
+    const module = await WebAssembly.compile(bytes);
+    const memory = makeMemory(shared);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const workers: WorkerHandle[] = [];
+    try {
+      for (let tid = 1; tid < threads; tid++) {
+        workers.push(await spawn(env, { memory, module, names: [...KERNEL_NAMES], tid }));
+      }
+    } catch (error) {
+      for (const w of workers) w.terminate();
+      throw error;
+    }
+    return new WasmRuntime(memory, instance, flavor, threads, workers, env.kind !== 'browser-main');
+  }
+
+  /** Calls an exported helper (sizes, constants) on the calling thread. */
+  call(name: string, ...args: number[]): number {
+    return (this.exports[name] as (...a: number[]) => number)(...args);
+  }
+
+  /** e.g. "wasm relaxed-simd, 2 threads". */
+  describe(): string {
+    return `wasm ${this.flavor}, ${this.threads} thread${this.threads === 1 ? '' : 's'}`;
+  }
+
+  get f32(): Float32Array {
+    return this.f32View;
+  }
+  get i32(): Int32Array {
+    return this.i32View;
+  }
+  get u8(): Uint8Array {
+    return this.u8View;
+  }
+
+  /** Runs `fn` with a fresh bump region; everything allocated in it is released after. Not reentrant. */
+  scope<T>(fn: () => T): T {
+    if (this.busy) fail('UNSUPPORTED', 'wasm kernels: an op ran inside another op (not reentrant)');
+    this.busy = true;
+    const mark = this.top;
+    try {
+      return fn();
+    } finally {
+      this.top = mark;
+      this.busy = false;
+    }
+  }
+
+  /** `bytes` of memory, 64-byte aligned (cache lines), valid until the enclosing `scope` ends. */
+  alloc(bytes: number): Ptr {
+    const p = this.top;
+    const end = p + Math.ceil(bytes / 64) * 64;
+    if (end > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
+      try {
+        this.memory.grow(Math.max(pages, (this.memory.buffer.byteLength / PAGE) >> 2));
+      } catch {
+        try {
+          this.memory.grow(pages);
+        } catch {
+          fail('OUT_OF_MEMORY', `wasm kernels: cannot grow the memory to ${end} bytes`);
+        }
+      }
+      this.f32View = new Float32Array(this.memory.buffer);
+      this.i32View = new Int32Array(this.memory.buffer);
+      this.u8View = new Uint8Array(this.memory.buffer);
+    }
+    this.top = end;
+    return p;
+  }
+
+  /** Copies `n` elements of `src` from element `from` into a new allocation. */
+  putF32(src: ArrayLike<number> & { subarray?: unknown }, from = 0, n = src.length - from): Ptr {
+    const p = this.alloc(n * 4);
+    if (src instanceof Float32Array) this.f32View.set(src.subarray(from, from + n), p >> 2);
+    else for (let i = 0; i < n; i++) this.f32View[(p >> 2) + i] = src[from + i]!;
+    return p;
+  }
+
+  putI32(src: ArrayLike<number>): Ptr {
+    const p = this.alloc(src.length * 4);
+    if (src instanceof Int32Array) this.i32View.set(src, p >> 2);
+    else for (let i = 0; i < src.length; i++) this.i32View[(p >> 2) + i] = src[i]!;
+    return p;
+  }
+
+  /** Zero-filled f32 allocation. */
+  zerosF32(n: number): Ptr {
+    const p = this.alloc(n * 4);
+    this.f32View.fill(0, p >> 2, (p >> 2) + n);
+    return p;
+  }
+
+  /**
+   * Runs `kernel(task, scratch, ...args)` for task = 0 .. tasks - 1 across the threads and returns when
+   * all are done. Each thread's `scratch` is its own `scratchBytes` region. `inline` runs every task on
+   * the calling thread (work too small to be worth waking the workers).
+   */
+  parallel(kernel: KernelName, tasks: number, scratchBytes: number, args: number[], inline = false): void {
+    if (tasks <= 0) return;
+    this.jobs.set(kernel, (this.jobs.get(kernel) ?? 0) + 1);
+    const index = KERNEL_NAMES.indexOf(kernel);
+    const fn = this.fns[index]!;
+    const stride = Math.ceil(scratchBytes / 64) * 64;
+    const useWorkers = (!inline || this.splitSmall) && this.workers.length > 0 && tasks > 1;
+    const scratch = this.alloc(stride * (useWorkers ? this.threads : 1));
+    const call = [0, scratch, ...args];
+    if (!useWorkers) {
+      for (let t = 0; t < tasks; t++) {
+        call[0] = t;
+        fn(...call);
+      }
+      return;
+    }
+    if (args.length > MAX_ARGS) fail('UNSUPPORTED', `wasm kernels: ${kernel} has too many arguments`);
+    this.ctl[FAILED] = 0;
+    for (let base = 0; base < tasks; base += MAX_TASKS) {
+      this.job(fn, index, base, Math.min(MAX_TASKS, tasks - base), scratch, stride, args, call);
+    }
+    if (this.ctl[FAILED]) fail('UNSUPPORTED', `wasm kernels: ${kernel} failed in a worker thread`);
+  }
+
+  private job(
+    fn: KernelFn,
+    index: number,
+    base: number,
+    tasks: number,
+    scratch: Ptr,
+    stride: number,
+    args: number[],
+    call: number[],
+  ): void {
+    const ctl = this.ctl;
+    this.gen = (this.gen + 1) & 0x3fffffff;
+    const gen = this.gen;
+    const s = (SLOT0 + (gen & 1) * SLOT_BYTES) >> 2;
+    ctl[s] = index;
+    ctl[s + 1] = tasks;
+    ctl[s + 2] = base;
+    ctl[s + 3] = scratch;
+    ctl[s + 4] = stride;
+    ctl[s + 5] = args.length;
+    this.ctlF64.set(args, (s >> 1) + 4);
+    const tag = gen & 0x7fff;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, tag << 16);
+    Atomics.store(ctl, GEN, gen);
+    Atomics.notify(ctl, GEN);
+    let failure: unknown = null;
+    for (;;) {
+      const v = Atomics.load(ctl, NEXT);
+      if (v >>> 16 !== tag || (v & 0xffff) >= tasks) break;
+      if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+      call[0] = base + (v & 0xffff);
+      try {
+        fn(...call);
+      } catch (error) {
+        failure ??= error;
+      }
+      Atomics.add(ctl, DONE, 1);
+    }
+    // wait for the tasks the workers claimed (not for idle workers)
+    for (let d = Atomics.load(ctl, DONE); d < tasks; d = Atomics.load(ctl, DONE)) {
+      if (this.canWait) Atomics.wait(ctl, DONE, d, 1000);
+    }
+    if (failure) throw failure;
+  }
+
+  /** Stops the worker threads (the runtime is unusable after). */
+  destroy(): void {
+    Atomics.store(this.ctl, GEN, -1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+  }
+}
+
+function makeMemory(shared: boolean): WebAssembly.Memory {
+  // a shared memory must declare its maximum, and the engine reserves it up front: try 4 GiB, then less
+  let lastError: unknown = null;
+  for (const maximum of [65536, 16384, 4096]) {
+    try {
+      return new WebAssembly.Memory({ initial: 256, maximum, shared } as WebAssembly.MemoryDescriptor);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  return fail('OUT_OF_MEMORY', `wasm kernels: cannot create a WebAssembly memory: ${String(lastError)}`);
+}
+
+interface ThreadEnvironment {
+  kind: 'node' | 'browser-main' | 'browser-worker' | 'none';
+  cores: number;
+  workerThreads?: {
+    Worker: new (
+      code: string,
+      opts: { eval: true; workerData: unknown },
+    ) => WorkerHandle & { once(e: string, f: (v: unknown) => void): void; unref(): void };
+  };
+}
+
+async function threadEnvironment(): Promise<ThreadEnvironment> {
+  const g = globalThis as {
+    process?: { versions?: { node?: string } };
+    crossOriginIsolated?: boolean;
+    navigator?: { hardwareConcurrency?: number };
+    Worker?: unknown;
+    document?: unknown;
+  };
+  if (g.process?.versions?.node) {
+    const specifier = 'node:worker_threads';
+    const os = 'node:os';
+    const [wt, osm] = await Promise.all([
+      import(/* @vite-ignore */ specifier) as Promise<ThreadEnvironment['workerThreads']>,
+      import(/* @vite-ignore */ os) as Promise<{
+        availableParallelism?: () => number;
+        cpus: () => unknown[];
+      }>,
+    ]);
+    const cores = osm.availableParallelism?.() ?? osm.cpus().length;
+    return { kind: 'node', cores: Math.max(1, cores), workerThreads: wt! };
+  }
+  const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+  if (g.crossOriginIsolated && typeof g.Worker === 'function' && typeof SharedArrayBuffer === 'function') {
+    return { kind: g.document ? 'browser-main' : 'browser-worker', cores };
+  }
+  return { kind: 'none', cores: 1 };
+}
+
+async function spawn(env: ThreadEnvironment, init: Record<string, unknown>): Promise<WorkerHandle> {
+  if (env.kind === 'node') {
+    const w = new env.workerThreads!.Worker(WORKER_SOURCE, { eval: true, workerData: init });
+    await new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', (e) => reject(e));
+    });
+    w.unref(); // idle workers must not keep the process alive
+    return w;
+  }
+  const g = globalThis as unknown as {
+    Worker: new (
+      url: string,
+    ) => WorkerHandle & {
+      postMessage(m: unknown): void;
+      onmessage: ((e: unknown) => void) | null;
+      onerror: ((e: unknown) => void) | null;
+    };
+    Blob: typeof Blob;
+    URL: typeof URL;
+  };
+  const url = g.URL.createObjectURL(new g.Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new g.Worker(url);
+  await new Promise<void>((resolve, reject) => {
+    w.onmessage = () => resolve();
+    w.onerror = (e) => reject(e);
+    w.postMessage(init);
+  });
+  return w;
+}

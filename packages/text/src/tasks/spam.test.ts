@@ -1,0 +1,139 @@
+/**
+ * text/spam on the committed SpamAssassin sample (test/fixtures/spam-sample.json): the whole pipeline
+ * (tokenizer, a few steps, checkpoint, evaluate, classify) with a tiny model; and the tf-idf logistic
+ * regression baseline on an easy synthetic split, so the bar the model is measured against is real.
+ */
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDevice, type Device, io } from '@multihead/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitTrainTest } from '../data/split.js';
+import { textTask } from './index.js';
+import {
+  binaryMetrics,
+  createSpamTask,
+  emailText,
+  type SpamExample,
+  TfidfLogisticRegression,
+} from './spam.js';
+import type { TaskContext } from './task.js';
+
+const sample = JSON.parse(
+  await readFile(new URL('../../test/fixtures/spam-sample.json', import.meta.url), 'utf8'),
+) as { id: string; label: 'ham' | 'spam'; body: string }[];
+const emails: SpamExample[] = sample.map((e) => ({
+  subject: `message ${e.id}`,
+  body: e.body,
+  label: e.label,
+}));
+
+let device: Device;
+let dir: string;
+let ctx: TaskContext;
+beforeAll(async () => {
+  device = await createDevice({ backend: 'cpu' });
+  dir = await mkdtemp(join(tmpdir(), 'spam-task-'));
+  ctx = { device, checkpointDir: dir, seed: 3 };
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('text/spam', () => {
+  it('is in TEXT_TASKS as a classify task', () => {
+    expect(textTask('text/spam').kind).toBe('classify');
+  });
+
+  it('trains, checkpoints, evaluates and classifies end to end on the sample', async () => {
+    const options = {
+      data: async (seed: number) =>
+        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
+      maxTokens: 32,
+      vocabSize: 300,
+      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
+      batchSize: 4,
+      // every training path: MLM pretraining, then token-masking augmentation with the auxiliary MLM loss
+      pretrainSteps: 2,
+      augmentMaskProb: 0.15,
+      mlmWeight: 0.5,
+    };
+    const progress: number[] = [];
+    const result = await createSpamTask(options).train(
+      { ...ctx, onProgress: (p) => progress.push(p.step) },
+      { steps: 4 },
+    );
+    expect(result.steps).toBe(2 + 4);
+    expect(Number.isFinite(result.finalLoss)).toBe(true);
+    expect(progress).toEqual([2, 4]); // progress is read every 10 steps and after the last of each phase
+    const path = join(dir, 'text-spam.safetensors');
+    expect(result.checkpoint).toBe(path);
+    await access(path);
+    // the checkpoint carries what evaluate and classify need: tokenizer, config, preprocessing
+    const { metadata } = await io.readCheckpoint(path);
+    expect(metadata).toMatchObject({ task: 'text/spam', maxTokens: 32, seed: 3, labels: ['ham', 'spam'] });
+    expect(JSON.parse(metadata['tokenizer'] as string).model.type).toBe('WordPiece');
+
+    const fresh = createSpamTask(options); // a new task object: everything comes from the checkpoint
+    const lines: string[] = [];
+    const metrics = await fresh.evaluate({ ...ctx, log: (l) => lines.push(l) });
+    for (const who of ['model', 'baseline'] as const) {
+      expect(Object.keys(metrics[who] as object).sort()).toEqual(['accuracy', 'f1', 'precision', 'recall']);
+    }
+    expect(metrics['examples']).toBe(3);
+    expect(lines.join('\n')).toMatch(/tf-idf logistic/);
+
+    const { label, probabilities } = await fresh.classify!(
+      ctx,
+      'WIN MONEY NOW\nclick here to claim your prize',
+    );
+    expect(['ham', 'spam']).toContain(label);
+    expect(probabilities['ham']! + probabilities['spam']!).toBeCloseTo(1, 5);
+    expect(label).toBe(probabilities['spam']! >= 0.5 ? 'spam' : 'ham');
+  });
+
+  it('evaluate and classify say when there is no checkpoint', async () => {
+    const empty = { ...ctx, checkpointDir: join(dir, 'none') };
+    await expect(createSpamTask().evaluate(empty)).rejects.toThrow(/no checkpoint .* train the task first/);
+    await expect(createSpamTask().classify!(empty, 'hi')).rejects.toThrow(/no checkpoint/);
+  });
+
+  it('emailText keeps the subject and the start of the body', () => {
+    expect(emailText({ subject: 'Hello', body: 'abcdef' }, 3)).toBe('Hello\nabc');
+  });
+});
+
+describe('baseline: tf-idf logistic regression', () => {
+  it('binaryMetrics counts spam (1) as the positive class', () => {
+    const m = binaryMetrics([1, 1, 0, 0, 1], [1, 0, 0, 1, 1]);
+    expect(m).toEqual({ accuracy: 0.6, precision: 2 / 3, recall: 2 / 3, f1: 2 / 3 });
+  });
+
+  it('learns an easy synthetic split to high held-out accuracy, choosing λ on a hold-out', () => {
+    // 40 ids: class-1 documents draw mostly from ids 0-9, class-0 from 10-19, both from the shared 20-39
+    let s = 12345;
+    const random = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    const doc = (label: number) =>
+      Array.from({ length: 20 }, () => {
+        const r = random();
+        if (r < 0.4) return Math.floor(random() * 10) + (label === 1 ? 0 : 10);
+        if (r < 0.45) return Math.floor(random() * 10) + (label === 1 ? 10 : 0); // noise from the other class
+        return 20 + Math.floor(random() * 20);
+      });
+    const labels = Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const docs = labels.map(doc);
+    const model = TfidfLogisticRegression.fit(docs.slice(0, 300), labels.slice(0, 300), { vocabSize: 40 });
+    expect([1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6]).toContain(model.l2);
+    const predicted = docs.slice(300).map((d) => (model.predictProba(d) >= 0.5 ? 1 : 0));
+    expect(binaryMetrics(predicted, labels.slice(300)).accuracy).toBeGreaterThan(0.97);
+    // the learned weights point the right way
+    expect(model.weights[3]!).toBeGreaterThan(0);
+    expect(model.weights[13]!).toBeLessThan(0);
+    expect(() => TfidfLogisticRegression.fit([[50]], [1], { vocabSize: 40, l2: 0.1 })).toThrow(
+      /outside \[0, 40\)/,
+    );
+  });
+});

@@ -1,0 +1,697 @@
+/**
+ * `text/spam`: SpamAssassin ham/spam classification with a small BERT trained from scratch, and a
+ * tf-idf logistic regression over the same tokens as the bar it has to clear.
+ *
+ *   emails (loadSpamAssassin, seeded stratified 80/20 split)
+ *     -> text: Subject, newline, the first `maxChars` characters of the body
+ *     -> WordPiece tokenizer trained on the TRAIN split only
+ *     -> [CLS] ... [SEP], at most `maxTokens` tokens
+ *     -> Bert classifier (AdamW, warmup + cosine), batches grouped by length so most need no padding
+ *     -> checkpoint `<checkpointDir>/text-spam.safetensors`: weights, plus the tokenizer.json text, the
+ *        model config and the preprocessing in its metadata, so evaluate and classify need nothing else.
+ *
+ * Metrics take spam as the positive class.
+ */
+import {
+  add,
+  type Device,
+  io,
+  mul,
+  nn,
+  noGrad,
+  optim,
+  softmax,
+  type Tensor,
+  tidy,
+  train as trainLoop,
+} from '@multihead/core';
+import { loadSpamAssassin } from '../data/spam-assassin.js';
+import { type Split, seededShuffle } from '../data/split.js';
+import { invalidArgument } from '../errors.js';
+import { Bert, type BertBatch, type BertConfig, maskTokens } from '../models/bert.js';
+import { nodeFs, nodePath } from '../node.js';
+import { Tokenizer } from '../tokenizers/tokenizer.js';
+import { trainWordPieceTokenizer } from '../tokenizers/wordpiece-trainer.js';
+import type { TaskContext, TaskMetrics, TextTask, TrainTaskOptions, TrainTaskResult } from './task.js';
+
+export const SPAM_TASK_ID = 'text/spam';
+/** Class index -> label; index 1 (spam) is the positive class of precision, recall and F1. */
+export const SPAM_LABELS = ['ham', 'spam'] as const;
+
+/** One email as the task reads it (`Email` from loadSpamAssassin fits). */
+export interface SpamExample {
+  subject: string;
+  body: string;
+  label: 'ham' | 'spam';
+}
+
+/** The model's size (the rest of BertConfig comes from the tokenizer and the preprocessing). */
+export type SpamModelSize = Pick<BertConfig, 'dModel' | 'nHead' | 'nLayer' | 'dimFeedforward' | 'dropout'>;
+
+export interface SpamTaskOptions {
+  /** The emails, split (default: loadSpamAssassin with the seed; the split is fixed by the seed). */
+  data?: (seed: number) => Promise<Split<SpamExample>>;
+  /** Body characters kept before tokenizing (default 2000). */
+  maxChars?: number;
+  /** Tokens per email, [CLS] and [SEP] included (default 128). */
+  maxTokens?: number;
+  /** WordPiece vocabulary (default 8000). */
+  vocabSize?: number;
+  model?: Partial<SpamModelSize>;
+  /** Examples per step (default 32). */
+  batchSize?: number;
+  /** Default optimizer steps when TrainTaskOptions.steps is not given. */
+  steps?: number;
+  /** Peak learning rate (default 1e-3), reached after `warmupFraction` of the steps, then cosine to 0. */
+  lr?: number;
+  warmupFraction?: number;
+  weightDecay?: number;
+  /** Masked-LM steps on the training texts before fine-tuning (default 0: none). */
+  pretrainSteps?: number;
+  /**
+   * While training the classifier, corrupt this share of the tokens as BERT's MLM does (80% [MASK], 10%
+   * random, 10% kept): an augmentation against leaning on a few tokens. Default 0.
+   */
+  augmentMaskProb?: number;
+  /** Weight of the auxiliary masked-LM loss on the corrupted tokens (needs augmentMaskProb > 0). Default 0. */
+  mlmWeight?: number;
+  /** Label smoothing of the classification loss (default 0). */
+  labelSmoothing?: number;
+  /** File name inside ctx.checkpointDir (default 'text-spam.safetensors'). */
+  checkpointName?: string;
+}
+
+const DEFAULT_SIZE: SpamModelSize = { dModel: 64, nHead: 4, nLayer: 2, dimFeedforward: 256, dropout: 0.1 };
+
+/** What a checkpoint's metadata holds besides the weights. */
+interface SpamMetadata {
+  task: typeof SPAM_TASK_ID;
+  config: BertConfig;
+  tokenizer: string;
+  maxChars: number;
+  maxTokens: number;
+  labels: readonly string[];
+  /** The split seed: evaluate must hold out the same emails training never saw. */
+  seed: number;
+  backend: string;
+}
+
+/** The text the model reads: Subject, a newline, the start of the body. */
+export function emailText(email: Pick<SpamExample, 'subject' | 'body'>, maxChars = 2000): string {
+  return `${email.subject}\n${email.body.slice(0, maxChars)}`;
+}
+
+// ---- metrics -------------------------------------------------------------------------------------
+
+export interface BinaryMetrics extends Record<string, number> {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+/** Accuracy, and precision / recall / F1 of class 1, from predicted and true classes (0 or 1). */
+export function binaryMetrics(predicted: ArrayLike<number>, actual: ArrayLike<number>): BinaryMetrics {
+  if (predicted.length !== actual.length || actual.length === 0) {
+    invalidArgument(
+      `binaryMetrics: ${predicted.length} predictions for ${actual.length} labels; expected as many, at least one`,
+    );
+  }
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let right = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const [p, a] = [predicted[i]!, actual[i]!];
+    if (p === a) right++;
+    if (p === 1 && a === 1) tp++;
+    else if (p === 1) fp++;
+    else if (a === 1) fn++;
+  }
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { accuracy: right / actual.length, precision, recall, f1 };
+}
+
+// ---- baseline: tf-idf + L2-regularized logistic regression ---------------------------------------
+
+export interface TfidfLogisticRegressionOptions {
+  /** Feature ids are below this (the tokenizer's vocabSize). */
+  vocabSize: number;
+  /**
+   * L2 penalty λ on the weights (the bias is not penalized). Default: the best of `l2Grid` on a seeded
+   * 20% hold-out of the training documents, then refit on all of them.
+   */
+  l2?: number;
+  l2Grid?: readonly number[];
+  /** Full-batch gradient iterations (default 600). */
+  iterations?: number;
+  seed?: number;
+}
+
+/** A document as sparse, L2-normalized tf-idf features. */
+interface SparseRow {
+  index: Int32Array;
+  value: Float64Array;
+}
+
+/**
+ * Bag-of-words logistic regression: sublinear tf (1 + log count) times smoothed idf (scikit-learn's
+ * `TfidfVectorizer(sublinear_tf=True)` weighting), rows L2-normalized, then the mean logistic loss plus
+ * λ/2·‖w‖² minimized by Nesterov's accelerated gradient with the step 1/L that the normalized rows give
+ * (L ≤ 1/4 · 2 + λ: features and the constant bias feature each have norm ≤ 1). A strongly convex
+ * problem, so the fit does not depend on initialization or order.
+ */
+export class TfidfLogisticRegression {
+  private constructor(
+    readonly idf: Float64Array,
+    readonly weights: Float64Array,
+    readonly bias: number,
+    readonly l2: number,
+  ) {}
+
+  static fit(
+    docs: readonly ArrayLike<number>[],
+    labels: ArrayLike<number>,
+    opts: TfidfLogisticRegressionOptions,
+  ): TfidfLogisticRegression {
+    if (docs.length !== labels.length || docs.length === 0) {
+      invalidArgument(
+        `TfidfLogisticRegression.fit: ${docs.length} documents for ${labels.length} labels; expected as many, at least one`,
+      );
+    }
+    const V = opts.vocabSize;
+    const iterations = opts.iterations ?? 600;
+    let l2 = opts.l2;
+    if (l2 === undefined) {
+      const grid = opts.l2Grid ?? [1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6];
+      const order = seededShuffle(
+        Array.from({ length: docs.length }, (_, i) => i),
+        opts.seed ?? 0,
+      );
+      const held = Math.max(1, Math.round(docs.length * 0.2));
+      const [val, fit] = [order.slice(0, held), order.slice(held)];
+      const fitDocs = fit.map((i) => docs[i]!);
+      const fitLabels = fit.map((i) => labels[i]!);
+      let best = Number.NEGATIVE_INFINITY;
+      for (const candidate of grid) {
+        const m = TfidfLogisticRegression.fit(fitDocs, fitLabels, { ...opts, l2: candidate, iterations });
+        // accuracy first, then the mean log-likelihood breaks ties between equally accurate penalties
+        let right = 0;
+        let logLik = 0;
+        for (const i of val) {
+          const p = m.predictProba(docs[i]!);
+          const y = labels[i]!;
+          if ((p >= 0.5 ? 1 : 0) === y) right++;
+          logLik += Math.log(Math.max(1e-12, y === 1 ? p : 1 - p));
+        }
+        const score = right / val.length + (1e-3 * logLik) / val.length;
+        if (score > best) [best, l2] = [score, candidate];
+      }
+    }
+    const lambda = l2!;
+    // document frequencies -> smoothed idf = ln((1 + n) / (1 + df)) + 1
+    const df = new Float64Array(V);
+    for (const doc of docs) for (const id of new Set(Array.from(doc))) df[checkId(id, V)]!++;
+    const idf = df.map((d) => Math.log((1 + docs.length) / (1 + d)) + 1);
+    const rows = docs.map((doc) => tfidfRow(doc, idf));
+    const y = Float64Array.from(labels as ArrayLike<number>);
+    // Nesterov's accelerated gradient (FISTA without a prox term) on [w, b]
+    const step = 1 / (0.5 + lambda);
+    const n = rows.length;
+    let w = new Float64Array(V);
+    let b = 0;
+    let prevW = new Float64Array(V);
+    let prevB = 0;
+    const lookW = new Float64Array(V);
+    const grad = new Float64Array(V);
+    let t = 1;
+    for (let it = 0; it < iterations; it++) {
+      const tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+      const momentum = (t - 1) / tNext;
+      for (let j = 0; j < V; j++) lookW[j] = w[j]! + momentum * (w[j]! - prevW[j]!);
+      const lookB = b + momentum * (b - prevB);
+      grad.fill(0);
+      let gradB = 0;
+      rows.forEach((row, i) => {
+        const r = sigmoid(dot(row, lookW) + lookB) - y[i]!; // d(logistic loss)/d(score)
+        for (let k = 0; k < row.index.length; k++) grad[row.index[k]!]! += r * row.value[k]!;
+        gradB += r;
+      });
+      [prevW, w] = [w, prevW];
+      prevB = b;
+      for (let j = 0; j < V; j++) w[j] = lookW[j]! - step * (grad[j]! / n + lambda * lookW[j]!);
+      b = lookB - (step * gradB) / n;
+      t = tNext;
+    }
+    return new TfidfLogisticRegression(idf, w, b, lambda);
+  }
+
+  /** P(class 1 | document). */
+  predictProba(doc: ArrayLike<number>): number {
+    return sigmoid(dot(tfidfRow(doc, this.idf), this.weights) + this.bias);
+  }
+}
+
+function checkId(id: number, vocabSize: number): number {
+  if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+    invalidArgument(`TfidfLogisticRegression: token id ${id} is outside [0, ${vocabSize})`);
+  }
+  return id;
+}
+
+function tfidfRow(doc: ArrayLike<number>, idf: Float64Array): SparseRow {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < doc.length; i++) {
+    const id = doc[i]!;
+    if (id >= 0 && id < idf.length) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const index = Int32Array.from(counts.keys());
+  const value = Float64Array.from(index, (id) => (1 + Math.log(counts.get(id)!)) * idf[id]!);
+  let squares = 0;
+  for (const v of value) squares += v * v;
+  const norm = Math.sqrt(squares) || 1;
+  for (let k = 0; k < value.length; k++) value[k]! /= norm;
+  return { index, value };
+}
+
+const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+function dot(row: SparseRow, w: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < row.index.length; k++) s += row.value[k]! * w[row.index[k]!]!;
+  return s;
+}
+
+// ---- batches -------------------------------------------------------------------------------------
+
+/** Token ids of every text, [CLS] ... [SEP], at most maxTokens each. */
+function encodeAll(tokenizer: Tokenizer, texts: readonly string[], maxTokens: number): Int32Array[] {
+  return texts.map((text) => {
+    const { ids } = tokenizer.encodeBatch([text], { truncation: maxTokens });
+    return ids;
+  });
+}
+
+/** Rows of ids padded to the longest (right padding, pad id), with the tokenizer-style attention mask. */
+function padBatch(rows: readonly Int32Array[], padId: number): BertBatch {
+  const T = Math.max(...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * T).fill(padId);
+  const attentionMask = new Uint8Array(rows.length * T);
+  rows.forEach((r, b) => {
+    ids.set(r, b * T);
+    attentionMask.fill(1, b * T, b * T + r.length);
+  });
+  return { ids, attentionMask, shape: [rows.length, T] };
+}
+
+/**
+ * One epoch of batches, grouped by length (Hugging Face `group_by_length`): shuffle, sort each window
+ * of 50 batches by length, cut, shuffle the batches. Rows of a batch then have similar lengths, so most
+ * batches of long emails carry no padding and need no attention mask.
+ */
+function lengthGroupedBatches(lengths: readonly number[], batchSize: number, seed: number): number[][] {
+  const order = seededShuffle(
+    Array.from({ length: lengths.length }, (_, i) => i),
+    seed,
+  );
+  const batches: number[][] = [];
+  const window = batchSize * 50;
+  for (let start = 0; start < order.length; start += window) {
+    const chunk = order.slice(start, start + window).sort((a, b) => lengths[b]! - lengths[a]!);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+  }
+  return seededShuffle(batches, seed + 1);
+}
+
+/** Device tensors of a batch; the mask only when some row is padded (a mask costs time in attention). */
+function batchTensors(device: Device, batch: BertBatch): { ids: Tensor; mask: Tensor | undefined } {
+  const [B, T] = batch.shape;
+  const ids = device.tensor(batch.ids, [B, T]);
+  const padded = batch.attentionMask.includes(0);
+  return { ids, mask: padded ? device.tensor(batch.attentionMask, [B, T]) : undefined };
+}
+
+// ---- the model of a checkpoint -------------------------------------------------------------------
+
+interface LoadedSpamModel {
+  model: Bert;
+  tokenizer: Tokenizer;
+  meta: SpamMetadata;
+}
+
+const loaded = new WeakMap<Device, Map<string, Promise<LoadedSpamModel>>>();
+
+function loadedModels(device: Device): Map<string, Promise<LoadedSpamModel>> {
+  const byPath = loaded.get(device) ?? new Map<string, Promise<LoadedSpamModel>>();
+  loaded.set(device, byPath);
+  return byPath;
+}
+
+async function loadSpamModel(device: Device, path: string): Promise<LoadedSpamModel> {
+  const cache = loadedModels(device);
+  let entry = cache.get(path);
+  if (!entry) {
+    entry = (async () => {
+      const fs = await nodeFs();
+      try {
+        await fs.access(path);
+      } catch {
+        invalidArgument(`${SPAM_TASK_ID}: no checkpoint at ${path}; train the task first`);
+      }
+      const ckpt = await io.readCheckpoint(path);
+      const meta = ckpt.metadata as unknown as SpamMetadata;
+      if (meta.task !== SPAM_TASK_ID || typeof meta.tokenizer !== 'string') {
+        invalidArgument(
+          `${SPAM_TASK_ID}: ${path} is not a ${SPAM_TASK_ID} checkpoint (metadata.task ${meta.task})`,
+        );
+      }
+      const tokenizer = Tokenizer.fromJSON(meta.tokenizer);
+      const model = new Bert(device, meta.config);
+      model.loadStateDict(ckpt.model);
+      model.eval();
+      return { model, tokenizer, meta };
+    })();
+    cache.set(path, entry);
+    entry.catch(() => cache.delete(path));
+  }
+  return entry;
+}
+
+/** P(spam) of each encoded text, in batches of similar length (eval mode, no autograd). */
+async function spamProbabilities(
+  device: Device,
+  model: Bert,
+  rows: readonly Int32Array[],
+  padId: number,
+  batchSize = 64,
+): Promise<Float32Array> {
+  const order = Array.from({ length: rows.length }, (_, i) => i).sort(
+    (a, b) => rows[a]!.length - rows[b]!.length,
+  );
+  const out = new Float32Array(rows.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const which = order.slice(start, start + batchSize);
+    const batch = padBatch(
+      which.map((i) => rows[i]!),
+      padId,
+    );
+    const probs = noGrad(() =>
+      tidy(() => {
+        const { ids, mask } = batchTensors(device, batch);
+        return softmax(model.forward(ids, mask), -1); // [B, 2]
+      }),
+    );
+    const p = await probs.read();
+    probs.dispose();
+    which.forEach((i, k) => {
+      out[i] = p[2 * k + 1]!;
+    });
+  }
+  return out;
+}
+
+// ---- the task ------------------------------------------------------------------------------------
+
+function positive(name: string, v: number | undefined, integer = true): void {
+  if (v === undefined) return;
+  if (!(v > 0) || (integer && !Number.isInteger(v))) {
+    invalidArgument(`createSpamTask: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  }
+}
+
+/** The `text/spam` task; options change the data, preprocessing or model (tests use a small sample). */
+export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
+  for (const key of ['maxChars', 'maxTokens', 'vocabSize', 'batchSize', 'steps'] as const)
+    positive(key, options[key]);
+  positive('lr', options.lr, false);
+  const maxChars = options.maxChars ?? 2000;
+  const maxTokens = options.maxTokens ?? 128;
+  const vocabSize = options.vocabSize ?? 8000;
+  const size: SpamModelSize = { ...DEFAULT_SIZE, ...options.model };
+  const batchSize = options.batchSize ?? 32;
+  const defaultSteps = options.steps ?? 600;
+  const lr = options.lr ?? 1e-3;
+  const warmupFraction = options.warmupFraction ?? 0.1;
+  const weightDecay = options.weightDecay ?? 0.01;
+  const pretrainSteps = options.pretrainSteps ?? 0;
+  const augmentMaskProb = options.augmentMaskProb ?? 0;
+  const mlmWeight = options.mlmWeight ?? 0;
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  const fileName = options.checkpointName ?? 'text-spam.safetensors';
+  const loadData =
+    options.data ?? ((seed: number) => loadSpamAssassin({ seed }) as Promise<Split<SpamExample>>);
+  const labelOf = (e: SpamExample) => (e.label === 'spam' ? 1 : 0);
+
+  const checkpointPath = async (ctx: TaskContext) => (await nodePath()).join(ctx.checkpointDir, fileName);
+
+  async function train(ctx: TaskContext, opts: TrainTaskOptions = {}): Promise<TrainTaskResult> {
+    const { device } = ctx;
+    const log = ctx.log ?? (() => {});
+    const seed = ctx.seed ?? 0;
+    const steps = opts.steps ?? defaultSteps;
+    positive('steps', steps);
+    const t0 = performance.now();
+    const data = await loadData(seed);
+    const texts = data.train.map((e) => emailText(e, maxChars));
+    const tokenizer = trainWordPieceTokenizer(texts, { vocabSize });
+    const rows = encodeAll(tokenizer, texts, maxTokens);
+    const labels = data.train.map(labelOf);
+    log(
+      `${SPAM_TASK_ID}: ${data.train.length} training emails (${labels.filter((y) => y === 1).length} spam), ` +
+        `WordPiece vocabulary ${tokenizer.vocabSize}, ${maxTokens} tokens each at most ` +
+        `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    const padId = tokenizer.padId!;
+    const config: BertConfig = {
+      vocabSize: tokenizer.vocabSize,
+      maxPositions: maxTokens,
+      ...size,
+      numLabels: SPAM_LABELS.length,
+      padId,
+      seed,
+      mlmHead: pretrainSteps > 0 || mlmWeight > 0,
+    };
+    const model = new Bert(device, config);
+    log(
+      `${SPAM_TASK_ID}: BERT ${JSON.stringify(size)}, ${model.numParameters()} parameters on ${device.backend}`,
+    );
+
+    // a time limit and the caller's signal both stop training; what was trained is saved
+    const controller = new AbortController();
+    const timer =
+      opts.maxSeconds !== undefined
+        ? setTimeout(() => controller.abort(), opts.maxSeconds * 1000)
+        : undefined;
+    const onAbort = () => controller.abort();
+    ctx.signal?.addEventListener('abort', onAbort);
+    if (ctx.signal?.aborted) controller.abort();
+
+    const lengths = rows.map((r) => r.length);
+    const epochBatches = (epoch: number) => lengthGroupedBatches(lengths, batchSize, seed * 1000 + epoch);
+    const batchAt = (() => {
+      let epoch = -1;
+      let batches: number[][] = [];
+      return (step: number): number[] => {
+        const perEpoch = Math.ceil(rows.length / batchSize);
+        const e = Math.floor(step / perEpoch);
+        if (e !== epoch) [epoch, batches] = [e, epochBatches(e)];
+        return batches[step % perEpoch]!;
+      };
+    })();
+    const run = async (
+      phase: string,
+      phaseSteps: number,
+      loss: (which: number[], step: number) => Tensor,
+      peakLr: number,
+    ) => {
+      const optimizer = new optim.AdamW(model.parameters(), { lr: peakLr, weightDecay });
+      const scheduler = new optim.LRScheduler(
+        optimizer,
+        optim.cosineWithWarmup({
+          warmupSteps: Math.round(phaseSteps * warmupFraction),
+          totalSteps: phaseSteps,
+        }),
+      );
+      const summary = await trainLoop({
+        optimizer,
+        scheduler,
+        steps: phaseSteps,
+        batch: (step) => batchAt(step),
+        loss: (which) => loss(which, optimizer.stepCount),
+        clipGradNorm: 1,
+        progressEvery: 10,
+        tokensPerStep: batchSize * maxTokens,
+        signal: controller.signal,
+        onProgress: (p) => {
+          ctx.onProgress?.({
+            step: p.step,
+            steps: phaseSteps,
+            loss: p.loss,
+            tokensPerSecond: p.tokensPerSecond,
+          });
+          if (p.step % 50 === 0 || p.step === phaseSteps) {
+            log(
+              `${SPAM_TASK_ID} ${phase} step ${p.step}/${phaseSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} (${p.msPerStep.toFixed(0)} ms/step)`,
+            );
+          }
+        },
+      });
+      optimizer.dispose();
+      return summary;
+    };
+
+    const masking = (maskProb: number, seedOf: number) => ({
+      maskId: tokenizer.maskId!,
+      specialIds: [tokenizer.padId, tokenizer.clsId, tokenizer.sepId, tokenizer.unkId].filter(
+        (id): id is number => id !== undefined,
+      ),
+      vocabSize: tokenizer.vocabSize,
+      maskProb,
+      seed: seedOf,
+    });
+    const rowsOf = (which: number[]) =>
+      padBatch(
+        which.map((i) => rows[i]!),
+        padId,
+      );
+
+    let pretrained = 0;
+    if (pretrainSteps > 0) {
+      const s = await run(
+        'mlm',
+        pretrainSteps,
+        (which, step) => model.mlmLoss(rowsOf(which), masking(0.15, seed * 7919 + step)),
+        lr,
+      );
+      pretrained = s.steps;
+      log(`${SPAM_TASK_ID}: MLM pretraining ${s.steps} steps, loss ${s.finalLoss.toFixed(4)}`);
+    }
+    model.train();
+    const summary = await run(
+      'classify',
+      steps,
+      (which, step) => {
+        const clean = rowsOf(which);
+        // token masking as augmentation: the classifier reads a corrupted copy (BERT's 80/10/10), and
+        // with mlmWeight the same forward pass also predicts the corrupted tokens (an auxiliary MLM loss)
+        const corrupted =
+          augmentMaskProb > 0 ? maskTokens(clean, masking(augmentMaskProb, seed * 104729 + step)) : null;
+        const { ids, mask } = batchTensors(device, corrupted ? { ...clean, ids: corrupted.inputIds } : clean);
+        const targets = device.tensor(
+          Int32Array.from(which, (i) => labels[i]!),
+          [which.length],
+        );
+        const hidden = model.encode(ids, mask); // [B, T, C]
+        const loss = nn.crossEntropy(model.classify(hidden), targets, { labelSmoothing });
+        if (!corrupted || mlmWeight === 0 || !corrupted.labels.some((l) => l !== -100)) return loss;
+        return add(loss, mul(model.maskedLmLoss(hidden, corrupted.labels), mlmWeight));
+      },
+      lr,
+    );
+    if (timer) clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onAbort);
+
+    const path = await checkpointPath(ctx);
+    await (await nodeFs()).mkdir(ctx.checkpointDir, { recursive: true });
+    const meta: SpamMetadata = {
+      task: SPAM_TASK_ID,
+      config,
+      tokenizer: tokenizer.toJSON(),
+      maxChars,
+      maxTokens,
+      labels: SPAM_LABELS,
+      seed,
+      backend: device.backend,
+    };
+    await io.saveCheckpoint(path, {
+      model: model.stateDict(),
+      step: pretrained + summary.steps,
+      metadata: { ...meta },
+    });
+    loadedModels(device).delete(path);
+    model.dispose();
+    const seconds = (performance.now() - t0) / 1000;
+    log(
+      `${SPAM_TASK_ID}: ${summary.steps} steps in ${seconds.toFixed(1)} s, final loss ${summary.finalLoss.toFixed(4)}; saved ${path}`,
+    );
+    return { steps: pretrained + summary.steps, seconds, finalLoss: summary.finalLoss, checkpoint: path };
+  }
+
+  async function evaluate(ctx: TaskContext): Promise<TaskMetrics> {
+    const { device } = ctx;
+    const log = ctx.log ?? (() => {});
+    const t0 = performance.now();
+    const { model, tokenizer, meta } = await loadSpamModel(device, await checkpointPath(ctx));
+    const data = await loadData(meta.seed);
+    const encode = (emails: readonly SpamExample[]) =>
+      encodeAll(
+        tokenizer,
+        emails.map((e) => emailText(e, meta.maxChars)),
+        meta.maxTokens,
+      );
+    const [trainRows, testRows] = [encode(data.train), encode(data.test)];
+    const actual = data.test.map(labelOf);
+    const probs = await spamProbabilities(device, model, testRows, meta.config.padId);
+    const modelMetrics = binaryMetrics(
+      Array.from(probs, (p) => (p >= 0.5 ? 1 : 0)),
+      actual,
+    );
+    // the baseline sees the same tokens (same tokenizer, same truncation) without [CLS] / [SEP]
+    const specials = new Set([tokenizer.clsId, tokenizer.sepId, tokenizer.padId]);
+    const words = (r: Int32Array) => r.filter((id) => !specials.has(id));
+    const baseline = TfidfLogisticRegression.fit(trainRows.map(words), data.train.map(labelOf), {
+      vocabSize: tokenizer.vocabSize,
+      seed: meta.seed,
+    });
+    const baselineMetrics = binaryMetrics(
+      testRows.map((r) => (baseline.predictProba(words(r)) >= 0.5 ? 1 : 0)),
+      actual,
+    );
+    const line = (m: BinaryMetrics) =>
+      `accuracy ${m.accuracy.toFixed(4)}  precision ${m.precision.toFixed(4)}  recall ${m.recall.toFixed(4)}  f1 ${m.f1.toFixed(4)}`;
+    log(
+      `${SPAM_TASK_ID}: ${data.test.length} held-out emails (${actual.filter((y) => y === 1).length} spam)`,
+    );
+    log(`  bert                      ${line(modelMetrics)}`);
+    log(`  tf-idf logistic (λ=${baseline.l2.toExponential(0)}) ${line(baselineMetrics)}`);
+    return {
+      model: modelMetrics,
+      baseline: baselineMetrics,
+      baselineL2: baseline.l2,
+      examples: data.test.length,
+      backend: device.backend,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+
+  async function classify(
+    ctx: TaskContext,
+    text: string,
+  ): Promise<{ label: string; probabilities: Record<string, number> }> {
+    if (typeof text !== 'string') invalidArgument(`${SPAM_TASK_ID}.classify: text must be a string`);
+    const { model, tokenizer, meta } = await loadSpamModel(ctx.device, await checkpointPath(ctx));
+    // a text without a line break is a body alone; otherwise its first line stands where the Subject goes
+    const cut = text.indexOf('\n');
+    const email =
+      cut < 0 ? { subject: '', body: text } : { subject: text.slice(0, cut), body: text.slice(cut + 1) };
+    const rows = encodeAll(tokenizer, [emailText(email, meta.maxChars)], meta.maxTokens);
+    const [spam] = await spamProbabilities(ctx.device, model, rows, meta.config.padId);
+    const probabilities = { ham: 1 - spam!, spam: spam! };
+    return { label: spam! >= 0.5 ? 'spam' : 'ham', probabilities };
+  }
+
+  return {
+    id: SPAM_TASK_ID,
+    kind: 'classify',
+    description:
+      'SpamAssassin spam vs ham: a small BERT trained from scratch on subject + start of body, against a tf-idf logistic regression',
+    train,
+    evaluate,
+    classify,
+  };
+}
+
+/** The task with its defaults, as TEXT_TASKS lists it. */
+export const spamTask: TextTask = createSpamTask();
