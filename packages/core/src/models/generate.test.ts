@@ -93,7 +93,9 @@ describe('pickToken', () => {
 
   it('samples softmax(logits / T) restricted by top-k and renormalized', () => {
     const full = softmax([2, 1, 0.5, 3, -1].map((v) => v / 0.7));
-    draws({ temperature: 0.7 }).forEach((f, i) => expect(Math.abs(f - full[i]!)).toBeLessThan(0.03));
+    draws({ temperature: 0.7 }).forEach((f, i) => {
+      expect(Math.abs(f - full[i]!)).toBeLessThan(0.03);
+    });
     const top2 = softmax([2, 3]);
     const f = draws({ topK: 2 });
     expect(f[1]! + f[2]! + f[4]!).toBe(0);
