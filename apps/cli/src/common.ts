@@ -88,7 +88,10 @@ export function trainingProgress(
         process.stderr.write(`${label}: step ${p.step}, loss ${payload.loss}, ${payload.tps} tokens/s\n`);
       }
     },
-    stop: () => bar?.stop(),
+    stop: () => {
+      bar?.stop();
+      bar = null;
+    },
   };
 }
 

@@ -5,8 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { TaskContext } from '@multihead/text';
-import { TEXT_TASKS, type TextTask, textTask } from '@multihead/text';
+import { type TaskContext, TEXT_TASKS, type TextTask, textTask } from '@multihead/text';
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
 
 export interface TaskOptions extends CommonOptions {
@@ -71,7 +70,7 @@ export async function trainTask(
       ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
       ...(opts.maxSeconds !== undefined ? { maxSeconds: opts.maxSeconds } : {}),
     });
-    progress.stop();
+    progress.stop(); // before the lines below, so they do not land on the bar
     say(
       opts,
       `trained ${result.steps} steps in ${result.seconds.toFixed(1)} s, final loss ${result.finalLoss.toFixed(4)}`,
@@ -79,6 +78,7 @@ export async function trainTask(
     say(opts, `checkpoint: ${result.checkpoint}`);
     if (opts.json) emitJson({ task: id, backend: ctx.device.backend, ...result });
   } finally {
+    progress.stop();
     ctx.device.destroy();
   }
 }

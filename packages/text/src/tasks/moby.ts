@@ -49,7 +49,7 @@ export const MOBY_GPT: Omit<LmConfig, 'vocabSize'> = {
 };
 
 export const MOBY_TRAINING: LmTraining = {
-  steps: 400,
+  steps: 1500,
   batchSize: 8,
   lr: 3e-3,
   minLr: 3e-4,

@@ -66,7 +66,7 @@ describe('text/spam', () => {
     expect(result.steps).toBe(2 + 4);
     expect(Number.isFinite(result.finalLoss)).toBe(true);
     expect(progress).toEqual([2, 4]); // progress is read every 10 steps and after the last of each phase
-    const path = join(dir, 'text-spam.safetensors');
+    const path = join(dir, 'text', 'spam.safetensors');
     expect(result.checkpoint).toBe(path);
     await access(path);
     // the checkpoint carries what evaluate and classify need: tokenizer, config, preprocessing

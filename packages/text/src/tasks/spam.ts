@@ -7,7 +7,7 @@
  *     -> WordPiece tokenizer trained on the TRAIN split only
  *     -> [CLS] ... [SEP], at most `maxTokens` tokens
  *     -> Bert classifier (AdamW, warmup + cosine), batches grouped by length so most need no padding
- *     -> checkpoint `<checkpointDir>/text-spam.safetensors`: weights, plus the tokenizer.json text, the
+ *     -> checkpoint `<checkpointDir>/text/spam.safetensors` (TaskContext's `<dir>/<task id>.safetensors`): weights, plus the tokenizer.json text, the
  *        model config and the preprocessing in its metadata, so evaluate and classify need nothing else.
  *
  * Metrics take spam as the positive class.
@@ -77,7 +77,7 @@ export interface SpamTaskOptions {
   mlmWeight?: number;
   /** Label smoothing of the classification loss (default 0). */
   labelSmoothing?: number;
-  /** File name inside ctx.checkpointDir (default 'text-spam.safetensors'). */
+  /** File path inside ctx.checkpointDir (default 'text/spam.safetensors', from the task id). */
   checkpointName?: string;
 }
 
@@ -439,12 +439,19 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
   const augmentMaskProb = options.augmentMaskProb ?? 0;
   const mlmWeight = options.mlmWeight ?? 0;
   const labelSmoothing = options.labelSmoothing ?? 0;
-  const fileName = options.checkpointName ?? 'text-spam.safetensors';
+  const fileName = options.checkpointName ?? `${SPAM_TASK_ID}.safetensors`;
   const loadData =
     options.data ?? ((seed: number) => loadSpamAssassin({ seed }) as Promise<Split<SpamExample>>);
   const labelOf = (e: SpamExample) => (e.label === 'spam' ? 1 : 0);
 
-  const checkpointPath = async (ctx: TaskContext) => (await nodePath()).join(ctx.checkpointDir, fileName);
+  const checkpointPath = async (ctx: TaskContext) => {
+    if (typeof ctx.checkpointDir !== 'string' || ctx.checkpointDir === '') {
+      invalidArgument(
+        `${SPAM_TASK_ID}: checkpointDir must be a directory path, got ${JSON.stringify(ctx.checkpointDir)}`,
+      );
+    }
+    return (await nodePath()).join(ctx.checkpointDir, fileName);
+  };
 
   async function train(ctx: TaskContext, opts: TrainTaskOptions = {}): Promise<TrainTaskResult> {
     const { device } = ctx;
@@ -594,7 +601,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     ctx.signal?.removeEventListener('abort', onAbort);
 
     const path = await checkpointPath(ctx);
-    await (await nodeFs()).mkdir(ctx.checkpointDir, { recursive: true });
+    await (await nodeFs()).mkdir((await nodePath()).dirname(path), { recursive: true });
     const meta: SpamMetadata = {
       task: SPAM_TASK_ID,
       config,
