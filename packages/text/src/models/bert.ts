@@ -30,14 +30,19 @@
  */
 import {
   add,
+  cast,
   copyInto,
+  div,
   type Device,
   eq,
   gelu,
   indexSelect,
+  mean,
+  mul,
   nn,
   noGrad,
   randn,
+  sum,
   type Tensor,
   tanh,
   tidy,
@@ -66,6 +71,8 @@ export interface BertConfig {
   mlmHead?: boolean;
   /** LayerNorm epsilon (BERT: 1e-12). */
   layerNormEps?: number;
+  /** What the pooler reads: the [CLS] row (BERT, default) or the mean over real tokens. */
+  pooling?: 'cls' | 'mean';
 }
 
 /** What `Tokenizer.encodeBatch` returns, as far as the model needs it: row-major [B, T] arrays. */
@@ -198,18 +205,25 @@ class BertEmbeddings extends nn.Module {
 /** BERT's pooler: the [CLS] row through a dense layer and tanh (trained by next-sentence prediction in BERT). */
 class BertPooler extends nn.Module {
   readonly dense: nn.Linear;
+  private readonly pooling: 'cls' | 'mean';
 
   constructor(device: Device, cfg: Required<BertConfig>) {
     super(device);
+    this.pooling = cfg.pooling;
     this.dense = this.registerModule(
       'dense',
       new nn.Linear(device, cfg.dModel, cfg.dModel, { seed: mix(cfg.seed, 'pooler') }),
     );
   }
 
-  /** hidden [B, T, C] -> [B, C] */
-  forward(hidden: Tensor): Tensor {
-    return tidy(() => tanh(this.dense.forward(hidden.slice(1, 0, 1).squeeze(1))));
+  /** hidden [B, T, C] -> [B, C]: the [CLS] row, or with `pooling: 'mean'` the mean of the real tokens' rows. */
+  forward(hidden: Tensor, attentionMask?: Tensor): Tensor {
+    return tidy(() => {
+      if (this.pooling === 'cls') return tanh(this.dense.forward(hidden.slice(1, 0, 1).squeeze(1)));
+      if (!attentionMask) return tanh(this.dense.forward(mean(hidden, 1)));
+      const m = cast(attentionMask, 'f32').unsqueeze(2); // [B, T, 1], 1 = token
+      return tanh(this.dense.forward(div(sum(mul(hidden, m), 1), sum(m, 1)))); // [B, C]
+    });
   }
 }
 
@@ -251,7 +265,7 @@ export class Bert extends nn.Module {
 
   constructor(device: Device, config: BertConfig) {
     super(device);
-    const cfg: Required<BertConfig> = { mlmHead: false, layerNormEps: 1e-12, ...config };
+    const cfg: Required<BertConfig> = { mlmHead: false, layerNormEps: 1e-12, pooling: 'cls', ...config };
     for (const key of [
       'vocabSize',
       'maxPositions',
@@ -363,12 +377,14 @@ export class Bert extends nn.Module {
 
   /** Sequence classification: ids [B, T], attentionMask [B, T] -> logits [B, numLabels]. */
   forward(ids: Tensor, attentionMask?: Tensor): Tensor {
-    return tidy(() => this.classify(this.encode(ids, attentionMask)));
+    return tidy(() => this.classify(this.encode(ids, attentionMask), attentionMask));
   }
 
   /** The classifier on hidden states: [B, T, C] -> [CLS] -> pooler -> dropout -> logits [B, numLabels]. */
-  classify(hidden: Tensor): Tensor {
-    return tidy(() => this.classifier.forward(this.dropout.forward(this.pooler.forward(hidden))));
+  classify(hidden: Tensor, attentionMask?: Tensor): Tensor {
+    return tidy(() =>
+      this.classifier.forward(this.dropout.forward(this.pooler.forward(hidden, attentionMask))),
+    );
   }
 
   private head(op: string): BertMLMHead {

@@ -46,7 +46,8 @@ export interface SpamExample {
 }
 
 /** The model's size (the rest of BertConfig comes from the tokenizer and the preprocessing). */
-export type SpamModelSize = Pick<BertConfig, 'dModel' | 'nHead' | 'nLayer' | 'dimFeedforward' | 'dropout'>;
+export type SpamModelSize = Pick<BertConfig, 'dModel' | 'nHead' | 'nLayer' | 'dimFeedforward' | 'dropout'> &
+  Pick<BertConfig, 'pooling'>;
 
 export interface SpamTaskOptions {
   /** The emails, split (default: loadSpamAssassin with the seed; the split is fixed by the seed). */
@@ -591,7 +592,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
           [which.length],
         );
         const hidden = model.encode(ids, mask); // [B, T, C]
-        const loss = nn.crossEntropy(model.classify(hidden), targets, { labelSmoothing });
+        const loss = nn.crossEntropy(model.classify(hidden, mask), targets, { labelSmoothing });
         if (!corrupted || mlmWeight === 0 || !corrupted.labels.some((l) => l !== -100)) return loss;
         return add(loss, mul(model.maskedLmLoss(hidden, corrupted.labels), mlmWeight));
       },
