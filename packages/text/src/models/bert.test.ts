@@ -92,6 +92,27 @@ describe('Bert', () => {
     model.dispose();
   });
 
+  it.each(['mean', 'max'] as const)(
+    '%s pooling reads only real tokens: longer padding leaves the logits as they were',
+    async (pooling) => {
+      const model = new Bert(device, { ...tiny, pooling });
+      const logits = (T: number) => {
+        const { ids, attentionMask } = batchOf([6, 3], T);
+        return noGrad(() =>
+          tidy(() => model.forward(device.tensor(ids, [2, T]), device.tensor(attentionMask, [2, T]))),
+        );
+      };
+      const [short, long] = [await read(logits(6)), await read(logits(12))];
+      for (let i = 0; i < short.length; i++) expect(long[i]).toBeCloseTo(short[i]!, 5);
+      // pooling over the whole row (no mask) does see the padding
+      const open = await read(
+        noGrad(() => tidy(() => model.forward(device.tensor(batchOf([6, 3], 12).ids, [2, 12])))),
+      );
+      expect(Math.max(...Array.from(open, (v, i) => Math.abs(v - long[i]!)))).toBeGreaterThan(1e-4);
+      model.dispose();
+    },
+  );
+
   it('fits 16 labeled sentences to 100% in a few seconds', async () => {
     const animals = ['the cat sleeps on the mat', 'a dog barks at night', 'the horse runs in the field'];
     const machines = [

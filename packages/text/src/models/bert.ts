@@ -37,17 +37,21 @@ import {
   eq,
   gelu,
   indexSelect,
+  max,
   mean,
   mul,
   nn,
   noGrad,
   randn,
+  sub,
   sum,
   type Tensor,
   tanh,
   tidy,
 } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
+
+export type BertPooling = 'cls' | 'mean' | 'max';
 
 export interface BertConfig {
   vocabSize: number;
@@ -71,8 +75,11 @@ export interface BertConfig {
   mlmHead?: boolean;
   /** LayerNorm epsilon (BERT: 1e-12). */
   layerNormEps?: number;
-  /** What the pooler reads: the [CLS] row (BERT, default) or the mean over real tokens. */
-  pooling?: 'cls' | 'mean';
+  /**
+   * What the pooler reads: the [CLS] row (BERT, default), the mean over real tokens (sentence-transformers), or
+   * the per-channel max over real tokens (keyword-like features, often better for small data from scratch).
+   */
+  pooling?: BertPooling;
 }
 
 /** What `Tokenizer.encodeBatch` returns, as far as the model needs it: row-major [B, T] arrays. */
@@ -205,7 +212,7 @@ class BertEmbeddings extends nn.Module {
 /** BERT's pooler: the [CLS] row through a dense layer and tanh (trained by next-sentence prediction in BERT). */
 class BertPooler extends nn.Module {
   readonly dense: nn.Linear;
-  private readonly pooling: 'cls' | 'mean';
+  private readonly pooling: BertPooling;
 
   constructor(device: Device, cfg: Required<BertConfig>) {
     super(device);
@@ -216,14 +223,22 @@ class BertPooler extends nn.Module {
     );
   }
 
-  /** hidden [B, T, C] -> [B, C]: the [CLS] row, or with `pooling: 'mean'` the mean of the real tokens' rows. */
+  /** hidden [B, T, C] -> [B, C]: the [CLS] row, or the mean / max over the real tokens' rows (see `pooling`). */
   forward(hidden: Tensor, attentionMask?: Tensor): Tensor {
-    return tidy(() => {
-      if (this.pooling === 'cls') return tanh(this.dense.forward(hidden.slice(1, 0, 1).squeeze(1)));
-      if (!attentionMask) return tanh(this.dense.forward(mean(hidden, 1)));
+    return tidy(() => tanh(this.dense.forward(this.pool(hidden, attentionMask))));
+  }
+
+  private pool(hidden: Tensor, attentionMask?: Tensor): Tensor {
+    if (this.pooling === 'cls') return hidden.slice(1, 0, 1).squeeze(1);
+    if (this.pooling === 'mean') {
+      if (!attentionMask) return mean(hidden, 1);
       const m = cast(attentionMask, 'f32').unsqueeze(2); // [B, T, 1], 1 = token
-      return tanh(this.dense.forward(div(sum(mul(hidden, m), 1), sum(m, 1)))); // [B, C]
-    });
+      return div(sum(mul(hidden, m), 1), sum(m, 1));
+    }
+    if (!attentionMask) return max(hidden, 1);
+    // padding rows sink far below any real activation, so they never win the max
+    const padPenalty = mul(sub(cast(attentionMask, 'f32'), 1), 1e4).unsqueeze(2); // 0 = token, -1e4 = pad
+    return max(add(hidden, padPenalty), 1);
   }
 }
 
