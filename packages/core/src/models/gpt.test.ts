@@ -51,6 +51,63 @@ describe('GPT', () => {
     }
   });
 
+  it('returns attention weights from the same pass: causal rows summing to 1, the same with caches', async () => {
+    const gpt = new models.GPT(dev, config).eval();
+    const seq = [
+      [1, 4, 2, 9, 3],
+      [5, 5, 0, 8, 2],
+    ];
+    const T = 5;
+    const plain = noGrad(() => tidy(() => gpt.forward(ids(dev, seq))));
+    const out = noGrad(() => gpt.forwardDetailed(ids(dev, seq), { attentionWeights: [1] }));
+    expect(out.attentions[0]).toBeNull();
+    const w1 = out.attentions[1]!;
+    expect(w1.shape).toEqual([2, 2, T, T]);
+    expectClose(
+      (await out.logits.read()) as Float32Array,
+      (await plain.read()) as Float32Array,
+      1e-6,
+      0,
+      'logits',
+    );
+    const w = (await w1.read()) as Float32Array;
+    for (let row = 0; row < 2 * 2 * T; row++) {
+      const i = row % T;
+      const r = w.subarray(row * T, row * T + T);
+      expect(r.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5);
+      for (let j = i + 1; j < T; j++) expect(r[j]).toBe(0); // causal
+    }
+    // token by token with caches: the new query's row over all cached keys is the full pass's row
+    const caches = gpt.createCaches(2);
+    for (let t = 0; t < T; t++) {
+      const step = noGrad(() =>
+        gpt.forwardDetailed(
+          ids(
+            dev,
+            seq.map((s) => [s[t]!]),
+          ),
+          { caches, attentionWeights: true },
+        ),
+      );
+      expect(step.attentions.map((a) => a!.shape)).toEqual([
+        [2, 2, 1, t + 1],
+        [2, 2, 1, t + 1],
+      ]);
+      const got = (await step.attentions[1]!.read()) as Float32Array;
+      const want = Float32Array.from({ length: 2 * 2 * (t + 1) }, (_, n) => {
+        const [bh, j] = [Math.floor(n / (t + 1)), n % (t + 1)];
+        return w[(bh * T + t) * T + j]!;
+      });
+      expectClose(got, want, 2e-5, 1e-5, `cached step ${t}`);
+      for (const x of [step.logits, ...step.attentions]) x?.dispose();
+    }
+    expect(() => gpt.forwardDetailed(ids(dev, seq), { attentionWeights: [2] })).toThrowError(
+      /attentionWeights must be a boolean or layer indices in \[0, 2\), got \[2\]/,
+    );
+    for (const x of [plain, out.logits, w1, ...caches]) x.dispose();
+    gpt.dispose();
+  });
+
   it('backward reaches every parameter, the same on the device as on the CPU', async () => {
     const grads = async (device: Device) => {
       const gpt = new models.GPT(device, config);

@@ -53,6 +53,25 @@ export interface GPTForward {
   caches?: readonly KVCache[];
 }
 
+export interface GPTForwardDetailed extends GPTForward {
+  /**
+   * Return the attention probabilities of every layer (true) or of the listed layers, as Hugging Face's
+   * `output_attentions`. They come from the same fused pass (recomputed from its log-sum-exp), so asking
+   * costs one [B, H, T, Tk] tensor per layer and no second forward. Default: none.
+   */
+  attentionWeights?: boolean | readonly number[];
+}
+
+export interface GPTOutputs {
+  /** [B, T, vocabSize] */
+  logits: Tensor;
+  /**
+   * One entry per layer: [B, H, T, Tk] probabilities (Tk = cached + T keys; rows sum to 1, masked keys 0,
+   * taken before attention dropout), or null for a layer not asked for. Not differentiable.
+   */
+  attentions: (Tensor | null)[];
+}
+
 /** Multi-head causal self-attention with a packed q/k/v projection. */
 class CausalSelfAttention extends Module {
   readonly c_attn: Linear;
@@ -85,6 +104,15 @@ class CausalSelfAttention extends Module {
 
   /** x [B, T, C] -> [B, T, C]; with a cache, attends to the cached positions too. */
   forward(x: Tensor, cache?: KVCache): Tensor {
+    return this.forwardDetailed(x, cache, false).y;
+  }
+
+  /** As forward, and the attention probabilities [B, H, T, Tk] when `weights` is set. */
+  forwardDetailed(
+    x: Tensor,
+    cache: KVCache | undefined,
+    weights: boolean,
+  ): { y: Tensor; weights: Tensor | undefined } {
     const [B, T, C] = x.shape as [number, number, number];
     const H = this.cfg.nHead;
     const hd = C / H;
@@ -101,12 +129,21 @@ class CausalSelfAttention extends Module {
     }
     const p = this.training ? this.cfg.dropout : 0;
     // bottom-right: the T new queries are the last T positions of the keys (top-left when nothing is cached)
-    const y = attention(q, k, v, {
-      causal: 'bottom-right',
+    const opts = {
+      causal: 'bottom-right' as const,
       ...(p > 0 ? { dropout: { p, seed: mixSeed(this.seed, this.calls++) } } : {}),
-    });
+    };
+    let probs: Tensor | undefined;
+    let y: Tensor;
+    if (weights) {
+      const r = attention.detailed(q, k, v, { ...opts, weights: true });
+      r.lse.dispose();
+      [y, probs] = [r.out, r.weights!];
+    } else {
+      y = attention(q, k, v, opts);
+    }
     const merged = y.transpose(1, 2).reshape([B, T, C]); // [B, T, H, hd] -> [B, T, C]
-    return this.residDropout.forward(this.c_proj.forward(merged));
+    return { y: this.residDropout.forward(this.c_proj.forward(merged)), weights: probs };
   }
 }
 
@@ -153,8 +190,17 @@ class Block extends Module {
   }
 
   forward(x: Tensor, cache?: KVCache): Tensor {
-    const h = add(x, this.attn.forward(this.ln_1.forward(x), cache));
-    return add(h, this.mlp.forward(this.ln_2.forward(h)));
+    return this.forwardDetailed(x, cache, false).y;
+  }
+
+  forwardDetailed(
+    x: Tensor,
+    cache: KVCache | undefined,
+    weights: boolean,
+  ): { y: Tensor; weights: Tensor | undefined } {
+    const a = this.attn.forwardDetailed(this.ln_1.forward(x), cache, weights);
+    const h = add(x, a.y);
+    return { y: add(h, this.mlp.forward(this.ln_2.forward(h))), weights: a.weights };
   }
 }
 
@@ -253,22 +299,29 @@ export class GPT extends Module {
 
   /** ids [B, T] (i32) -> logits [B, T, vocabSize]. With caches, T new tokens after the cached ones. */
   forward(ids: Tensor, opts: GPTForward = {}): Tensor {
+    return this.forwardDetailed(ids, opts.caches ? { caches: opts.caches } : {}).logits;
+  }
+
+  /** As forward, and on request the attention probabilities of each layer (see GPTForwardDetailed). */
+  forwardDetailed(ids: Tensor, opts: GPTForwardDetailed = {}): GPTOutputs {
     if (ids.rank !== 2 || (ids.dtype !== 'i32' && ids.dtype !== 'u32')) {
       fail('SHAPE_MISMATCH', `GPT.forward: ids must be [B, T] i32, got ${fmt(ids.shape)} ${ids.dtype}`);
     }
+    const { nLayer, blockSize } = this.config;
     const caches = opts.caches;
-    if (caches && caches.length !== this.config.nLayer) {
+    if (caches && caches.length !== nLayer) {
       fail(
         'INVALID_ARGUMENT',
-        `GPT.forward: got ${caches.length} caches; expected one per layer (${this.config.nLayer})`,
+        `GPT.forward: got ${caches.length} caches; expected one per layer (${nLayer})`,
       );
     }
+    const wanted = this.attentionLayers(opts.attentionWeights);
     const T = ids.shape[1]!;
     const offset = caches?.[0]?.position ?? 0;
-    if (offset + T > this.config.blockSize) {
+    if (offset + T > blockSize) {
       fail(
         'INVALID_ARGUMENT',
-        `GPT.forward: positions ${offset}..${offset + T - 1} exceed blockSize ${this.config.blockSize}`,
+        `GPT.forward: positions ${offset}..${offset + T - 1} exceed blockSize ${blockSize}`,
       );
     }
     const tr = this.transformer;
@@ -282,9 +335,24 @@ export class GPT extends Module {
       positions.dispose();
     }
     x = tr.drop.forward(x);
-    [...tr.h].forEach((block, i) => {
-      x = block.forward(x, caches?.[i]);
+    const attentions: (Tensor | null)[] = [...tr.h].map((block, i) => {
+      const r = block.forwardDetailed(x, caches?.[i], wanted.has(i));
+      x = r.y;
+      return r.weights ?? null;
     });
-    return this.lm_head.forward(tr.ln_f.forward(x));
+    return { logits: this.lm_head.forward(tr.ln_f.forward(x)), attentions };
+  }
+
+  private attentionLayers(which: GPTForwardDetailed['attentionWeights']): Set<number> {
+    const { nLayer } = this.config;
+    if (which === undefined || which === false) return new Set();
+    if (which === true) return new Set(Array.from({ length: nLayer }, (_, i) => i));
+    if (!Array.isArray(which) || which.some((l) => !Number.isInteger(l) || l < 0 || l >= nLayer)) {
+      fail(
+        'INVALID_ARGUMENT',
+        `GPT.forward: attentionWeights must be a boolean or layer indices in [0, ${nLayer}), got ${JSON.stringify(which)}`,
+      );
+    }
+    return new Set(which);
   }
 }

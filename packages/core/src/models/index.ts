@@ -1,2 +1,2 @@
 export { type CausalLM, type GenerateOptions, generate, pickToken, stream } from './generate.js';
-export { GPT, type GPTConfig, type GPTForward } from './gpt.js';
+export { GPT, type GPTConfig, type GPTForward, type GPTForwardDetailed, type GPTOutputs } from './gpt.js';

@@ -116,6 +116,28 @@ describe('train', () => {
       signal: controller.signal,
     });
     expect(summary).toMatchObject({ steps: 15, aborted: true });
+
+    // aborted between reports: the last step run is still read and reported
+    const between = new AbortController();
+    const reported: number[] = [];
+    const cut = await train({
+      model,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }),
+      steps: 100,
+      progressEvery: 5,
+      batch: (step) => {
+        if (step === 12) between.abort(); // step 12 (the 13th) still runs
+        return { x, y };
+      },
+      loss: ({ x, y }) => nn.mseLoss(model.forward(x), y),
+      onProgress: (p) => reported.push(p.step),
+      signal: between.signal,
+    });
+    expect(cut).toMatchObject({ steps: 13, aborted: true });
+    expect(reported).toEqual([5, 10, 13]);
+    expect(cut.losses.at(-1)!.step).toBe(13);
+    expect(cut.finalLoss).toBe(cut.losses.at(-1)!.loss);
+    expect(Number.isFinite(cut.finalLoss)).toBe(true);
     await expect(
       train({
         optimizer: new optim.SGD(model.parameters(), { lr: 1 }),

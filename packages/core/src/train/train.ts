@@ -54,7 +54,7 @@ export interface TrainOptions<B> {
 export interface TrainSummary {
   /** Steps run by this call. */
   steps: number;
-  /** The last loss read (NaN when no step ran). */
+  /** The loss of the last step run, also when aborted (NaN when no step ran). */
   finalLoss: number;
   /** Every loss read, by step. */
   losses: { step: number; loss: number }[];
@@ -79,29 +79,10 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainSummary> {
   let windowSteps = 0;
   let done = 0;
   let aborted = false;
-  optimizer.zeroGrad();
-  for (let i = 0; i < steps; i++) {
-    if (opts.signal?.aborted) {
-      aborted = true;
-      break;
-    }
-    const step = start + i;
-    const report = (i + 1) % every === 0 || i === steps - 1;
-    const lr = optimizer.paramGroups[0]?.lr ?? Number.NaN;
-    const kept = tidy(() => {
-      const loss = opts.loss(opts.batch(step));
-      loss.backward();
-      if (opts.clipGradNorm !== undefined) clipGradNorm(params, opts.clipGradNorm).dispose();
-      optimizer.step();
-      optimizer.zeroGrad();
-      scheduler?.step();
-      return report ? loss : null;
-    });
-    done++;
-    windowSteps++;
-    if (!kept) continue;
-    const value = (await kept.read())[0]!;
-    kept.dispose();
+  /** Reads a step's loss and reports it with the throughput since the last report. */
+  const record = async (step: number, loss: Tensor, lr: number) => {
+    const value = (await loss.read())[0]!;
+    loss.dispose();
     losses.push({ step: step + 1, loss: value });
     const now = performance.now();
     const ms = now - windowStart;
@@ -114,7 +95,35 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainSummary> {
     });
     windowStart = now;
     windowSteps = 0;
+  };
+  // the loss of the latest unreported step, so that an abort still reports where training stopped
+  let unread: { step: number; loss: Tensor; lr: number } | null = null;
+  optimizer.zeroGrad();
+  for (let i = 0; i < steps; i++) {
+    if (opts.signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    const step = start + i;
+    const report = (i + 1) % every === 0 || i === steps - 1;
+    const lr = optimizer.paramGroups[0]?.lr ?? Number.NaN;
+    const loss = tidy(() => {
+      const loss = opts.loss(opts.batch(step));
+      loss.backward();
+      if (opts.clipGradNorm !== undefined) clipGradNorm(params, opts.clipGradNorm).dispose();
+      optimizer.step();
+      optimizer.zeroGrad();
+      scheduler?.step();
+      return loss;
+    });
+    done++;
+    windowSteps++;
+    unread?.loss.dispose();
+    unread = null;
+    if (report) await record(step, loss, lr);
+    else unread = { step, loss, lr };
   }
+  if (unread) await record(unread.step, unread.loss, unread.lr);
   return {
     steps: done,
     finalLoss: losses.at(-1)?.loss ?? Number.NaN,
