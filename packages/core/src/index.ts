@@ -99,6 +99,7 @@ export { arange, type RandomOptions, rand, randn } from './ops/random.js';
 export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
 export * as optim from './optim/index.js';
 export { keep, tidy } from './scope.js';
+export { seededUniform } from './seeded.js';
 export { type BackwardOptions, Tensor } from './tensor.js';
 export { reversalTask, type SequenceTask } from './train/synthetic.js';
 export { type TrainOptions, type TrainProgress, type TrainSummary, train } from './train/train.js';

@@ -62,6 +62,38 @@ describe('generate', () => {
     await expect(run([1, 13])).rejects.toThrow(/prompt\[1\] = 13 is not a token id in \[0, 13\)/);
     await expect(run([1], { topP: 0 })).rejects.toThrow(/topP 0 must be in \(0, 1\]/);
     await expect(run([1], { temperature: -1 })).rejects.toThrow(/temperature -1 must be >= 0/);
+    await expect(run([1], { bannedTokens: [13] })).rejects.toThrow(
+      /bannedTokens has 13; expected token ids in \[0, 13\)/,
+    );
+    await expect(run([1], { logitBias: { 2: Number.NaN } })).rejects.toThrow(/logitBias\[2\] = NaN/);
+    await expect(run([1], { logitBias: { '-1': 1 } })).rejects.toThrow(/logitBias has token -1/);
+    const all = Array.from({ length: 13 }, (_, i) => i);
+    await expect(run([1], { bannedTokens: all.slice(1), logitBias: { 0: -Infinity } })).rejects.toThrow(
+      /ban all 13 tokens/,
+    );
+    gpt.dispose();
+  });
+
+  it('never produces banned tokens, with and without the cache', async () => {
+    const gpt = new models.GPT(dev, config);
+    const free = await models.generate(gpt, [1], { maxNewTokens: 16, temperature: 0 });
+    const banned = [...new Set(free)].slice(0, 2); // the greedy path's favourite tokens
+    for (const useCache of [true, false]) {
+      const out = await models.generate(gpt, [1], {
+        maxNewTokens: 16,
+        temperature: 0,
+        bannedTokens: banned,
+        useCache,
+      });
+      expect(out.some((t) => banned.includes(t))).toBe(false);
+      const sampled = await models.generate(gpt, [1], {
+        maxNewTokens: 16,
+        seed: 3,
+        logitBias: new Map(banned.map((t) => [t, -Infinity])),
+        useCache,
+      });
+      expect(sampled.some((t) => banned.includes(t))).toBe(false);
+    }
     gpt.dispose();
   });
 });
@@ -108,6 +140,20 @@ describe('pickToken', () => {
     const f = draws({ topP: 0.7 });
     expect(f[1]! + f[2]! + f[4]!).toBe(0);
     expect(Math.abs(f[3]! - p[3]! / (p[3]! + p[0]!))).toBeLessThan(0.03);
+  });
+
+  it('logit bias shifts the distribution; bannedTokens and a -Infinity bias remove tokens', () => {
+    // +1 on token 2 multiplies its odds by e against the rest
+    const biased = softmax([2, 1, 1.5, 3, -1]);
+    draws({ logitBias: { 2: 1 } }).forEach((f, i) => {
+      expect(Math.abs(f - biased[i]!)).toBeLessThan(0.03);
+    });
+    expect(draws({ temperature: 0, logitBias: { 4: 10 } }, 5)).toEqual([0, 0, 0, 0, 1]);
+    expect(draws({ temperature: 0, bannedTokens: [3] }, 5)).toEqual([1, 0, 0, 0, 0]);
+    const f = draws({ bannedTokens: [3], logitBias: new Map([[0, -Infinity]]) });
+    expect(f[0]! + f[3]!).toBe(0);
+    const rest = softmax([1, 0.5, -1]);
+    expect(Math.abs(f[1]! - rest[0]!)).toBeLessThan(0.03);
   });
 
   it("repetition penalty follows Hugging Face's rule (positive / p, negative · p)", () => {

@@ -13,6 +13,7 @@ import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import type { KVCache } from '../ops/attention/kv-cache.js';
 import { tidy } from '../scope.js';
+import { seededUniform } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
 
 /** What generation needs of a model (models.GPT has it). */
@@ -35,6 +36,10 @@ export interface GenerateOptions {
   topP?: number;
   /** > 1 makes tokens already in the context less likely (positive logits / p, negative · p). */
   repetitionPenalty?: number;
+  /** Added to the logits of these token ids before anything else (OpenAI's logit_bias); -Infinity bans. */
+  logitBias?: Readonly<Record<number, number>> | ReadonlyMap<number, number>;
+  /** Token ids never generated (Hugging Face's suppress_tokens). */
+  bannedTokens?: readonly number[];
   /** Generation ends after producing one of these (it is included in the output). */
   stopTokens?: readonly number[];
   /** Seed of the sampler (default 0): the same seed gives the same tokens. */
@@ -45,20 +50,16 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-/** A seeded uniform generator in [0, 1) (mulberry32). */
-function sampler(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** `logitBias` as [id, bias] pairs. */
+function biasEntries(bias: GenerateOptions['logitBias']): [number, number][] {
+  if (!bias) return [];
+  if (bias instanceof Map) return [...bias.entries()];
+  return Object.entries(bias).map(([id, b]) => [Number(id), b as number]);
 }
 
 /**
- * Picks the next token from one row of logits: repetition penalty over `context`, then greedy, or
+ * Picks the next token from one row of logits: logit bias and banned tokens, repetition penalty over
+ * `context`, then greedy, or
  * temperature, top-k and top-p filtering and a draw from `uniform`. Exported for tests.
  */
 export function pickToken(
@@ -68,6 +69,8 @@ export function pickToken(
   uniform: () => number,
 ): number {
   const x = Float64Array.from(logits);
+  for (const [id, b] of biasEntries(opts.logitBias)) x[id] = x[id]! + b;
+  for (const id of opts.bannedTokens ?? []) x[id] = Number.NEGATIVE_INFINITY;
   const penalty = opts.repetitionPenalty ?? 1;
   if (penalty !== 1) {
     for (const t of new Set(context)) x[t] = x[t]! > 0 ? x[t]! / penalty : x[t]! * penalty;
@@ -122,6 +125,19 @@ function checkOptions(model: CausalLM, prompt: readonly number[], opts: Generate
   if (!(p > 0 && p <= 1)) fail('INVALID_ARGUMENT', `${op}: topP ${p} must be in (0, 1]`);
   const r = opts.repetitionPenalty ?? 1;
   if (!(r > 0 && Number.isFinite(r))) fail('INVALID_ARGUMENT', `${op}: repetitionPenalty ${r} must be > 0`);
+  const isId = (t: number) => Number.isInteger(t) && t >= 0 && t < V;
+  const banned = new Set(opts.bannedTokens ?? []);
+  for (const t of banned)
+    if (!isId(t)) fail('INVALID_ARGUMENT', `${op}: bannedTokens has ${t}; expected token ids in [0, ${V})`);
+  for (const [t, b] of biasEntries(opts.logitBias)) {
+    if (!isId(t))
+      fail('INVALID_ARGUMENT', `${op}: logitBias has token ${t}; expected token ids in [0, ${V})`);
+    if (Number.isNaN(b) || b === Number.POSITIVE_INFINITY || typeof b !== 'number') {
+      fail('INVALID_ARGUMENT', `${op}: logitBias[${t}] = ${b}; expected a finite number or -Infinity`);
+    }
+    if (b === Number.NEGATIVE_INFINITY) banned.add(t);
+  }
+  if (banned.size >= V) fail('INVALID_ARGUMENT', `${op}: bannedTokens and logitBias ban all ${V} tokens`);
 }
 
 /** The logits of the last position of `ids` [1, T] as a host row. */
@@ -159,7 +175,7 @@ export async function* stream(
   const block = model.config.blockSize;
   const useCache = opts.useCache ?? true;
   const stop = new Set(opts.stopTokens ?? []);
-  const uniform = sampler(opts.seed ?? 0);
+  const uniform = seededUniform(opts.seed ?? 0);
   const context = [...prompt];
   let caches: KVCache[] | null = null;
   let pending: number[] = []; // tokens not yet in the cache

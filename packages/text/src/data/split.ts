@@ -1,4 +1,5 @@
 /** Seeded shuffles and train/test splits: the same seed gives the same split on every machine. */
+import { seededUniform } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
 
 export interface SplitOptions {
@@ -13,17 +14,8 @@ export interface Split<T> {
   test: T[];
 }
 
-/** mulberry32: a small 32-bit generator, enough for shuffling (streams are ours, not numpy's). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (core's seededUniform): enough for shuffling (streams are ours, not numpy's). */
+export const seededRandom = seededUniform;
 
 /** Fisher-Yates with a seeded generator; returns a new array. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

@@ -43,6 +43,7 @@ import {
   nn,
   noGrad,
   randn,
+  seededUniform,
   sub,
   sum,
   type Tensor,
@@ -110,18 +111,6 @@ export interface MaskedTokens {
   labels: Int32Array;
 }
 
-/** Seeded uniform floats in [0, 1) (mulberry32): the masking is reproducible and independent of core's RNG. */
-function uniformStream(seed: number): () => number {
-  let s = (seed ^ 0x9e3779b9) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * BERT's masked-LM corruption (Devlin et al. 2019, §3.1): each real, non-special token is chosen with
  * probability `maskProb`; a chosen token becomes [MASK] 80% of the time, a random non-special token 10%
@@ -141,7 +130,7 @@ export function maskTokens(batch: BertBatch, opts: MaskTokensOptions): MaskedTok
   const replacements: number[] = [];
   for (let id = 0; id < opts.vocabSize; id++) if (!special.has(id)) replacements.push(id);
   if (replacements.length === 0) invalidArgument('maskTokens: every id of the vocabulary is special');
-  const random = uniformStream(opts.seed ?? 0);
+  const random = seededUniform(((opts.seed ?? 0) ^ 0x9e3779b9) >>> 0);
   const inputIds = Int32Array.from(ids);
   const labels = new Int32Array(ids.length).fill(-100);
   const eligible: number[] = [];

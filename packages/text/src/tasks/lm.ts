@@ -66,18 +66,6 @@ export function packRows(
   };
 }
 
-/** A seeded uniform generator in [0, 1) (mulberry32), for batches and samples. */
-export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * HF's cosine with warmup, except that with a time budget progress is the larger of steps done /
  * `steps` and seconds spent / `maxSeconds`: a run bounded by time still decays to `minLr` by the end

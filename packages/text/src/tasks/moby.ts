@@ -12,7 +12,7 @@
  * `MOBY_EVAL_CHARS` characters of the tail, each predicted with at least blockSize / 2 characters of
  * context (sliding windows), beside smoothed bigram and trigram models counted on the training text.
  */
-import { models } from '@multihead/core';
+import { models, seededUniform } from '@multihead/core';
 import { loadMobyDick } from '../data/moby-dick.js';
 import { invalidArgument } from '../errors.js';
 import { trainCharTokenizer } from '../tokenizers/char.js';
@@ -24,7 +24,6 @@ import {
   loadLm,
   rowsNll,
   saveLm,
-  seededUniform,
   streamText,
   type TokenRow,
   trainLm,

@@ -6,7 +6,7 @@
  * log-likelihood per character, end token included, beside a smoothed bigram counted on the same
  * training names, and by how many sampled names are new.
  */
-import { models } from '@multihead/core';
+import { models, seededUniform } from '@multihead/core';
 import { loadFirstNames } from '../data/names.js';
 import { invalidArgument } from '../errors.js';
 import { trainCharTokenizer } from '../tokenizers/char.js';
@@ -18,7 +18,6 @@ import {
   loadLm,
   rowsNll,
   saveLm,
-  seededUniform,
   streamText,
   type TokenRow,
   trainLm,
