@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { createDevice, type Device, io } from '@multihead/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitTrainTest } from '../data/split.js';
+import { trainWordPieceTokenizer } from '../tokenizers/wordpiece-trainer.js';
 import { textTask } from './index.js';
 import {
   binaryMetrics,
   createSpamTask,
   emailText,
+  encodeWindows,
   type SpamExample,
   TfidfLogisticRegression,
 } from './spam.js';
@@ -96,6 +98,50 @@ describe('text/spam', () => {
     const empty = { ...ctx, checkpointDir: join(dir, 'none') };
     await expect(createSpamTask().evaluate(empty)).rejects.toThrow(/no checkpoint .* train the task first/);
     await expect(createSpamTask().classify!(empty, 'hi')).rejects.toThrow(/no checkpoint/);
+  });
+
+  it('cuts an email into [CLS] ... [SEP] windows; one window is plain truncation', async () => {
+    const texts = emails.map((e) => emailText(e));
+    const tokenizer = trainWordPieceTokenizer(texts, { vocabSize: 300 });
+    const [cls, sep] = [tokenizer.clsId!, tokenizer.sepId!];
+    const text = texts.reduce((a, b) => (b.length > a.length ? b : a));
+    const all = Array.from(tokenizer.encode(text, { addSpecialTokens: false }).ids);
+    expect(all.length).toBeGreaterThan(3 * 14);
+    const w = encodeWindows(tokenizer, text, 16, 3);
+    expect(w).toHaveLength(3);
+    for (const row of w) expect([row.length, row[0], row.at(-1)]).toEqual([16, cls, sep]);
+    expect(w.flatMap((r) => Array.from(r.slice(1, -1)))).toEqual(all.slice(0, 3 * 14));
+    expect(Array.from(encodeWindows(tokenizer, text, 16, 1)[0]!)).toEqual(
+      Array.from(tokenizer.encodeBatch([text], { truncation: 16 }).ids),
+    );
+    expect(encodeWindows(tokenizer, 'short', 16, 5)).toHaveLength(1);
+    expect(Array.from(encodeWindows(tokenizer, '', 16, 5)[0]!)).toEqual([cls, sep]);
+  });
+
+  it('trains and scores with several windows per email', async () => {
+    const options = {
+      data: async (seed: number) =>
+        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
+      maxTokens: 16,
+      windows: 3,
+      vocabSize: 300,
+      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
+      batchSize: 4,
+      checkpointName: 'windows.safetensors',
+    };
+    await createSpamTask(options).train(ctx, { steps: 2 });
+    const { metadata } = await io.readCheckpoint(join(dir, 'windows.safetensors'));
+    expect(metadata).toMatchObject({ maxTokens: 16, windows: 3 });
+    const metrics = await createSpamTask(options).evaluate(ctx);
+    expect(metrics['examples']).toBe(3);
+    const { probabilities } = await createSpamTask(options).classify!(
+      ctx,
+      'a subject\n' + 'lorem ipsum '.repeat(40),
+    );
+    expect(probabilities['ham']! + probabilities['spam']!).toBeCloseTo(1, 5);
+    await expect(async () => createSpamTask({ maxTokens: 2 })).rejects.toThrow(
+      /maxTokens must be at least 3/,
+    );
   });
 
   it('emailText keeps the subject and the start of the body', () => {

@@ -5,7 +5,9 @@
  *   emails (loadSpamAssassin, seeded stratified 80/20 split)
  *     -> text: Subject, newline, the first `maxChars` characters of the body
  *     -> WordPiece tokenizer trained on the TRAIN split only
- *     -> [CLS] ... [SEP], at most `maxTokens` tokens
+ *     -> [CLS] ... [SEP] windows of at most `maxTokens` tokens: the first `windows` pieces of the text
+ *        (one by default: the start of the email); each window is a training example with its email's label,
+ *        and an email's score is the mean of its windows' log-odds
  *     -> Bert classifier (AdamW, warmup + cosine), batches grouped by length so most need no padding
  *     -> checkpoint `<checkpointDir>/text/spam.safetensors` (TaskContext's `<dir>/<task id>.safetensors`): weights, plus the tokenizer.json text, the
  *        model config and the preprocessing in its metadata, so evaluate and classify need nothing else.
@@ -20,7 +22,6 @@ import {
   nn,
   noGrad,
   optim,
-  softmax,
   type Tensor,
   tidy,
   train as trainLoop,
@@ -58,6 +59,12 @@ export interface SpamTaskOptions {
   maxChars?: number;
   /** Tokens per email, [CLS] and [SEP] included (default 64). */
   maxTokens?: number;
+  /**
+   * Windows of maxTokens read per email (default 1: the start only). More windows show the model more of
+   * each email, in training (each window an example) and in scoring (the mean log-odds); the baseline then
+   * reads the same tokens.
+   */
+  windows?: number;
   /** WordPiece vocabulary (default 8000). */
   vocabSize?: number;
   model?: Partial<SpamModelSize>;
@@ -95,6 +102,8 @@ interface SpamMetadata {
   tokenizer: string;
   maxChars: number;
   maxTokens: number;
+  /** Windows per email (absent in older checkpoints: 1). */
+  windows?: number;
   labels: readonly string[];
   /** The split seed: evaluate must hold out the same emails training never saw. */
   seed: number;
@@ -291,12 +300,28 @@ function dot(row: SparseRow, w: Float64Array): number {
 
 // ---- batches -------------------------------------------------------------------------------------
 
-/** Token ids of every text, [CLS] ... [SEP], at most maxTokens each. */
-function encodeAll(tokenizer: Tokenizer, texts: readonly string[], maxTokens: number): Int32Array[] {
-  return texts.map((text) => {
-    const { ids } = tokenizer.encodeBatch([text], { truncation: maxTokens });
-    return ids;
-  });
+/**
+ * A text's token ids cut into at most `windows` consecutive windows, each [CLS] ... [SEP] of at most
+ * maxTokens ids (one window is the text truncated to maxTokens). An empty text gives one [CLS] [SEP].
+ */
+export function encodeWindows(
+  tokenizer: Tokenizer,
+  text: string,
+  maxTokens: number,
+  windows: number,
+): Int32Array[] {
+  const ids = tokenizer.encode(text, { addSpecialTokens: false }).ids;
+  const [cls, sep, width] = [tokenizer.clsId!, tokenizer.sepId!, maxTokens - 2];
+  const out: Int32Array[] = [];
+  for (let start = 0; out.length < windows && (start < ids.length || out.length === 0); start += width) {
+    const piece = ids.slice(start, start + width);
+    const row = new Int32Array(piece.length + 2);
+    row[0] = cls;
+    row.set(piece, 1);
+    row[row.length - 1] = sep;
+    out.push(row);
+  }
+  return out;
 }
 
 /** Rows of ids padded to the longest (right padding, pad id), with the tokenizer-style attention mask. */
@@ -384,37 +409,42 @@ async function loadSpamModel(device: Device, path: string): Promise<LoadedSpamMo
   return entry;
 }
 
-/** P(spam) of each encoded text, in batches of similar length (eval mode, no autograd). */
+/**
+ * P(spam) of each email from its windows: the sigmoid of the mean of the windows' log-odds (one window: the
+ * softmax). Windows run in batches of similar length (eval mode, no autograd).
+ */
 async function spamProbabilities(
   device: Device,
   model: Bert,
-  rows: readonly Int32Array[],
+  emails: readonly Int32Array[][],
   padId: number,
   batchSize = 64,
 ): Promise<Float32Array> {
+  const rows = emails.flat();
+  const owner = emails.flatMap((w, e) => w.map(() => e));
   const order = Array.from({ length: rows.length }, (_, i) => i).sort(
     (a, b) => rows[a]!.length - rows[b]!.length,
   );
-  const out = new Float32Array(rows.length);
+  const logOdds = new Float64Array(emails.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const which = order.slice(start, start + batchSize);
     const batch = padBatch(
       which.map((i) => rows[i]!),
       padId,
     );
-    const probs = noGrad(() =>
+    const logits = noGrad(() =>
       tidy(() => {
         const { ids, mask } = batchTensors(device, batch);
-        return softmax(model.forward(ids, mask), -1); // [B, 2]
+        return model.forward(ids, mask); // [B, 2]
       }),
     );
-    const p = await probs.read();
-    probs.dispose();
+    const l = await logits.read();
+    logits.dispose();
     which.forEach((i, k) => {
-      out[i] = p[2 * k + 1]!;
+      logOdds[owner[i]!]! += l[2 * k + 1]! - l[2 * k]!;
     });
   }
-  return out;
+  return Float32Array.from(logOdds, (z, e) => 1 / (1 + Math.exp(-z / emails[e]!.length)));
 }
 
 // ---- the task ------------------------------------------------------------------------------------
@@ -428,11 +458,14 @@ function positive(name: string, v: number | undefined, integer = true): void {
 
 /** The `text/spam` task; options change the data, preprocessing or model (tests use a small sample). */
 export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
-  for (const key of ['maxChars', 'maxTokens', 'vocabSize', 'batchSize', 'steps'] as const)
+  for (const key of ['maxChars', 'maxTokens', 'windows', 'vocabSize', 'batchSize', 'steps'] as const)
     positive(key, options[key]);
   positive('lr', options.lr, false);
   const maxChars = options.maxChars ?? 2000;
   const maxTokens = options.maxTokens ?? 64;
+  const windows = options.windows ?? 1;
+  if (maxTokens < 3)
+    invalidArgument(`createSpamTask: maxTokens must be at least 3 ([CLS], a token, [SEP]), got ${maxTokens}`);
   const vocabSize = options.vocabSize ?? 8000;
   const size: SpamModelSize = { ...DEFAULT_SIZE, ...options.model };
   const batchSize = options.batchSize ?? 32;
@@ -469,11 +502,14 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const data = await loadData(seed);
     const texts = data.train.map((e) => emailText(e, maxChars));
     const tokenizer = trainWordPieceTokenizer(texts, { vocabSize });
-    const rows = encodeAll(tokenizer, texts, maxTokens);
-    const labels = data.train.map(labelOf);
+    // every window is an example with its email's label
+    const perEmail = texts.map((t) => encodeWindows(tokenizer, t, maxTokens, windows));
+    const rows = perEmail.flat();
+    const labels = perEmail.flatMap((w, e) => w.map(() => labelOf(data.train[e]!)));
+    const spamCount = data.train.filter((e) => labelOf(e) === 1).length;
     log(
-      `${SPAM_TASK_ID}: ${data.train.length} training emails (${labels.filter((y) => y === 1).length} spam), ` +
-        `WordPiece vocabulary ${tokenizer.vocabSize}, ${maxTokens} tokens each at most ` +
+      `${SPAM_TASK_ID}: ${data.train.length} training emails (${spamCount} spam), ` +
+        `WordPiece vocabulary ${tokenizer.vocabSize}, ${windows === 1 ? '1 window' : `${rows.length} windows (up to ${windows} per email)`} of ${maxTokens} tokens at most ` +
         `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
     const padId = tokenizer.padId!;
@@ -575,23 +611,19 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     let pretrained = 0;
     if (pretrainSteps > 0) {
       // MLM sees all of each training text (up to pretrainChars), cut into maxTokens windows
-      const [cls, sep] = [tokenizer.clsId!, tokenizer.sepId!];
-      const windows: Int32Array[] = [];
-      for (const e of data.train) {
-        const ids = tokenizer.encode(emailText(e, pretrainChars), { addSpecialTokens: false }).ids;
-        for (let s = 0; s < ids.length; s += maxTokens - 2)
-          windows.push(Int32Array.of(cls, ...ids.slice(s, s + maxTokens - 2), sep));
-      }
-      log(`${SPAM_TASK_ID}: MLM pretraining on ${windows.length} windows of the training texts`);
+      const mlmRows = data.train.flatMap((e) =>
+        encodeWindows(tokenizer, emailText(e, pretrainChars), maxTokens, Number.POSITIVE_INFINITY),
+      );
+      log(`${SPAM_TASK_ID}: MLM pretraining on ${mlmRows.length} windows of the training texts`);
       const windowsOf = (which: number[]) =>
         padBatch(
-          which.map((i) => windows[i]!),
+          which.map((i) => mlmRows[i]!),
           padId,
         );
       const s = await run(
         'mlm',
         pretrainSteps,
-        batcher(windows, 500),
+        batcher(mlmRows, 500),
         (which, step) => model.mlmLoss(windowsOf(which), masking(0.15, seed * 7919 + step)),
         lr,
       );
@@ -632,6 +664,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       tokenizer: tokenizer.toJSON(),
       maxChars,
       maxTokens,
+      windows,
       labels: SPAM_LABELS,
       seed,
       backend: device.backend,
@@ -657,10 +690,8 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const { model, tokenizer, meta } = await loadSpamModel(device, await checkpointPath(ctx));
     const data = await loadData(meta.seed);
     const encode = (emails: readonly SpamExample[]) =>
-      encodeAll(
-        tokenizer,
-        emails.map((e) => emailText(e, meta.maxChars)),
-        meta.maxTokens,
+      emails.map((e) =>
+        encodeWindows(tokenizer, emailText(e, meta.maxChars), meta.maxTokens, meta.windows ?? 1),
       );
     const [trainRows, testRows] = [encode(data.train), encode(data.test)];
     const actual = data.test.map(labelOf);
@@ -669,9 +700,10 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       Array.from(probs, (p) => (p >= 0.5 ? 1 : 0)),
       actual,
     );
-    // the baseline sees the same tokens (same tokenizer, same truncation) without [CLS] / [SEP]
+    // the baseline sees the same tokens (same tokenizer, same windows) without [CLS] / [SEP]
     const specials = new Set([tokenizer.clsId, tokenizer.sepId, tokenizer.padId]);
-    const words = (r: Int32Array) => r.filter((id) => !specials.has(id));
+    const words = (w: Int32Array[]) =>
+      Int32Array.from(w.flatMap((r) => Array.from(r)).filter((id) => !specials.has(id)));
     const baseline = TfidfLogisticRegression.fit(trainRows.map(words), data.train.map(labelOf), {
       vocabSize: tokenizer.vocabSize,
       seed: meta.seed,
@@ -707,8 +739,8 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const cut = text.indexOf('\n');
     const email =
       cut < 0 ? { subject: '', body: text } : { subject: text.slice(0, cut), body: text.slice(cut + 1) };
-    const rows = encodeAll(tokenizer, [emailText(email, meta.maxChars)], meta.maxTokens);
-    const [spam] = await spamProbabilities(ctx.device, model, rows, meta.config.padId);
+    const rows = encodeWindows(tokenizer, emailText(email, meta.maxChars), meta.maxTokens, meta.windows ?? 1);
+    const [spam] = await spamProbabilities(ctx.device, model, [rows], meta.config.padId);
     const probabilities = { ham: 1 - spam!, spam: spam! };
     return { label: spam! >= 0.5 ? 'spam' : 'ham', probabilities };
   }
