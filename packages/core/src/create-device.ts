@@ -28,7 +28,7 @@ export interface CreateDeviceOptions extends WebGpuOptions {
    * Threads need Node's worker_threads or a cross-origin isolated page; elsewhere one thread.
    */
   threads?: number;
-  /** WebAssembly build: 'auto' (default) takes relaxed SIMD (fused multiply-add) where it validates. */
+  /** WebAssembly build: 'auto' (default) takes relaxed SIMD (fused multiply-add) where it validates, turning it on in Node 20. */
   simd?: 'auto' | 'relaxed' | 'plain';
 }
 

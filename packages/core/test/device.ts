@@ -13,9 +13,11 @@ export const onGpu = backendUnderTest === 'webgpu';
 export function getDevices(): Promise<{ dev: Device; cpu: Device }> {
   devices ??= (async () => {
     // the CPU backend's wasm kernels on MULTIHEAD_CPU_THREADS threads (default 1: vitest already runs
-    // test files on every core); MULTIHEAD_CPU_SPLIT=1 makes even small ops use every thread
+    // test files on every core); MULTIHEAD_CPU_SPLIT=1 makes even small ops use every thread;
+    // MULTIHEAD_CPU_SIMD=plain|relaxed picks the build (default auto: relaxed where it can be had)
     const threads = Number(process.env.MULTIHEAD_CPU_THREADS ?? 1);
-    const cpu = await createDevice({ backend: 'cpu', threads });
+    const simd = (process.env.MULTIHEAD_CPU_SIMD ?? 'auto') as 'auto' | 'plain' | 'relaxed';
+    const cpu = await createDevice({ backend: 'cpu', threads, simd });
     if (cpu.cpu && process.env.MULTIHEAD_CPU_SPLIT === '1') cpu.cpu.splitSmall = true;
     if (!onGpu) return { dev: cpu, cpu };
     const dev = await createDevice({ backend: 'webgpu' }); // throws NO_ADAPTER with instructions

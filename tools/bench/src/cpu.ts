@@ -134,9 +134,12 @@ export async function benchCpu(
   progress: () => void,
 ): Promise<BenchRow[]> {
   const ours: [string, Device][] = [];
-  for (const threads of [1, 2]) {
-    const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads });
-    ours.push([`multihead-wasm-${threads}t`, dev]);
+  // the default build (relaxed SIMD: fused multiply-add) and the plain-SIMD one, 1 and 2 threads
+  for (const simd of ['relaxed', 'plain'] as const) {
+    for (const threads of [1, 2]) {
+      const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads, simd });
+      ours.push([`multihead-wasm-${simd === 'plain' ? 'plain-' : ''}${threads}t`, dev]);
+    }
   }
   const reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
   const others = await peers();

@@ -114,6 +114,24 @@ interface WorkerHandle {
   terminate(): unknown;
 }
 
+/**
+ * Node 20's V8 implements relaxed SIMD completely (Chrome ships it from V8 11.4; Node 22 has it on) but keeps
+ * it behind a flag; V8 reads the flag when it validates and compiles a module, so setting it at run time,
+ * before our kernels compile, is enough. Returns whether it tried. Never throws (other runtimes: false).
+ */
+async function enableNodeRelaxedSimd(): Promise<boolean> {
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  if (!g.process?.versions?.node) return false;
+  try {
+    const specifier = 'node:v8';
+    const v8 = (await import(/* @vite-ignore */ specifier)) as { setFlagsFromString(flags: string): void };
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(base64);
   const out = new Uint8Array(bin.length);
@@ -175,7 +193,11 @@ export function unsharedVariant(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 export interface WasmRuntimeOptions {
   /** Threads that run kernels, the calling one included (default: the machine's cores). */
   threads?: number;
-  /** 'auto' (default) takes the relaxed-SIMD build where the runtime validates it. */
+  /**
+   * 'auto' (default) takes the relaxed-SIMD build where the runtime validates it. In Node versions that keep
+   * relaxed SIMD behind `--experimental-wasm-relaxed-simd` (Node 20), 'auto' and 'relaxed' turn that V8 flag
+   * on at run time first (see docs/decisions.md); 'plain' never does.
+   */
   simd?: 'auto' | 'relaxed' | 'plain';
 }
 
@@ -233,11 +255,13 @@ export class WasmRuntime {
   static async create(opts: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
     const simd = opts.simd ?? 'auto';
     const relaxedBytes = decode(KERNELS_RELAXED);
-    const relaxedOk = WebAssembly.validate(relaxedBytes);
+    let relaxedOk = WebAssembly.validate(relaxedBytes);
+    if (!relaxedOk && simd !== 'plain' && (await enableNodeRelaxedSimd()))
+      relaxedOk = WebAssembly.validate(relaxedBytes);
     if (simd === 'relaxed' && !relaxedOk) {
       fail(
         'UNSUPPORTED',
-        'createDevice: simd: relaxed, but this runtime does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)',
+        'createDevice: simd: relaxed, but this runtime does not validate relaxed SIMD (and it is not a Node that can turn it on)',
       );
     }
     const flavor: KernelFlavor = simd !== 'plain' && relaxedOk ? 'relaxed-simd' : 'simd';
