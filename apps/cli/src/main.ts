@@ -107,7 +107,7 @@ withCommonOptions(
   program
     .command('bench <name>')
     .description(
-      'benchmark side by side with peers on the same device: matmul | softmax | attention | train | decode',
+      'benchmark side by side with peers on the same device: matmul | softmax | attention | train | decode | cpu',
     )
     .option('--sizes <list>', 'comma-separated sizes', (v: string) => v.split(',').map(Number)),
 ).action(async (name: string, o: CommonOptions & { sizes?: number[] }) => {

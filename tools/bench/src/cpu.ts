@@ -16,6 +16,15 @@ import type { BenchRow } from './types.js';
 const B = 1;
 const H = 8;
 const D = 64;
+/** Our devices: the default build (relaxed SIMD: fused multiply-add) and the plain-SIMD one, 1 and 2 threads. */
+const BUILDS = [
+  ['relaxed', 1],
+  ['relaxed', 2],
+  ['plain', 1],
+  ['plain', 2],
+] as const;
+/** Peers: onnxruntime-node 1 and 2 threads, onnxruntime-web 1 thread. */
+const PEERS = 3;
 /** A call slower than this is timed once after the warm-up (the reference at large sizes). */
 const ONCE_MS = 4000;
 
@@ -134,12 +143,9 @@ export async function benchCpu(
   progress: () => void,
 ): Promise<BenchRow[]> {
   const ours: [string, Device][] = [];
-  // the default build (relaxed SIMD: fused multiply-add) and the plain-SIMD one, 1 and 2 threads
-  for (const simd of ['relaxed', 'plain'] as const) {
-    for (const threads of [1, 2]) {
-      const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads, simd });
-      ours.push([`multihead-wasm-${simd === 'plain' ? 'plain-' : ''}${threads}t`, dev]);
-    }
+  for (const [simd, threads] of BUILDS) {
+    const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads, simd });
+    ours.push([`multihead-wasm-${simd === 'plain' ? 'plain-' : ''}${threads}t`, dev]);
   }
   const reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
   const others = await peers();
@@ -311,7 +317,10 @@ export async function benchCpu(
 /** Rows the cpu bench makes for these sizes (progress totals). */
 export function cpuRowCount(sizes: readonly number[]): number {
   const matmuls = Math.max(1, sizes.filter((s) => s <= 1024).length);
-  return sizes.length * 2 * (4 + 3) + matmuls * (2 + 3) + 3;
+  // attention: 2 (causal or not) x (fwd + bwd per build, peers); matmul: builds + peers; train: builds + reference
+  return (
+    sizes.length * 2 * (2 * BUILDS.length + PEERS) + matmuls * (BUILDS.length + PEERS) + BUILDS.length + 1
+  );
 }
 
 export function cpuMachine(): string {
