@@ -53,7 +53,7 @@ export async function benchDecode(
       const pair: BenchRow[] = [];
       for (const [impl, device, where] of [
         ['multihead-webgpu', env.gpu, env.adapter],
-        ['multihead-cpu', env.cpu, 'cpu'],
+        ['multihead-cpu', env.cpu, env.cpu.describe()],
       ] as const) {
         for (const useCache of [true, false]) {
           const name = `${impl}${useCache ? '-kvcache' : '-nocache'}`;

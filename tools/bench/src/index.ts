@@ -37,7 +37,7 @@ const IMPLS: Record<BenchName, number> = {
   matmul: 3,
   softmax: 3,
   attention: 10,
-  train: 3,
+  train: 4,
   decode: 8,
   cpu: 0,
 };

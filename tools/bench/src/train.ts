@@ -4,7 +4,7 @@
  * written with tfjs-core ops on tfjs-webgpu (same Dawn adapter). Every implementation trains on the same
  * fixed batch of random bytes from its own seeded init, so the loss starts near ln 256 and falls.
  */
-import { type Device, models, nn, optim, type Tensor, tidy } from '@multihead/core';
+import { createDevice, type Device, models, nn, optim, type Tensor, tidy } from '@multihead/core';
 import { type BenchEnv, median, round, type TfTensor, type TfVariable } from './env.js';
 import { causalMask } from './onnx.js';
 import type { BenchRow } from './types.js';
@@ -316,14 +316,19 @@ export async function benchTrain(
       return r;
     };
     const gpu = await attempt('multihead-webgpu', env.adapter, () => trainOurs(env.gpu, B, T, steps));
-    const cpu = await attempt('multihead-cpu', 'cpu', () => trainOurs(env.cpu, B, T, steps));
+    const cpu = await attempt('multihead-cpu', env.cpu.describe(), () => trainOurs(env.cpu, B, T, steps));
+    // the CPU backend before its wasm kernels: the plain-TypeScript reference kernels
+    const reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
+    const ts = await attempt('multihead-cpu-reference', reference.describe(), () =>
+      trainOurs(reference, B, T, steps),
+    );
     const tf = await attempt('tfjs-webgpu', env.tfAdapter, () => tfjs(env, B, T, steps));
     if (!tf.error) {
-      for (const r of [gpu, cpu]) {
+      for (const r of [gpu, cpu, ts]) {
         if (!r.error) r.vsTfjs = round(r.tokensPerSecond! / tf.tokensPerSecond!);
       }
     }
-    rows.push(gpu, cpu, tf);
+    rows.push(gpu, cpu, ts, tf);
   }
   return rows;
 }
