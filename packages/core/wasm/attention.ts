@@ -156,11 +156,15 @@ function scoreTile(
   }
 }
 
-/** Query tile of task `task` in the forward / dQ passes: (b, h, i0, rows). */
+/**
+ * Query tile of task `task` in the forward / dQ passes, last tile first within each head: under a causal
+ * mask the last rows see the most keys, so threads claiming tasks in order take the long ones first and
+ * the short ones fill in at the end (longest-processing-time-first; tasks write disjoint rows).
+ */
 function queryTile(p: usize, task: i32): i32 {
   const QT = pi(p, P_QT);
   const tiles = (pi(p, P_NQ) + QT - 1) / QT;
-  return task % tiles;
+  return tiles - 1 - (task % tiles);
 }
 
 /**
