@@ -66,6 +66,10 @@ describe('gptAttentionMaps', () => {
       const want = await byHand(gpt, ids, layer);
       for (let n = 0; n < want.length; n++) expect(Math.abs(maps.weights[n]! - want[n]!)).toBeLessThan(1e-5);
     }
+    // nothing but the weights' host copy outlives the call
+    const live = device.memory().liveTensors;
+    await gptAttentionMaps(gpt, ids, 1);
+    expect(device.memory().liveTensors).toBe(live);
     await expect(gptAttentionMaps(gpt, ids, 2)).rejects.toThrow(/layer 2 must be an integer in \[0, 2\)/);
     await expect(gptAttentionMaps(gpt, [], 0)).rejects.toThrow(/0 ids; expected 1 to blockSize 8/);
     gpt.dispose();

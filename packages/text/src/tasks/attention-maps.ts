@@ -3,7 +3,7 @@
  * pictures (the CLI demo's heatmap, the web app), from `GPT.forwardDetailed({ attentionWeights })`:
  * the fused kernel recomputes them from its saved lse (it never keeps a T x T buffer itself).
  */
-import { type models, noGrad } from '@multihead/core';
+import { type models, noGrad, tidy } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
 
 export interface AttentionMaps {
@@ -27,11 +27,13 @@ export async function gptAttentionMaps(
     invalidArgument(`gptAttentionMaps: ${ids.length} ids; expected 1 to blockSize ${blockSize}`);
   const T = ids.length;
   gpt.eval();
-  const input = gpt.device.tensor(Int32Array.from(ids), [1, T], { dtype: 'i32' });
-  const out = noGrad(() => gpt.forwardDetailed(input, { attentionWeights: [layer] }));
-  const weights = out.attentions[layer]!; // [1, H, T, T]
-  input.dispose();
-  out.logits.dispose();
+  // tidy frees the input, the logits and every intermediate of the forward; only the map survives
+  const weights = noGrad(() =>
+    tidy(() => {
+      const input = gpt.device.tensor(Int32Array.from(ids), [1, T], { dtype: 'i32' });
+      return gpt.forwardDetailed(input, { attentionWeights: [layer] }).attentions[layer]!; // [1, H, T, T]
+    }),
+  );
   try {
     return { layer, heads: nHead, length: T, weights: (await weights.read()) as Float32Array };
   } finally {
