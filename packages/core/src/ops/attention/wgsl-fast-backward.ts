@@ -99,7 +99,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
   let b = bh / u.H;
   let h = bh % u.H;
   let hk = h / u.group;
-  let ibase = ((w % u.tiles) * WG + li) * ${R}u;
+  let ibase = ((u.tiles - 1u - w % u.tiles) * WG + li) * ${R}u; // last rows (the most keys under causal) first
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
   let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
   let vb = u.v_off + b * u.v_sb + hk * u.v_sh;

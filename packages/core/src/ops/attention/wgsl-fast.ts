@@ -62,7 +62,7 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   let b = bh / u.H;
   let h = bh % u.H;
   let hk = h / u.group;
-  let ibase = ((w % u.tiles) * WG + li) * ${R}u;
+  let ibase = ((u.tiles - 1u - w % u.tiles) * WG + li) * ${R}u; // last rows (the most keys under causal) first
   let lane = ${subgroups ? 'sg % 4u' : '0u'};
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
   let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
