@@ -95,7 +95,7 @@ export {
 } from './ops/elementwise.js';
 export { indexAdd } from './ops/gather.js';
 export type { NormOptions } from './ops/norm.js';
-export { arange, type RandomOptions, rand, randn } from './ops/random.js';
+export { arange, dropoutMask, type RandomOptions, rand, randn } from './ops/random.js';
 export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
 export * as optim from './optim/index.js';
 export { keep, tidy } from './scope.js';

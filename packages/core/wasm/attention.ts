@@ -10,8 +10,10 @@
  * (causal, windows, kvLens) are skipped, and inside a visible block the row and key ranges are trimmed
  * to what some row sees, so causal attention does about half the work.
  *
- * Every option of the attention contract that the TypeScript reference runs is here except scoreMod,
- * maskMod and dropout (JavaScript callbacks / their own hash), which stay on the reference.
+ * Every option of the attention contract that the TypeScript reference runs is here except scoreMod and
+ * maskMod (JavaScript callbacks), which stay on the reference. Dropout uses the WGSL / TypeScript hash
+ * (ops/random.ts: PCG twice over the flat [B, H, Nq, Nk] index), so all three backends drop the same
+ * entries for the same seed.
  */
 import { gemm } from './gemm';
 import { exp2v, hmax, hsum, tanhv } from './simd';
@@ -62,6 +64,10 @@ const P_DV_OUT = 37;
 const P_DBIAS = 38;
 const P_QT = 39;
 const P_KB = 40;
+const P_DROP_P = 41;
+const P_DROP_SCALE = 42;
+const P_DROP_KEY0 = 43;
+const P_DROP_KEY1 = 44;
 
 function pi(p: usize, field: i32): i32 {
   return load<i32>(p + ((<usize>field) << 2));
@@ -82,6 +88,41 @@ function rowHi(p: usize, b: i32, i: i32): i32 {
   const lens = pp(p, P_KVLENS);
   const end = lens ? load<i32>(lens + ((<usize>b) << 2)) : pi(p, P_NK);
   return max(rowLo(p, i), min(end, i + pi(p, P_SHIFT) + pi(p, P_RIGHT) + 1));
+}
+
+/** PCG output permutation (ops/random.ts `pcg`, u32 arithmetic). */
+function pcg(v: u32): u32 {
+  const s = v * 747796405 + 2891336453;
+  const w = ((s >> ((s >> 28) + 4)) ^ s) * 277803737;
+  return (w >> 22) ^ w;
+}
+
+/**
+ * Dropout factors of four consecutive entries of one score row, counters c .. c + 3 (the flat
+ * [B, H, Nq, Nk] index, wrapping as u32): 1/(1-p) where unit(c) >= p, else 0 (ops/random.ts `unit`,
+ * exact in f32: a 24-bit integer times 2^-24). Lanes past the row's end get some factor; their P is 0.
+ */
+function keep4(p: usize, c: u32): v128 {
+  const k0 = <u32>pi(p, P_DROP_KEY0);
+  const k1 = <u32>pi(p, P_DROP_KEY1);
+  const drop = pf(p, P_DROP_P);
+  const scale = pf(p, P_DROP_SCALE);
+  return f32x4(
+    keep1(c, k0, k1, drop, scale),
+    keep1(c + 1, k0, k1, drop, scale),
+    keep1(c + 2, k0, k1, drop, scale),
+    keep1(c + 3, k0, k1, drop, scale),
+  );
+}
+
+function keep1(c: u32, k0: u32, k1: u32, drop: f32, scale: f32): f32 {
+  const u = <f32>(pcg(pcg(c ^ k0) + k1) >> 8) * <f32>5.9604644775390625e-8;
+  return u >= drop ? scale : 0;
+}
+
+/** Counter of (b·H + h, i, k0): the flat [B, H, Nq, Nk] index of key k0 in query row i. */
+function dropCounter(p: usize, bh: i32, i: i32, k0: i32): u32 {
+  return <u32>((bh * pi(p, P_NQ) + i) * pi(p, P_NK) + k0);
 }
 
 /**
@@ -242,6 +283,7 @@ export function attnForward(task: i32, scratch: usize, p: usize): void {
   const i0 = queryTile(p, task) * QT;
   const rows = min(QT, Nq - i0);
   const bk = b * pi(p, P_HKV) + hk;
+  const dropping = pf(p, P_DROP_P) > 0;
   // scratch: S [QT][KB] | O [QT][DvP] | m [QT] | l [QT] | lo [QT] | hi [QT]
   const S = scratch;
   const O = S + ((<usize>(QT * KB)) << 2);
@@ -314,11 +356,22 @@ export function attnForward(task: i32, scratch: usize, p: usize): void {
       }
       const mv = f32x4.splat(mNew);
       let sum = f32x4.splat(0);
-      for (let c = 0; c < n4; c += 4) {
-        const a = row + ((<usize>c) << 2);
-        const e = exp2v(f32x4.sub(v128.load(a), mv));
-        v128.store(a, e);
-        sum = f32x4.add(sum, e);
+      if (dropping) {
+        // the row sums undropped probabilities (lse is dropout's); P·V reads the dropped ones
+        const c0 = dropCounter(p, bh, i0 + r, k0);
+        for (let c = 0; c < n4; c += 4) {
+          const a = row + ((<usize>c) << 2);
+          const e = exp2v(f32x4.sub(v128.load(a), mv));
+          v128.store(a, f32x4.mul(e, keep4(p, c0 + <u32>c)));
+          sum = f32x4.add(sum, e);
+        }
+      } else {
+        for (let c = 0; c < n4; c += 4) {
+          const a = row + ((<usize>c) << 2);
+          const e = exp2v(f32x4.sub(v128.load(a), mv));
+          v128.store(a, e);
+          sum = f32x4.add(sum, e);
+        }
       }
       const alpha = mOld === NEG_INF ? <f32>0 : f32x4.extract_lane(exp2v(f32x4.splat(mOld - mNew)), 0);
       store<f32>(L + ((<usize>r) << 2), load<f32>(L + ((<usize>r) << 2)) * alpha + hsum(sum));
@@ -389,7 +442,8 @@ export function attnDelta(task: i32, _scratch: usize, p: usize): void {
  * Probabilities and score gradients of one tile, from the saved lse (base 2) and delta:
  * P = 2^(s2 - lse2) in `s`, dP = dO·Vᵀ in `dp` on entry, dS = P ∘ (dP - delta) in `dp` on exit, times
  * softcap's derivative (dcap) when there is one; with `writeBias`, dbias (if any) gets dS before that
- * factor (one pass of the two writes it).
+ * factor (one pass of the two writes it). Under dropout, with keep factors z: P ∘ z in `s` (what dV
+ * reads) and dS = P ∘ (dP ∘ z - delta).
  */
 function probsAndGrads(
   p: usize,
@@ -413,6 +467,7 @@ function probsAndGrads(
   const delta = pp(p, P_DELTA);
   const dbias = writeBias ? pp(p, P_DBIAS) : 0;
   const cap = pf(p, P_SOFTCAP);
+  const dropping = pf(p, P_DROP_P) > 0;
   for (let r = r0; r < r1; r++) {
     const i = i0 + r;
     const row = s + ((<usize>(r * ld)) << 2);
@@ -425,10 +480,25 @@ function probsAndGrads(
     }
     const lv = f32x4.splat(l * LOG2E);
     const dl = f32x4.splat(load<f32>(delta + ((<usize>(bh * Nq + i)) << 2)));
-    for (let c = 0; c < n4; c += 4) {
-      const pv = exp2v(f32x4.sub(v128.load(row + ((<usize>c) << 2)), lv));
-      v128.store(row + ((<usize>c) << 2), pv);
-      v128.store(drow + ((<usize>c) << 2), f32x4.mul(pv, f32x4.sub(v128.load(drow + ((<usize>c) << 2)), dl)));
+    if (dropping) {
+      // with keep factors z: P ∘ z for dV = (P∘z)ᵀ·dO, and dS = P ∘ (dP ∘ z - delta)
+      const c0 = dropCounter(p, bh, i, k0);
+      for (let c = 0; c < n4; c += 4) {
+        const z = keep4(p, c0 + <u32>c);
+        const pv = exp2v(f32x4.sub(v128.load(row + ((<usize>c) << 2)), lv));
+        v128.store(row + ((<usize>c) << 2), f32x4.mul(pv, z));
+        const dpz = f32x4.mul(v128.load(drow + ((<usize>c) << 2)), z);
+        v128.store(drow + ((<usize>c) << 2), f32x4.mul(pv, f32x4.sub(dpz, dl)));
+      }
+    } else {
+      for (let c = 0; c < n4; c += 4) {
+        const pv = exp2v(f32x4.sub(v128.load(row + ((<usize>c) << 2)), lv));
+        v128.store(row + ((<usize>c) << 2), pv);
+        v128.store(
+          drow + ((<usize>c) << 2),
+          f32x4.mul(pv, f32x4.sub(v128.load(drow + ((<usize>c) << 2)), dl)),
+        );
+      }
     }
     if (dbias) {
       const out = dbias + ((<usize>((bh * Nq + i) * Nk + k0)) << 2);

@@ -6,8 +6,7 @@
 import { mul } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import * as ew from '../ops/elementwise.js';
-import { rand } from '../ops/random.js';
+import { dropoutMask } from '../ops/random.js';
 import type { Tensor } from '../tensor.js';
 import { Module, mixSeed, nextSeed } from './module.js';
 
@@ -26,12 +25,10 @@ function checkP(op: string, p: number): void {
 export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
   checkP('dropout', p);
   if (!(opts.training ?? true) || p === 0) return x;
-  const u = rand(x.device, x.shape, { seed: opts.seed ?? nextSeed() });
-  const kept = ew.ge(u, p); // P(u >= p) = 1 - p
-  const keep = ew.cast(kept, 'f32');
-  const scale = ew.mul(keep, p === 1 ? 0 : 1 / (1 - p)); // [x.shape]: 0 or 1/(1-p)
+  // 0 or 1/(1-p) per element: kept where rand(seed) >= p, probability 1 - p
+  const scale = dropoutMask(x.device, x.shape, p, { seed: opts.seed ?? nextSeed() });
   const y = mul(x, scale);
-  for (const t of [u, kept, keep, scale]) t.dispose();
+  scale.dispose();
   return y;
 }
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getDevices, onGpu } from '../../test/device.js';
-import { arange, type Device, rand, randn } from '../index.js';
+import { arange, type Device, dropoutMask, rand, randn } from '../index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -41,6 +41,35 @@ describe('seeded random tensors', () => {
       let worst = 0;
       for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i]! - c[i]!));
       expect(worst).toBeLessThan(1e-4); // f32 log/cos on the device
+    });
+  }
+
+  it('dropoutMask is 1/(1-p) where rand with the same seed and offset is >= p, else 0', async () => {
+    for (const [p, seed, offset] of [
+      [0.1, 3, 0],
+      [0.5, 2 ** 40 + 9, 77],
+      [0, 1, 0],
+      [1, 1, 0],
+    ] as const) {
+      const mask = (await dropoutMask(dev, [37, 29], p, { seed, offset }).read()) as Float32Array;
+      const u = (await rand(dev, [37, 29], { seed, offset }).read()) as Float32Array;
+      const scale = p === 1 ? 0 : Math.fround(1 / (1 - p));
+      expect(Array.from(mask)).toEqual(Array.from(u, (x) => (x >= Math.fround(p) ? scale : 0)));
+    }
+    const big = (await dropoutMask(dev, [100_000], 0.3, { seed: 5 }).read()) as Float32Array;
+    const kept = big.filter((x) => x !== 0).length / big.length;
+    expect(Math.abs(kept - 0.7)).toBeLessThan(0.01);
+    expect(() => dropoutMask(dev, [4], 1.5)).toThrowError(/dropoutMask: p must be in \[0, 1\], got 1.5/);
+    expect(() => dropoutMask(dev, [4], 0.5, { seed: 0.5 })).toThrowError(
+      /dropoutMask: seed must be a safe integer, got 0.5/,
+    );
+  });
+
+  if (onGpu) {
+    it('dropoutMask: GPU and CPU drop the same elements', async () => {
+      expect(await dropoutMask(dev, [5000], 0.2, { seed: 11 }).read()).toEqual(
+        await dropoutMask(cpu, [5000], 0.2, { seed: 11 }).read(),
+      );
     });
   }
 

@@ -68,6 +68,14 @@ export interface RandomOptions {
   offset?: number;
 }
 
+/** The hash's key (the seed's low and high 32 bits) and the first counter. */
+function streamOf(op: string, opts: RandomOptions): { key0: number; key1: number; offset: number } {
+  const seed = opts.seed ?? 0;
+  if (!Number.isSafeInteger(seed))
+    fail('INVALID_ARGUMENT', `${op}: seed must be a safe integer, got ${seed}`);
+  return { key0: seed >>> 0, key1: Math.floor(seed / 2 ** 32) >>> 0, offset: (opts.offset ?? 0) >>> 0 };
+}
+
 function random(
   dist: Dist,
   device: Device,
@@ -77,12 +85,7 @@ function random(
   opts: RandomOptions,
 ): Tensor {
   const shape = checkShape(`${dist === 'uniform' ? 'rand' : 'randn'}: shape`, shapeArg);
-  const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed))
-    fail('INVALID_ARGUMENT', `random: seed must be a safe integer, got ${seed}`);
-  const key0 = seed >>> 0;
-  const key1 = Math.floor(seed / 2 ** 32) >>> 0;
-  const offset = (opts.offset ?? 0) >>> 0;
+  const { key0, key1, offset } = streamOf('random', opts);
   const n = size(shape);
   const out = device.empty(shape, 'f32');
   const gpu = device.gpu;
@@ -115,6 +118,55 @@ export const randn = (
   shape: readonly number[],
   opts: RandomOptions & { mean?: number; std?: number } = {},
 ) => random('normal', device, shape, opts.mean ?? 0, opts.std ?? 1, opts);
+
+const dropoutMaskSpec: KernelSpec = {
+  key: 'random:dropout-mask',
+  uniforms: [
+    ['n', 'u32'],
+    ['key0', 'u32'],
+    ['key1', 'u32'],
+    ['offset', 'u32'],
+    ['p', 'f32'],
+    ['scale', 'f32'],
+  ],
+  operands: [{ name: 'out', dtype: 'f32', write: true }],
+  workgroupSize: 64,
+  body: `${HASH_WGSL}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = workgroupIndex(wg, nwg) * WG + li;
+  if (i >= u.n) { return; }
+  out_st(i, select(0.0, u.scale, unit(u.offset + i) >= u.p));
+}`,
+};
+
+/**
+ * Inverted dropout's multiplier in one pass: 1/(1 - p) where `rand` with the same seed and offset gives
+ * u >= p (kept, probability 1 - p), else 0. The same values as `mul(cast(ge(rand(...), p)), 1/(1-p))`
+ * without the four intermediate tensors. p in [0, 1]; p = 1 drops everything.
+ */
+export function dropoutMask(
+  device: Device,
+  shapeArg: readonly number[],
+  p: number,
+  opts: RandomOptions = {},
+): Tensor {
+  const shape = checkShape('dropoutMask: shape', shapeArg);
+  if (!(p >= 0 && p <= 1)) fail('INVALID_ARGUMENT', `dropoutMask: p must be in [0, 1], got ${p}`);
+  const { key0, key1, offset } = streamOf('dropoutMask', opts);
+  const n = size(shape);
+  const scale = p === 1 ? 0 : Math.fround(1 / (1 - p));
+  const out = device.empty(shape, 'f32');
+  const gpu = device.gpu;
+  if (gpu) {
+    gpu.run(dropoutMaskSpec, [out.storage.buffer!], { n, key0, key1, offset, p, scale }, Math.ceil(n / 64));
+    return out;
+  }
+  const dst = out.storage.array!;
+  const threshold = Math.fround(p);
+  for (let i = 0; i < n; i++) dst[i] = unit((offset + i) >>> 0, key0, key1) >= threshold ? scale : 0;
+  return out;
+}
 
 /** [start, start + step, ...) below `end`, like `torch.arange`; f32 unless `dtype` is i32. */
 export function arange(

@@ -1,7 +1,8 @@
 /**
  * wasm attention vs the TypeScript reference (the oracle), forward and backward, 1 and 2 threads: every
  * option the kernels implement, shapes that cross the query tiles (32 rows) and key blocks (64 keys) with
- * odd remainders, and the fallbacks (scoreMod, maskMod, dropout, weights) that run the reference.
+ * odd remainders, dropout (the same hash, so the same dropped entries), and the fallbacks (scoreMod,
+ * maskMod, weights) that run the reference.
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
@@ -144,7 +145,34 @@ const CASES: Case[] = [
     permuted: true,
   },
   { name: 'scoreMod falls back', B: 1, H: 2, Hkv: 2, Nq: 9, Nk: 9, D: 8, Dv: 8, scoreMod: true },
-  { name: 'dropout falls back', B: 1, H: 2, Hkv: 2, Nq: 9, Nk: 9, D: 8, Dv: 8, dropout: true },
+  { name: 'dropout', B: 1, H: 2, Hkv: 2, Nq: 9, Nk: 9, D: 8, Dv: 8, dropout: true },
+  {
+    name: 'dropout, GQA causal across tiles and blocks, bias, softcap',
+    B: 2,
+    H: 4,
+    Hkv: 2,
+    Nq: 70,
+    Nk: 133,
+    D: 12,
+    Dv: 7,
+    causal: 'bottom-right',
+    biasShape: [2, 1, 70, 133],
+    softcap: 5,
+    dropout: true,
+  },
+  {
+    name: 'dropout with a mask and kvLens (BERT key padding)',
+    B: 2,
+    H: 2,
+    Hkv: 2,
+    Nq: 40,
+    Nk: 40,
+    D: 16,
+    Dv: 16,
+    maskShape: [2, 1, 1, 40],
+    kvLens: [40, 25],
+    dropout: true,
+  },
 ];
 
 function options(c: Case, device: Device): AttentionOptions {
@@ -208,11 +236,11 @@ describe('wasm attention matches the reference', () => {
         const before = [jobs('attnForward'), jobs('attnBackwardKV'), jobs('attnBackwardQ')];
         const got = await run(c, dev);
         const tag = `${c.name}, ${threads} thread(s)`;
-        // scoreMod / maskMod / dropout run the reference; everything else the wasm kernels
+        // scoreMod / maskMod run the reference; everything else the wasm kernels
         const ran = [jobs('attnForward'), jobs('attnBackwardKV'), jobs('attnBackwardQ')].map(
           (n, i) => n > before[i]!,
         );
-        expect(ran, tag).toEqual(new Array(3).fill(!(c.scoreMod || c.dropout)));
+        expect(ran, tag).toEqual(new Array(3).fill(!c.scoreMod));
         expect(got.out.every(Number.isFinite)).toBe(true);
         expectClose(got.out, ref.out, 1e-5, 1e-5, `out ${tag}`);
         expectClose(got.lse, ref.lse, 1e-4, 1e-5, `lse ${tag}`);

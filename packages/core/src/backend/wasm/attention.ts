@@ -2,7 +2,7 @@
  * Fused attention on the wasm kernels (wasm/attention.ts): stages q, k, v (rows padded to a multiple of
  * 4 where the kernels read them as vectors), the mask / bias / kvLens, and a parameter block; a pre-pass
  * transposes K (and V for the backward) per KV head; then one task per tile of query rows (forward, dQ)
- * or block of keys (dK, dV). scoreMod, maskMod and dropout return null: the caller runs the reference.
+ * or block of keys (dK, dV). scoreMod and maskMod return null: the caller runs the reference.
  */
 import { gatherStrided } from '../../device.js';
 import type { ResolvedAttention } from '../../ops/attention/options.js';
@@ -59,16 +59,20 @@ const FIELDS = [
   'dbias',
   'QT',
   'KB',
+  'dropP',
+  'dropScale',
+  'dropKey0',
+  'dropKey1',
 ] as const;
 type Field = (typeof FIELDS)[number];
-const FLOAT_FIELDS = new Set<Field>(['scale', 'softcap']);
+const FLOAT_FIELDS = new Set<Field>(['scale', 'softcap', 'dropP', 'dropScale']);
 
 const ceil4 = (n: number) => (n + 3) & ~3;
 const ceil8 = (n: number) => (n + 7) & ~7;
 
 /** The options the kernels implement; the others run on the reference. */
 export function wasmCanRun(r: ResolvedAttention): boolean {
-  return !r.scoreMod && !r.maskMod && r.dropP === 0;
+  return !r.scoreMod && !r.maskMod;
 }
 
 /** Row-major values of a tensor, as a view into its storage when it is contiguous. */
@@ -187,6 +191,11 @@ function stageCommon(
     v: vp,
     QT,
     KB: KEY_BLOCK,
+    // dropout's key: the seed's low and high 32 bits, as ops/attention/cpu.ts dropKeep and the WGSL
+    dropP: r.dropP,
+    dropScale: r.dropP > 0 ? 1 / (1 - r.dropP) : 1,
+    dropKey0: r.dropSeed >>> 0,
+    dropKey1: Math.floor(r.dropSeed / 2 ** 32) >>> 0,
   };
   for (const f of FIELDS) set(f, values[f] ?? 0);
   return { params, set };
