@@ -42,7 +42,7 @@ try {
   const trained = await task.train(ctx, steps === undefined ? {} : { steps });
   const metrics = await task.evaluate(ctx);
   process.stdout.write(
-    `${JSON.stringify({ split: onTest ? 'test' : 'validation', options: JSON.parse(json), seconds: Math.round(trained.seconds), ...metrics })}\n`,
+    `${JSON.stringify({ split: onTest ? 'test' : 'validation', options: JSON.parse(json), ...metrics, trainSeconds: Math.round(trained.seconds) })}\n`,
   );
 } finally {
   await rm(checkpointDir, { recursive: true, force: true });
