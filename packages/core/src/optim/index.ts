@@ -1,5 +1,6 @@
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradNormValue } from './clip.js';
+export { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './ema.js';
 export type { AdamWHyper, SgdHyper } from './kernels.js';
 export {
   type HostArray,

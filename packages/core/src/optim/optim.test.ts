@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { UniformLayout } from '../backend/uniforms.js';
 import { type KernelSpec, shaderSource } from '../backend/webgpu.js';
-import { type Device, io, optim, type Tensor, tidy } from '../index.js';
+import { add, copyInto, type Device, io, noGrad, optim, type Tensor, tidy } from '../index.js';
 import { adamwSpec, scaleSpec, sgdSpec } from './kernels.js';
 
 const file = io.parseSafetensors(
@@ -288,6 +288,45 @@ describe('schedules', () => {
     expect(cos(20, 1)).toBeCloseTo(0.1, 12); // stays at minLr past totalSteps
     expect(() => optim.cosineWithWarmup({ warmupSteps: 10, totalSteps: 5 })).toThrowError(
       /totalSteps 5 must be an integer >= warmupSteps 10/,
+    );
+  });
+});
+
+describe('ExponentialMovingAverage', () => {
+  it('follows shadow = d·shadow + (1 - d)·param with the warmup decay; copyTo, store and restore', async () => {
+    const p = dev.tensor(randomData(6, 3), [2, 3]).requiresGrad_();
+    const q = dev.tensor(randomData(4, 4), [4]).requiresGrad_();
+    const ema = new optim.ExponentialMovingAverage([p, q], { decay: 0.9 });
+    const want = [Float64Array.from(await p.read()), Float64Array.from(await q.read())];
+    const live = dev.memory().liveTensors;
+    for (let n = 0; n < 5; n++) {
+      const d = Math.min(0.9, (1 + n) / (10 + n));
+      expect(ema.currentDecay()).toBeCloseTo(d, 12);
+      // a stand-in for an optimizer step: every parameter moves by 0.5 (n + 1)
+      noGrad(() =>
+        [p, q].forEach((t) => {
+          tidy(() => copyInto(t, add(t, 0.5 * (n + 1))));
+        }),
+      );
+      const values = [await p.read(), await q.read()];
+      want.forEach((w, i) => {
+        for (let k = 0; k < w.length; k++) w[k] = d * w[k]! + (1 - d) * values[i]![k]!;
+      });
+      ema.update();
+    }
+    expect(dev.memory().liveTensors).toBe(live); // updates allocate nothing that stays
+    expectClose(await ema.shadow[0]!.read(), want[0]!, 1e-6, 1e-6, 'shadow p');
+    expectClose(await ema.shadow[1]!.read(), want[1]!, 1e-6, 1e-6, 'shadow q');
+    const before = await p.read();
+    ema.store();
+    ema.copyTo();
+    expectClose(await p.read(), want[0]!, 1e-6, 1e-6, 'copyTo');
+    ema.restore();
+    expect(await p.read()).toEqual(before);
+    expect(() => ema.restore()).toThrowError(/nothing stored/);
+    ema.dispose();
+    expect(() => new optim.ExponentialMovingAverage([p], { decay: 1 })).toThrowError(
+      /decay is 1; expected a number in \[0, 1\)/,
     );
   });
 });

@@ -23,11 +23,12 @@ function linearModel() {
 }
 
 describe('train', () => {
-  it('linear regression with SGD finds the plane; progress reports every 10 steps', async () => {
+  it('linear regression with SGD finds the plane; progress reports every 10 steps; afterStep after each', async () => {
     const model = linearModel();
     const x = dev.tensor(points, [N, 2]);
     const y = dev.tensor(targets, [N, 1]);
     const reports: TrainProgress[] = [];
+    const afterSteps: number[] = [];
     const summary = await train({
       model,
       optimizer: new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }),
@@ -37,7 +38,9 @@ describe('train', () => {
       progressEvery: 10,
       tokensPerStep: N,
       onProgress: (p) => reports.push(p),
+      afterStep: (step) => afterSteps.push(step),
     });
+    expect(afterSteps).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(summary.steps).toBe(100);
     expect(summary.aborted).toBe(false);
     expect(reports.map((r) => r.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);

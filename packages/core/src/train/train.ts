@@ -31,6 +31,8 @@ export interface TrainOptions<B> {
   optimizer: Optimizer<{ lr: number }>;
   /** Stepped after every optimizer step. */
   scheduler?: LRScheduler;
+  /** Called after every optimizer step with the step's index (e.g. `ema.update()`). */
+  afterStep?: (step: number) => void;
   /** Steps to run. */
   steps: number;
   /** Index of the first step (when resuming), passed to `batch`; default 0. */
@@ -114,6 +116,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainSummary> {
       optimizer.step();
       optimizer.zeroGrad();
       scheduler?.step();
+      opts.afterStep?.(step);
       return loss;
     });
     done++;

@@ -144,6 +144,27 @@ describe('text/spam', () => {
     );
   });
 
+  it('emaDecay saves the moving average of the weights, not the last ones', async () => {
+    const base = {
+      data: async (seed: number) =>
+        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
+      maxTokens: 16,
+      vocabSize: 300,
+      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
+      batchSize: 4,
+    };
+    await createSpamTask({ ...base, checkpointName: 'last.safetensors' }).train(ctx, { steps: 3 });
+    await createSpamTask({ ...base, emaDecay: 0.5, checkpointName: 'ema.safetensors' }).train(ctx, {
+      steps: 3,
+    });
+    const last = await io.readCheckpoint(join(dir, 'last.safetensors'));
+    const ema = await io.readCheckpoint(join(dir, 'ema.safetensors'));
+    // the same run (same seed, same batches); only what is saved differs
+    const name = 'classifier.weight';
+    expect(Array.from(ema.model[name]!.data)).not.toEqual(Array.from(last.model[name]!.data));
+    expect(() => createSpamTask({ emaDecay: 1 })).toThrowError(/emaDecay must be in \[0, 1\), got 1/);
+  });
+
   it('emailText keeps the subject and the start of the body', () => {
     expect(emailText({ subject: 'Hello', body: 'abcdef' }, 3)).toBe('Hello\nabc');
   });

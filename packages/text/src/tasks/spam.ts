@@ -89,6 +89,12 @@ export interface SpamTaskOptions {
   mlmWeight?: number;
   /** Label smoothing of the classification loss (default 0). */
   labelSmoothing?: number;
+  /**
+   * Keep an exponential moving average of the weights over the classification steps
+   * (optim.ExponentialMovingAverage with this decay) and save it instead of the last weights. Default 0:
+   * off.
+   */
+  emaDecay?: number;
   /** File path inside ctx.checkpointDir (default 'text/spam.safetensors', from the task id). */
   checkpointName?: string;
 }
@@ -490,6 +496,9 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
   const augmentMaskProb = options.augmentMaskProb ?? 0.15;
   const mlmWeight = options.mlmWeight ?? 0;
   const labelSmoothing = options.labelSmoothing ?? 0;
+  const emaDecay = options.emaDecay ?? 0;
+  if (!(emaDecay >= 0 && emaDecay < 1))
+    invalidArgument(`createSpamTask: emaDecay must be in [0, 1), got ${emaDecay}`);
   const fileName = options.checkpointName ?? `${SPAM_TASK_ID}.safetensors`;
   const loadData =
     options.data ?? ((seed: number) => loadSpamAssassin({ seed }) as Promise<Split<SpamExample>>);
@@ -568,6 +577,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       batchAt: (step: number) => number[],
       loss: (which: number[], step: number) => Tensor,
       peakLr: number,
+      ema: optim.ExponentialMovingAverage | null = null,
     ) => {
       const optimizer = new optim.AdamW(model.parameters(), { lr: peakLr, weightDecay });
       const scheduler = new optim.LRScheduler(
@@ -587,6 +597,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
         progressEvery: 10,
         tokensPerStep: batchSize * maxTokens,
         signal: controller.signal,
+        ...(ema ? { afterStep: () => ema.update() } : {}),
         onProgress: (p) => {
           ctx.onProgress?.({
             step: p.step,
@@ -643,6 +654,8 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       log(`${SPAM_TASK_ID}: MLM pretraining ${s.steps} steps, loss ${s.finalLoss.toFixed(4)}`);
     }
     model.train();
+    const ema =
+      emaDecay > 0 ? new optim.ExponentialMovingAverage(model.parameters(), { decay: emaDecay }) : null;
     const summary = await run(
       'classify',
       steps,
@@ -664,7 +677,12 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
         return add(loss, mul(model.maskedLmLoss(hidden, corrupted.labels), mlmWeight));
       },
       lr,
+      ema,
     );
+    if (ema) {
+      ema.copyTo(); // the checkpoint holds the averaged weights
+      ema.dispose();
+    }
     if (timer) clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onAbort);
 
