@@ -55,12 +55,12 @@ export class ExponentialMovingAverage {
   /** shadow = d·shadow + (1 - d)·param for every parameter (call after each optimizer step). */
   update(): void {
     const d = this.currentDecay();
-    noGrad(() =>
+    noGrad(() => {
       this.params.forEach((p, i) => {
         const s = this.shadow[i]!;
         tidy(() => ew.copyInto(s, ew.add(ew.mul(s, d), ew.mul(p, 1 - d))));
-      }),
-    );
+      });
+    });
     this.numUpdates++;
   }
 
@@ -72,12 +72,16 @@ export class ExponentialMovingAverage {
         `ExponentialMovingAverage.copyTo: ${params.length} parameters; expected ${this.shadow.length}`,
       );
     }
-    noGrad(() => params.forEach((p, i) => ew.copyInto(p, this.shadow[i]!)));
+    noGrad(() => {
+      params.forEach((p, i) => {
+        ew.copyInto(p, this.shadow[i]!);
+      });
+    });
   }
 
   /** Saves the parameters' current values (for `restore` after evaluating with the averages). */
   store(): void {
-    this.stored?.forEach((t) => t.dispose());
+    for (const t of this.stored ?? []) t.dispose();
     this.stored = noGrad(() => this.params.map((p) => ew.copy(p)));
   }
 
@@ -85,14 +89,17 @@ export class ExponentialMovingAverage {
   restore(): void {
     if (!this.stored) fail('INVALID_ARGUMENT', 'ExponentialMovingAverage.restore: nothing stored');
     const stored = this.stored;
-    noGrad(() => this.params.forEach((p, i) => ew.copyInto(p, stored[i]!)));
-    stored.forEach((t) => t.dispose());
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        ew.copyInto(p, stored[i]!);
+      });
+    });
+    for (const t of stored) t.dispose();
     this.stored = null;
   }
 
   dispose(): void {
-    this.shadow.forEach((t) => t.dispose());
-    this.stored?.forEach((t) => t.dispose());
+    for (const t of [...this.shadow, ...(this.stored ?? [])]) t.dispose();
     this.stored = null;
   }
 }
