@@ -17,6 +17,7 @@ import {
   emailText,
   encodeWindows,
   type SpamExample,
+  type SpamTaskOptions,
   TfidfLogisticRegression,
 } from './spam.js';
 import type { TaskContext } from './task.js';
@@ -42,24 +43,29 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A tiny task over the committed sample (30% held out); `overrides` change what a test needs. */
+const tiny = (overrides: SpamTaskOptions = {}): SpamTaskOptions => ({
+  data: async (seed: number) => splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
+  maxTokens: 16,
+  vocabSize: 300,
+  model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
+  batchSize: 4,
+  ...overrides,
+});
+
 describe('text/spam', () => {
   it('is in TEXT_TASKS as a classify task', () => {
     expect(textTask('text/spam').kind).toBe('classify');
   });
 
   it('trains, checkpoints, evaluates and classifies end to end on the sample', async () => {
-    const options = {
-      data: async (seed: number) =>
-        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
+    const options = tiny({
       maxTokens: 32,
-      vocabSize: 300,
-      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
-      batchSize: 4,
       // every training path: MLM pretraining, then token-masking augmentation with the auxiliary MLM loss
       pretrainSteps: 2,
       augmentMaskProb: 0.15,
       mlmWeight: 0.5,
-    };
+    });
     const progress: number[] = [];
     const result = await createSpamTask(options).train(
       { ...ctx, onProgress: (p) => progress.push(p.step) },
@@ -119,16 +125,7 @@ describe('text/spam', () => {
   });
 
   it('trains and scores with several windows per email', async () => {
-    const options = {
-      data: async (seed: number) =>
-        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
-      maxTokens: 16,
-      windows: 3,
-      vocabSize: 300,
-      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
-      batchSize: 4,
-      checkpointName: 'windows.safetensors',
-    };
+    const options = tiny({ windows: 3, checkpointName: 'windows.safetensors' });
     await createSpamTask(options).train(ctx, { steps: 2 });
     const { metadata } = await io.readCheckpoint(join(dir, 'windows.safetensors'));
     expect(metadata).toMatchObject({ maxTokens: 16, windows: 3 });
@@ -145,18 +142,8 @@ describe('text/spam', () => {
   });
 
   it('emaDecay saves the moving average of the weights, not the last ones', async () => {
-    const base = {
-      data: async (seed: number) =>
-        splitTrainTest(emails, { testFraction: 0.3, seed, stratify: (e) => e.label }),
-      maxTokens: 16,
-      vocabSize: 300,
-      model: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
-      batchSize: 4,
-    };
-    await createSpamTask({ ...base, checkpointName: 'last.safetensors' }).train(ctx, { steps: 3 });
-    await createSpamTask({ ...base, emaDecay: 0.5, checkpointName: 'ema.safetensors' }).train(ctx, {
-      steps: 3,
-    });
+    await createSpamTask(tiny({ checkpointName: 'last.safetensors' })).train(ctx, { steps: 3 });
+    await createSpamTask(tiny({ emaDecay: 0.5, checkpointName: 'ema.safetensors' })).train(ctx, { steps: 3 });
     const last = await io.readCheckpoint(join(dir, 'last.safetensors'));
     const ema = await io.readCheckpoint(join(dir, 'ema.safetensors'));
     // the same run (same seed, same batches); only what is saved differs
