@@ -68,12 +68,17 @@ export interface RandomOptions {
   offset?: number;
 }
 
-/** The hash's key (the seed's low and high 32 bits) and the first counter. */
+/** The hash's key for a safe-integer seed: its low and high 32 bits (`u.key0`, `u.key1` in WGSL). */
+export function hashKey(seed: number): { key0: number; key1: number } {
+  return { key0: seed >>> 0, key1: Math.floor(seed / 2 ** 32) >>> 0 };
+}
+
+/** The hash's key and the first counter of a call. */
 function streamOf(op: string, opts: RandomOptions): { key0: number; key1: number; offset: number } {
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed))
     fail('INVALID_ARGUMENT', `${op}: seed must be a safe integer, got ${seed}`);
-  return { key0: seed >>> 0, key1: Math.floor(seed / 2 ** 32) >>> 0, offset: (opts.offset ?? 0) >>> 0 };
+  return { ...hashKey(seed), offset: (opts.offset ?? 0) >>> 0 };
 }
 
 function random(

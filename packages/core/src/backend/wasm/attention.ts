@@ -6,6 +6,7 @@
  */
 import { gatherStrided } from '../../device.js';
 import type { ResolvedAttention } from '../../ops/attention/options.js';
+import { hashKey } from '../../ops/random.js';
 import type { Tensor } from '../../tensor.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
@@ -158,6 +159,7 @@ function stageCommon(
   const kv = r.kvLens ? rt.putI32(r.kvLens) : 0;
   const mask = r.mask ? stageBroadcast(rt, r.mask.tensor, 1) : null;
   const bias = r.bias ? stageBroadcast(rt, r.bias.tensor, 4) : null;
+  const dropKey = hashKey(r.dropSeed);
   const values: Partial<Record<Field, number>> = {
     B: r.B,
     H: r.H,
@@ -191,11 +193,11 @@ function stageCommon(
     v: vp,
     QT,
     KB: KEY_BLOCK,
-    // dropout's key: the seed's low and high 32 bits, as ops/attention/cpu.ts dropKeep and the WGSL
+    // dropout: the same key as ops/attention/cpu.ts dropKeep and the WGSL
     dropP: r.dropP,
     dropScale: r.dropP > 0 ? 1 / (1 - r.dropP) : 1,
-    dropKey0: r.dropSeed >>> 0,
-    dropKey1: Math.floor(r.dropSeed / 2 ** 32) >>> 0,
+    dropKey0: dropKey.key0,
+    dropKey1: dropKey.key1,
   };
   for (const f of FIELDS) set(f, values[f] ?? 0);
   return { params, set };

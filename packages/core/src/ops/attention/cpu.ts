@@ -4,7 +4,7 @@
  */
 import { gatherStrided } from '../../device.js';
 import type { Tensor } from '../../tensor.js';
-import { unit } from '../random.js';
+import { hashKey, unit } from '../random.js';
 import { keyRange, type ResolvedAttention } from './options.js';
 
 interface Views {
@@ -37,7 +37,7 @@ export function hostViews(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor)
 /** Dropout factor of (b, h, i, j): the TS twin of WGSL `dropKeep` (same counter, same hash). */
 function dropKeep(r: ResolvedAttention): (b: number, h: number, i: number, j: number) => number {
   if (r.dropP === 0) return () => 1;
-  const [k0, k1] = [r.dropSeed >>> 0, Math.floor(r.dropSeed / 2 ** 32) >>> 0];
+  const { key0: k0, key1: k1 } = hashKey(r.dropSeed);
   const scale = 1 / (1 - r.dropP);
   return (b, h, i, j) =>
     unit((((b * r.H + h) * r.Nq + i) * r.Nk + j) >>> 0, k0, k1) >= Math.fround(r.dropP) ? scale : 0;

@@ -9,6 +9,7 @@ import type { WebGpuRuntime } from '../../backend/webgpu.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { copy, copyInto } from '../elementwise.js';
+import { hashKey } from '../random.js';
 import { sum } from '../reduce.js';
 import { attentionBackwardCpu, attentionForwardCpu, hostViews } from './cpu.js';
 import { type AttentionOptions, type ResolvedAttention, resolveAttention } from './options.js';
@@ -96,8 +97,7 @@ function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
     softcap: r.softcap,
     drop_p: r.dropP,
     drop_scale: r.dropP > 0 ? 1 / (1 - r.dropP) : 1,
-    key0: r.dropSeed >>> 0,
-    key1: Math.floor(r.dropSeed / 2 ** 32) >>> 0,
+    ...hashKey(r.dropSeed),
     q_off: qc.offset,
     q_sb: qc.strides[0]!,
     q_sh: qc.strides[1]!,
