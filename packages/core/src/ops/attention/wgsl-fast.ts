@@ -90,14 +90,19 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
     emit(`    let j${jj} = j0 + ${jj}u;
     let kr${jj} = (kb + min(j${jj}, u.Nk - 1u) * u.k_sn) / 4u;`);
     loadRow('k', D4, `kr${jj}`, `k${jj}`);
-    for (const r of rows) {
-      const terms = chunks(D4).map((c) => `q${r}_${c} * k${jj}_${c}`);
-      emit(
-        `    let d${r}_${jj} = ${terms.reduce((acc, t, n) => (n === 0 ? t : `fma(q${r}_${n}, k${jj}_${n}, ${acc})`))};`,
-      );
+  }
+  for (const r of rows) {
+    // the keys' products side by side: each q register is read once per step
+    for (const c of chunks(D4))
+      for (const jj of keys)
+        emit(
+          c === 0
+            ? `    var d${r}_${jj} = q${r}_0 * k${jj}_0;`
+            : `    d${r}_${jj} = fma(q${r}_${c}, k${jj}_${c}, d${r}_${jj});`,
+        );
+    for (const jj of keys)
       emit(`    let s${r}_${jj} = select(-inf(), modded(transformed(d${r}_${jj}.x + d${r}_${jj}.y + d${r}_${jj}.z + d${r}_${jj}.w, b, h, i${r}, j${jj}), b, h, i${r}, j${jj}),
       j${jj} >= lo${r} && j${jj} < hi${r} && visible(b, h, i${r}, j${jj}));`);
-    }
   }
   for (const r of rows) {
     const s = keys.map((jj) => `s${r}_${jj}`);
@@ -106,16 +111,21 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
     ${keys.map((jj) => `let p${r}_${jj} = exp2((s${r}_${jj} - mn${r}) * ${LOG2E});`).join(' ')}
     l${r} = l${r} * alpha${r} + ${keys.map((jj) => `p${r}_${jj}`).join(' + ')};
     m${r} = mn${r};`);
-    for (const c of chunks(V4)) emit(`    o${r}_${c} *= alpha${r};`);
   }
   for (const jj of keys) {
     emit(`    let vr${jj} = (vb + min(j${jj}, u.Nk - 1u) * u.v_sn) / 4u;`);
     loadRow('v', V4, `vr${jj}`, `v${jj}`);
-    for (const r of rows) {
+  }
+  for (const r of rows) {
+    for (const jj of keys) {
       const keep = f.dropout ? ` * dropKeep(b, h, i${r}, j${jj})` : '';
       emit(`    let pv${r}_${jj} = vec4f(p${r}_${jj}${keep});`);
-      for (const c of chunks(V4)) emit(`    o${r}_${c} = fma(pv${r}_${jj}, v${jj}_${c}, o${r}_${c});`);
     }
+    // one read and one write of each accumulator per step: rescale and both keys in one expression
+    for (const c of chunks(V4))
+      emit(
+        `    o${r}_${c} = ${keys.reduce((acc, jj) => `fma(pv${r}_${jj}, v${jj}_${c}, ${acc})`, `o${r}_${c} * alpha${r}`)};`,
+      );
   }
   emit('  }');
   for (const r of rows) {
