@@ -292,6 +292,42 @@ export async function saveLm(
 }
 
 /**
+ * Saves a task's trained GPT with what its run was (steps, time, loss, backend, seed, hyper-parameters and
+ * whatever the task adds, under `training`), logs the path, and returns the task's train result.
+ */
+export async function saveTrainedLm(
+  ctx: TaskContext,
+  id: string,
+  gpt: models.GPT,
+  tokenizer: Tokenizer,
+  summary: Awaited<ReturnType<typeof trainLm>>,
+  run: { seed: number; hyper: LmTraining; maxSeconds: number | undefined } & Record<string, unknown>,
+) {
+  const { seed, hyper, maxSeconds, ...extra } = run;
+  const checkpoint = await saveLm(ctx, id, gpt, tokenizer, summary.steps, {
+    training: {
+      steps: summary.steps,
+      seconds: Math.round(summary.seconds * 10) / 10,
+      finalLoss: summary.finalLoss,
+      backend: ctx.device.backend,
+      seed,
+      ...extra,
+      hyper,
+      maxSeconds: maxSeconds ?? null,
+      tokensPerSecond: Math.round(summary.tokensPerSecond),
+    },
+  });
+  ctx.log?.(`${id}: saved ${checkpoint}`);
+  return {
+    steps: summary.steps,
+    seconds: summary.seconds,
+    finalLoss: summary.finalLoss,
+    checkpoint,
+    losses: summary.losses,
+  };
+}
+
+/**
  * The package's own copy of a committed checkpoint (`packages/text/checkpoints/<file>`), found from the
  * sources, from dist/, or through the package's `exports` (when bundled into another program).
  */

@@ -23,7 +23,7 @@ import {
   type LmTraining,
   loadLm,
   rowsNll,
-  saveLm,
+  saveTrainedLm,
   streamText,
   type TokenRow,
   trainLm,
@@ -138,27 +138,12 @@ export async function trainMoby(ctx: TaskContext, opts: TrainMobyOptions = {}) {
     const summary = await trainLm(ctx, gpt, h, { steps, maxSeconds, padId: 0 }, () =>
       Array.from({ length: h.batchSize }, window),
     );
-    const checkpoint = await saveLm(ctx, MOBY_TASK_ID, gpt, tokenizer, summary.steps, {
-      training: {
-        steps: summary.steps,
-        seconds: Math.round(summary.seconds * 10) / 10,
-        finalLoss: summary.finalLoss,
-        backend: ctx.device.backend,
-        seed,
-        characters: ids.length,
-        hyper: h,
-        maxSeconds: maxSeconds ?? null,
-        tokensPerSecond: Math.round(summary.tokensPerSecond),
-      },
+    return await saveTrainedLm(ctx, MOBY_TASK_ID, gpt, tokenizer, summary, {
+      seed,
+      characters: ids.length,
+      hyper: h,
+      maxSeconds,
     });
-    ctx.log?.(`${MOBY_TASK_ID}: saved ${checkpoint}`);
-    return {
-      steps: summary.steps,
-      seconds: summary.seconds,
-      finalLoss: summary.finalLoss,
-      checkpoint,
-      losses: summary.losses,
-    };
   } finally {
     gpt.dispose();
   }

@@ -17,7 +17,7 @@ import {
   type LmTraining,
   loadLm,
   rowsNll,
-  saveLm,
+  saveTrainedLm,
   streamText,
   type TokenRow,
   trainLm,
@@ -102,28 +102,13 @@ export async function trainNames(ctx: TaskContext, opts: TrainNamesOptions = {})
     const summary = await trainLm(ctx, gpt, h, { steps, maxSeconds, padId: boundaryId(tokenizer) }, () =>
       Array.from({ length: h.batchSize }, () => rows[Math.floor(uniform() * rows.length)]!),
     );
-    const checkpoint = await saveLm(ctx, NAMES_TASK_ID, gpt, tokenizer, summary.steps, {
-      training: {
-        steps: summary.steps,
-        seconds: Math.round(summary.seconds * 10) / 10,
-        finalLoss: summary.finalLoss,
-        backend: ctx.device.backend,
-        seed,
-        names: names.length,
-        splitSeed: SPLIT_SEED,
-        hyper: h,
-        maxSeconds: maxSeconds ?? null,
-        tokensPerSecond: Math.round(summary.tokensPerSecond),
-      },
+    return await saveTrainedLm(ctx, NAMES_TASK_ID, gpt, tokenizer, summary, {
+      seed,
+      names: names.length,
+      splitSeed: SPLIT_SEED,
+      hyper: h,
+      maxSeconds,
     });
-    ctx.log?.(`${NAMES_TASK_ID}: saved ${checkpoint}`);
-    return {
-      steps: summary.steps,
-      seconds: summary.seconds,
-      finalLoss: summary.finalLoss,
-      checkpoint,
-      losses: summary.losses,
-    };
   } finally {
     gpt.dispose();
   }
