@@ -3,7 +3,7 @@
  * test may use N x N memory, the library may not), on both backends; backward against finite
  * differences of the reference; GPU against the CPU backend.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import {
   type AttentionOptions,
@@ -12,6 +12,7 @@ import {
   type Device,
   type Tensor,
 } from '../../index.js';
+import { setAttentionKernel } from './index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -270,22 +271,47 @@ const CASES: Case[] = [
   { name: 'head dim 256', B: 1, H: 1, Hkv: 1, Nq: 3, Nk: 5, D: 256, Dv: 256, causal: true },
 ];
 
+/** One forward case against the float64 contract: out, lse and the weights recomputed from lse. */
+async function checkForward(c: Case) {
+  const x = inputs(c);
+  const q = dev.tensor(x.q, [c.B, c.H, c.Nq, c.D]);
+  const k = dev.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]);
+  const v = dev.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]);
+  const { out, lse, weights } = attention.detailed(q, k, v, { ...options(c, dev, x), weights: true });
+  const ref = reference(c, x.q, x.k, x.v, x.mask, x.bias, x.slopes, x.docs);
+  const o = await out.read();
+  expect(o.every(Number.isFinite)).toBe(true); // never NaN, even for fully masked rows
+  expectClose(o, ref.out, 1e-5, 1e-5, 'out');
+  expectClose(await lse.read(), ref.lse, 1e-4, 1e-5, 'lse');
+  expectClose(await weights!.read(), ref.P, 1e-6, 1e-5, 'weights');
+}
+
 describe('attention forward vs the contract (float64)', () => {
-  for (const c of CASES) {
-    it(c.name, async () => {
-      const x = inputs(c);
-      const q = dev.tensor(x.q, [c.B, c.H, c.Nq, c.D]);
-      const k = dev.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]);
-      const v = dev.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]);
-      const { out, lse, weights } = attention.detailed(q, k, v, { ...options(c, dev, x), weights: true });
-      const ref = reference(c, x.q, x.k, x.v, x.mask, x.bias, x.slopes, x.docs);
-      const o = await out.read();
-      expect(o.every(Number.isFinite)).toBe(true); // never NaN, even for fully masked rows
-      expectClose(o, ref.out, 1e-5, 1e-5, 'out');
-      expectClose(await lse.read(), ref.lse, 1e-4, 1e-5, 'lse');
-      expectClose(await weights!.read(), ref.P, 1e-6, 1e-5, 'weights');
-    });
-  }
+  for (const c of CASES) it(c.name, () => checkForward(c));
+});
+
+// SwiftShader runs the register kernel; hardware adapters the workgroup-tiled one, checked here too
+describe.runIf(onGpu)('attention forward, tiled kernel (hardware adapters) vs the contract', () => {
+  beforeAll(() => setAttentionKernel({ forward: 'tiled' }));
+  afterAll(() => setAttentionKernel(null));
+  const tiledCases: Case[] = [
+    ...CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
+    // more rows than one workgroup (64) and keys than one tile, causal: skipped and partial tiles
+    { name: 'Nq 150, Nk 150, causal', B: 1, H: 2, Hkv: 1, Nq: 150, Nk: 150, D: 16, Dv: 16, causal: true },
+    {
+      name: 'Nq 70, Nk 200, window [40, 3]',
+      B: 1,
+      H: 1,
+      Hkv: 1,
+      Nq: 70,
+      Nk: 200,
+      D: 32,
+      Dv: 32,
+      window: [40, 3],
+      causal: 'bottom-right',
+    },
+  ];
+  for (const c of tiledCases) it(c.name, () => checkForward(c));
 });
 
 /** Gradients of sum(out ∘ G) by central differences of the float64 reference. */

@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import { attention, attentionBackward, type Device } from '../../index.js';
+import { setAttentionKernel } from './index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -99,6 +100,19 @@ describe('attention dropout', () => {
       };
       const [gpu, ref] = [await run(dev), await run(cpu)];
       for (const [n, x] of gpu.entries()) expectClose(x, ref[n]!, 2e-5, 1e-4, ['out', 'dq', 'dk', 'dv'][n]!);
+    });
+
+    it('the tiled forward (hardware adapters) drops the same entries as the CPU', async () => {
+      const opts = { causal: 'bottom-right' as const, dropout: { p: 0.2, seed: 77 } };
+      const [q, k, v] = inputs(cpu);
+      const ref = await attention(q, k, v, opts).read();
+      setAttentionKernel({ forward: 'tiled' });
+      try {
+        const [gq, gk, gv] = inputs(dev);
+        expectClose(await attention(gq, gk, gv, opts).read(), ref, 2e-5, 1e-4, 'out');
+      } finally {
+        setAttentionKernel(null);
+      }
     });
   }
 

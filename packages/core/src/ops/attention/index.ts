@@ -25,6 +25,7 @@ import {
 import { DECODE_CHUNK, decodeMergeSpec, decodePartialSpec } from './wgsl-decode.js';
 import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './wgsl-fast.js';
 import { dkvFastSpec, dqFastSpec, FAST_BACKWARD_WORKGROUP, fastBackwardRows } from './wgsl-fast-backward.js';
+import { forwardTiledSpec, TILED_ROWS } from './wgsl-tiled.js';
 
 export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
@@ -150,6 +151,34 @@ function useFastKernels(
 }
 const ROWS_PER_INVOCATION_GROUP = 32; // workgroup size of the row-streaming kernels
 
+/**
+ * The forward kernel for vec4-aligned operands: 'registers' (wgsl-fast.ts: many rows per invocation,
+ * no barriers; tuned on SwiftShader) or 'tiled' (wgsl-tiled.ts: one row per invocation, K/V tiles in
+ * workgroup memory, the shape hardware GPUs run well). Software adapters get 'registers', hardware
+ * adapters 'tiled'.
+ */
+export type AttentionForwardKernel = 'registers' | 'tiled';
+let forwardOverride: AttentionForwardKernel | null = null;
+
+/**
+ * @internal Forces the forward kernel on every adapter (tests run the hardware kernel on SwiftShader;
+ * benchmarks compare both); null restores the per-adapter choice.
+ */
+export function setAttentionKernel(opts: { forward?: AttentionForwardKernel } | null): void {
+  const kernel = opts?.forward ?? null;
+  if (kernel !== null && kernel !== 'registers' && kernel !== 'tiled') {
+    fail(
+      'INVALID_ARGUMENT',
+      `setAttentionKernel: forward must be 'registers' or 'tiled', got ${String(kernel)}`,
+    );
+  }
+  forwardOverride = kernel;
+}
+
+function forwardKernel(gpu: WebGpuRuntime): AttentionForwardKernel {
+  return forwardOverride ?? (gpu.adapter.isSoftware ? 'registers' : 'tiled');
+}
+
 function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetailedOptions): AttentionOutputs {
   const r = resolveAttention(op, q, k, v, opts);
   const device = r.device;
@@ -197,7 +226,10 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      if (useFastKernels(f, x, gpu, [out])) {
+      if (useFastKernels(f, x, gpu, [out]) && forwardKernel(gpu) === 'tiled') {
+        const tiles = Math.ceil(Nq / TILED_ROWS);
+        gpu.run(forwardTiledSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
+      } else if (useFastKernels(f, x, gpu, [out])) {
         const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f)));
         gpu.run(
           forwardFastSpec(f, gpu.features.has('subgroups')),
