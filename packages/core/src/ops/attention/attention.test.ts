@@ -292,7 +292,7 @@ describe('attention forward vs the contract (float64)', () => {
 
 // SwiftShader runs the register kernel; hardware adapters the workgroup-tiled one, checked here too
 describe.runIf(onGpu)('attention forward, tiled kernel (hardware adapters) vs the contract', () => {
-  beforeAll(() => setAttentionKernel({ forward: 'tiled' }));
+  beforeAll(() => setAttentionKernel({ family: 'tiled' }));
   afterAll(() => setAttentionKernel(null));
   const tiledCases: Case[] = [
     ...CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
@@ -337,54 +337,73 @@ function numericGrad(
   return (up - down) / (2 * h);
 }
 
-describe('attention backward', () => {
-  const GRAD_CASES = CASES.filter((c) => c.D <= 16 && !c.valueScale);
-  for (const c of GRAD_CASES) {
-    it(`${c.name}: dq, dk, dv${c.biasShape ? ', dbias' : ''}`, async () => {
-      const x = inputs(c);
-      const G = randomData(c.B * c.H * c.Nq * c.Dv, 9);
-      const run = (device: Device) => {
-        const q = device.tensor(x.q, [c.B, c.H, c.Nq, c.D]);
-        const k = device.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]);
-        const v = device.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]);
-        const opts = options(c, device, x);
-        const { out, lse } = attention.detailed(q, k, v, opts);
-        const dout = device.tensor(G, [c.B, c.H, c.Nq, c.Dv]);
-        return attentionBackward(q, k, v, out, lse, dout, opts);
-      };
-      const g = run(dev);
-      const got = {
-        q: await g.dq.read(),
-        k: await g.dk.read(),
-        v: await g.dv.read(),
-        bias: g.dbias ? await g.dbias.read() : null,
-      } as Record<string, Float32Array | null>;
-      if (onGpu) {
-        const r = run(cpu);
-        expectClose(got.q!, await r.dq.read(), 2e-5, 1e-4, 'dq vs cpu');
-        expectClose(got.k!, await r.dk.read(), 2e-5, 1e-4, 'dk vs cpu');
-        expectClose(got.v!, await r.dv.read(), 2e-5, 1e-4, 'dv vs cpu');
-        if (r.dbias) expectClose(got.bias!, await r.dbias.read(), 2e-5, 1e-4, 'dbias vs cpu');
-      }
-      // spot-check against finite differences (float64 reference; h = 1e-3)
-      const targets: ('q' | 'k' | 'v' | 'bias')[] = [
-        'q',
-        'k',
-        'v',
-        ...(c.biasShape ? (['bias'] as const) : []),
-      ];
-      for (const which of targets) {
-        const n = x[which]!.length;
-        for (const idx of [0, Math.floor(n / 3), n - 1]) {
-          const num = numericGrad(c, x, G, which, idx);
-          expect(
-            Math.abs(got[which]![idx]! - num),
-            `${which}[${idx}] analytic ${got[which]![idx]} numeric ${num}`,
-          ).toBeLessThan(1e-3);
-        }
-      }
-    });
+/** One backward case: dq, dk, dv (and dbias) against the CPU backend and finite differences. */
+async function checkBackward(c: Case) {
+  const x = inputs(c);
+  const G = randomData(c.B * c.H * c.Nq * c.Dv, 9);
+  const run = (device: Device) => {
+    const q = device.tensor(x.q, [c.B, c.H, c.Nq, c.D]);
+    const k = device.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]);
+    const v = device.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]);
+    const opts = options(c, device, x);
+    const { out, lse } = attention.detailed(q, k, v, opts);
+    const dout = device.tensor(G, [c.B, c.H, c.Nq, c.Dv]);
+    return attentionBackward(q, k, v, out, lse, dout, opts);
+  };
+  const g = run(dev);
+  const got = {
+    q: await g.dq.read(),
+    k: await g.dk.read(),
+    v: await g.dv.read(),
+    bias: g.dbias ? await g.dbias.read() : null,
+  } as Record<string, Float32Array | null>;
+  if (onGpu) {
+    const r = run(cpu);
+    expectClose(got.q!, await r.dq.read(), 2e-5, 1e-4, 'dq vs cpu');
+    expectClose(got.k!, await r.dk.read(), 2e-5, 1e-4, 'dk vs cpu');
+    expectClose(got.v!, await r.dv.read(), 2e-5, 1e-4, 'dv vs cpu');
+    if (r.dbias) expectClose(got.bias!, await r.dbias.read(), 2e-5, 1e-4, 'dbias vs cpu');
   }
+  // spot-check against finite differences (float64 reference; h = 1e-3)
+  const targets: ('q' | 'k' | 'v' | 'bias')[] = ['q', 'k', 'v', ...(c.biasShape ? (['bias'] as const) : [])];
+  for (const which of targets) {
+    const n = x[which]!.length;
+    for (const idx of [0, Math.floor(n / 3), n - 1]) {
+      const num = numericGrad(c, x, G, which, idx);
+      expect(
+        Math.abs(got[which]![idx]! - num),
+        `${which}[${idx}] analytic ${got[which]![idx]} numeric ${num}`,
+      ).toBeLessThan(1e-3);
+    }
+  }
+}
+
+const GRAD_CASES = CASES.filter((c) => c.D <= 16 && !c.valueScale);
+const gradName = (c: Case) => `${c.name}: dq, dk, dv${c.biasShape ? ', dbias' : ''}`;
+
+describe('attention backward', () => {
+  for (const c of GRAD_CASES) it(gradName(c), () => checkBackward(c));
+});
+
+describe.runIf(onGpu)('attention backward, tiled kernels (hardware adapters)', () => {
+  beforeAll(() => setAttentionKernel({ family: 'tiled' }));
+  afterAll(() => setAttentionKernel(null));
+  const tiledCases: Case[] = [
+    ...GRAD_CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
+    // more key rows than one workgroup (64) and queries than one tile
+    {
+      name: 'Nq 90, Nk 80, causal bottom-right, GQA',
+      B: 1,
+      H: 2,
+      Hkv: 1,
+      Nq: 90,
+      Nk: 80,
+      D: 8,
+      Dv: 8,
+      causal: 'bottom-right',
+    },
+  ];
+  for (const c of tiledCases) it(gradName(c), () => checkBackward(c));
 });
 
 describe('attention errors name the argument and the shapes', () => {

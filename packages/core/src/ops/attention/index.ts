@@ -25,7 +25,7 @@ import {
 import { DECODE_CHUNK, decodeMergeSpec, decodePartialSpec } from './wgsl-decode.js';
 import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './wgsl-fast.js';
 import { dkvFastSpec, dqFastSpec, FAST_BACKWARD_WORKGROUP, fastBackwardRows } from './wgsl-fast-backward.js';
-import { forwardTiledSpec, TILED_ROWS } from './wgsl-tiled.js';
+import { dkvTiledSpec, dqTiledSpec, forwardTiledSpec, TILED_ROWS } from './wgsl-tiled.js';
 
 export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
@@ -152,31 +152,31 @@ function useFastKernels(
 const ROWS_PER_INVOCATION_GROUP = 32; // workgroup size of the row-streaming kernels
 
 /**
- * The forward kernel for vec4-aligned operands: 'registers' (wgsl-fast.ts: many rows per invocation,
- * no barriers; tuned on SwiftShader) or 'tiled' (wgsl-tiled.ts: one row per invocation, K/V tiles in
- * workgroup memory, the shape hardware GPUs run well). Software adapters get 'registers', hardware
- * adapters 'tiled'.
+ * The kernels for vec4-aligned operands, forward and backward: 'registers' (wgsl-fast*.ts: several rows
+ * per invocation, no barriers; tuned on SwiftShader) or 'tiled' (wgsl-tiled.ts: one row per invocation,
+ * tiles in workgroup memory, the shape hardware GPUs run well). Software adapters get 'registers',
+ * hardware adapters 'tiled'.
  */
-export type AttentionForwardKernel = 'registers' | 'tiled';
-let forwardOverride: AttentionForwardKernel | null = null;
+export type AttentionKernelFamily = 'registers' | 'tiled';
+let familyOverride: AttentionKernelFamily | null = null;
 
 /**
- * @internal Forces the forward kernel on every adapter (tests run the hardware kernel on SwiftShader;
+ * @internal Forces the kernel family on every adapter (tests run the hardware kernels on SwiftShader;
  * benchmarks compare both); null restores the per-adapter choice.
  */
-export function setAttentionKernel(opts: { forward?: AttentionForwardKernel } | null): void {
-  const kernel = opts?.forward ?? null;
-  if (kernel !== null && kernel !== 'registers' && kernel !== 'tiled') {
+export function setAttentionKernel(opts: { family?: AttentionKernelFamily } | null): void {
+  const family = opts?.family ?? null;
+  if (family !== null && family !== 'registers' && family !== 'tiled') {
     fail(
       'INVALID_ARGUMENT',
-      `setAttentionKernel: forward must be 'registers' or 'tiled', got ${String(kernel)}`,
+      `setAttentionKernel: family must be 'registers' or 'tiled', got ${String(family)}`,
     );
   }
-  forwardOverride = kernel;
+  familyOverride = family;
 }
 
-function forwardKernel(gpu: WebGpuRuntime): AttentionForwardKernel {
-  return forwardOverride ?? (gpu.adapter.isSoftware ? 'registers' : 'tiled');
+function kernelFamily(gpu: WebGpuRuntime): AttentionKernelFamily {
+  return familyOverride ?? (gpu.adapter.isSoftware ? 'registers' : 'tiled');
 }
 
 function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetailedOptions): AttentionOutputs {
@@ -226,7 +226,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      if (useFastKernels(f, x, gpu, [out]) && forwardKernel(gpu) === 'tiled') {
+      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(gpu) === 'tiled') {
         const tiles = Math.ceil(Nq / TILED_ROWS);
         gpu.run(forwardTiledSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
       } else if (useFastKernels(f, x, gpu, [out])) {
@@ -357,7 +357,12 @@ export function attentionBackward(
         dkv,
         ...(dbiasFull ? [dbiasFull] : []),
       ]);
-      if (useFastKernels(f, x, gpu, [oc, gc, dq, dkv])) {
+      const fast = useFastKernels(f, x, gpu, [oc, gc, dq, dkv]);
+      if (fast && kernelFamily(gpu) === 'tiled') {
+        const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];
+        gpu.run(dqTiledSpec(f), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
+        gpu.run(dkvTiledSpec(f), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
+      } else if (fast) {
         const subgroups = gpu.features.has('subgroups');
         const rows = FAST_BACKWARD_WORKGROUP * fastBackwardRows(D, Dv);
         const [qTiles, kTiles] = [Math.ceil(Nq / rows), Math.ceil(Nk / rows)];

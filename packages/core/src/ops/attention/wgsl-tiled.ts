@@ -1,16 +1,30 @@
 /**
- * The forward kernel for hardware GPUs (FlashAttention-2 Alg. 1 as GPUs like it): a workgroup of 64
+ * Attention kernels for hardware GPUs, forward and backward. Forward (FlashAttention-2 Alg. 1 as GPUs like it): a workgroup of 64
  * invocations owns 64 query rows, one each (q and the output accumulator in registers: 2·D/4 vec4,
  * which a GPU holds without spilling), and streams keys through workgroup memory in tiles of BC keys
  * that all invocations load together and then read as broadcasts. Per tile: scores into a private
  * array, one online-softmax rescale, then P·V. Tiles no row of the workgroup sees are skipped (causal,
  * windows, kvLens).
  *
- * The register kernel of wgsl-fast.ts stays the choice on software adapters: SwiftShader pays for every
- * barrier and runs this one several times slower. Selection: `forwardKernel` in index.ts.
+ * Backward: dQ over K/V tiles, one query row per invocation; dK/dV over tiles of queries (q, dO, lse,
+ * delta), one key row per invocation, the GQA group's heads in turn (no atomics, as in wgsl-fast-backward.ts).
+ *
+ * The register kernels (wgsl-fast*.ts) stay the choice on software adapters: SwiftShader pays for every
+ * barrier and runs these several times slower. Selection: `kernelFamily` in index.ts.
  */
 import type { KernelSpec } from '../../backend/webgpu.js';
-import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  inputOperands,
+  STATS_OPERAND,
+  STATS_WGSL,
+} from './wgsl.js';
+
+const vec4Inputs = (f: AttentionFeatures) =>
+  inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
 
 /** Query rows per workgroup (one per invocation). */
 export const TILED_ROWS = 64;
@@ -101,11 +115,197 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     key: `attn-fwd-tiled:${featureKey(f)}:BC${BC}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op)),
+      ...vec4Inputs(f),
       { name: 'out', dtype: 'f32', write: true, vec4: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],
     workgroupSize: TILED_ROWS,
     body: `${commonWgsl(f)}${body}`,
+  };
+}
+
+/** Query rows per dK/dV tile: q, dO, lse and delta of each fit the 16 KiB of workgroup memory. */
+export function tiledQueries(D: number, Dv: number): number {
+  return Math.min(64, Math.floor(TILE_FLOATS / (D + Dv + 2)));
+}
+
+/**
+ * dQ for hardware adapters: one query row per invocation (q, dO, the dQ accumulator, lse and delta in
+ * registers), K/V tiles in workgroup memory as in the forward; P recomputed from lse.
+ */
+export function dqTiledSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv } = f;
+  const [D4, V4] = [D / 4, Dv / 4];
+  const BC = tiledKeys(D, Dv);
+  const body = `
+var<workgroup> ks: array<vec4f, ${BC * D4}>;
+var<workgroup> vs: array<vec4f, ${BC * V4}>;
+var<workgroup> span: vec2u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let i0 = (u.tiles - 1u - w % u.tiles) * WG; // last rows (the most keys under causal) first
+  let i = i0 + li;
+  let ic = min(i, u.Nq - 1u);
+  let row = (b * u.H + h) * u.Nq + ic;
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  if (li == 0u) { span = vec2u(keyLo(i0), keyHi(min(i0 + WG - 1u, u.Nq - 1u), b)); }
+  let keys = workgroupUniformLoad(&span);
+  let lse = lse_ld(row);
+  let delta = delta_ld(row);
+  let lo = keyLo(i);
+  let hi = select(0u, keyHi(i, b), i < u.Nq && lse != -inf());
+  var q: array<vec4f, ${D4}>;
+  var g: array<vec4f, ${V4}>;
+  var dq: array<vec4f, ${D4}>;
+  for (var c = 0u; c < ${D4}u; c++) { q[c] = q_ld4((qb + ic * u.q_sn) / 4u + c) * u.scale; }
+  for (var c = 0u; c < ${V4}u; c++) { g[c] = dout_ld4(row * ${V4}u + c); }
+  for (var j0 = keys.x; j0 < keys.y; j0 += ${BC}u) {
+    workgroupBarrier();
+    for (var t = li; t < ${BC * D4}u; t += WG) {
+      let j = min(j0 + t / ${D4}u, u.Nk - 1u);
+      ks[t] = k_ld4((kb + j * u.k_sn) / 4u + t % ${D4}u);
+    }
+    for (var t = li; t < ${BC * V4}u; t += WG) {
+      let j = min(j0 + t / ${V4}u, u.Nk - 1u);
+      vs[t] = v_ld4((vb + j * u.v_sn) / 4u + t % ${V4}u);
+    }
+    workgroupBarrier();
+    for (var jj = 0u; jj < ${BC}u; jj++) {
+      let j = j0 + jj;
+      var sq = vec4f(0.0);
+      for (var c = 0u; c < ${D4}u; c++) { sq = fma(q[c], ks[jj * ${D4}u + c], sq); }
+      var sv = vec4f(0.0);
+      for (var c = 0u; c < ${V4}u; c++) { sv = fma(g[c], vs[jj * ${V4}u + c], sv); }
+      let raw = (sq.x + sq.y) + (sq.z + sq.w);
+      let t = transformed(raw, b, h, i, j);
+      let p = select(0.0, exp(modded(t, b, h, i, j) - lse), j >= lo && j < hi && visible(b, h, i, j));
+      let ds = vec4f(p * (((sv.x + sv.y) + (sv.z + sv.w)) * dropKeep(b, h, i, j) - delta) * modGrad(t, b, h, i, j) * capGrad(raw));
+      for (var c = 0u; c < ${D4}u; c++) { dq[c] = fma(ds, ks[jj * ${D4}u + c], dq[c]); }
+    }
+  }
+  if (i < u.Nq) {
+    for (var c = 0u; c < ${D4}u; c++) { dq_st4(row * ${D4}u + c, dq[c] * u.scale); }
+  }
+}`;
+  return {
+    key: `attn-dq-tiled:${featureKey(f)}:BC${BC}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...vec4Inputs(f),
+      { name: 'dout', dtype: 'f32', vec4: true },
+      STATS_OPERAND,
+      { name: 'dq', dtype: 'f32', write: true, vec4: true },
+    ],
+    workgroupSize: TILED_ROWS,
+    body: `${commonWgsl(f)}\n${STATS_WGSL}${body}`,
+  };
+}
+
+/**
+ * dK/dV for hardware adapters: one key row per invocation (k, v and both accumulators in registers),
+ * tiles of queries (q, dO, lse, delta) in workgroup memory, every head of the GQA group in turn so
+ * shared heads sum without atomics.
+ */
+export function dkvTiledSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv } = f;
+  const [D4, V4] = [D / 4, Dv / 4];
+  const BQ = tiledQueries(D, Dv);
+  const body = `
+var<workgroup> qs: array<vec4f, ${BQ * D4}>;
+var<workgroup> gs: array<vec4f, ${BQ * V4}>;
+var<workgroup> stat: array<vec2f, ${BQ}>;
+var<workgroup> span: vec2u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bhk = w / u.tiles;
+  let b = bhk / u.Hkv;
+  let hk = bhk % u.Hkv;
+  let j0 = (w % u.tiles) * WG;
+  let j = j0 + li;
+  let jc = min(j, u.Nk - 1u);
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
+  // queries that can see a key of this tile: j - shift - right <= i <= j - shift + left
+  if (li == 0u) {
+    span = vec2u(u32(clamp(i32(j0) - u.shift - u.right, 0, i32(u.Nq))),
+      select(0u, u32(clamp(i32(min(j0 + WG - 1u, end - 1u)) - u.shift + u.left + 1, 0, i32(u.Nq))), j0 < end));
+  }
+  let queries = workgroupUniformLoad(&span);
+  var k: array<vec4f, ${D4}>;
+  var v: array<vec4f, ${V4}>;
+  var dk: array<vec4f, ${D4}>;
+  var dv: array<vec4f, ${V4}>;
+  for (var c = 0u; c < ${D4}u; c++) { k[c] = k_ld4((kb + jc * u.k_sn) / 4u + c); }
+  for (var c = 0u; c < ${V4}u; c++) { v[c] = v_ld4((vb + jc * u.v_sn) / 4u + c); }
+  for (var hg = 0u; hg < u.group; hg++) {
+    let h = hk * u.group + hg;
+    let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+    let rows = (b * u.H + h) * u.Nq;
+    for (var i0 = queries.x; i0 < queries.y; i0 += ${BQ}u) {
+      workgroupBarrier();
+      for (var t = li; t < ${BQ * D4}u; t += WG) {
+        let i = min(i0 + t / ${D4}u, u.Nq - 1u);
+        qs[t] = q_ld4((qb + i * u.q_sn) / 4u + t % ${D4}u);
+      }
+      for (var t = li; t < ${BQ * V4}u; t += WG) {
+        let i = min(i0 + t / ${V4}u, u.Nq - 1u);
+        gs[t] = dout_ld4((rows + i) * ${V4}u + t % ${V4}u);
+      }
+      for (var t = li; t < ${BQ}u; t += WG) {
+        let row = rows + min(i0 + t, u.Nq - 1u);
+        stat[t] = vec2f(lse_ld(row), delta_ld(row));
+      }
+      workgroupBarrier();
+      for (var ii = 0u; ii < ${BQ}u; ii++) {
+        let i = i0 + ii;
+        let l = stat[ii].x;
+        var sq = vec4f(0.0);
+        for (var c = 0u; c < ${D4}u; c++) { sq = fma(qs[ii * ${D4}u + c], k[c], sq); }
+        var sv = vec4f(0.0);
+        for (var c = 0u; c < ${V4}u; c++) { sv = fma(gs[ii * ${V4}u + c], v[c], sv); }
+        let ok = i < queries.y && l != -inf() && j < end && j >= keyLo(i) && j < keyHi(i, b) && visible(b, h, i, j);
+        let raw = ((sq.x + sq.y) + (sq.z + sq.w)) * u.scale;
+        let t = transformed(raw, b, h, i, j);
+        let p = select(0.0, exp(modded(t, b, h, i, j) - l), ok);
+        let keep = dropKeep(b, h, i, j);
+        let dsT = p * (((sv.x + sv.y) + (sv.z + sv.w)) * keep - stat[ii].y) * modGrad(t, b, h, i, j); // dL/dt: the bias gradient
+        ${f.bias ? 'if (ok) { dbias_st((rows + i) * u.Nk + j, dsT); }' : ''}
+        let ds = vec4f(dsT * capGrad(raw));
+        let pv = vec4f(p * keep); // dV takes the dropped, rescaled probabilities
+        for (var c = 0u; c < ${V4}u; c++) { dv[c] = fma(pv, gs[ii * ${V4}u + c], dv[c]); }
+        for (var c = 0u; c < ${D4}u; c++) { dk[c] = fma(ds, qs[ii * ${D4}u + c], dk[c]); }
+      }
+    }
+  }
+  if (j < u.Nk) {
+    let krow = (b * u.Hkv + hk) * u.Nk + j;
+    let dvBase = u.B * u.Hkv * u.Nk * ${D4}u;
+    for (var c = 0u; c < ${D4}u; c++) { dkv_st4(krow * ${D4}u + c, dk[c] * u.scale); }
+    for (var c = 0u; c < ${V4}u; c++) { dkv_st4(dvBase + krow * ${V4}u + c, dv[c]); }
+  }
+}`;
+  return {
+    key: `attn-dkv-tiled:${featureKey(f)}:BQ${BQ}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...vec4Inputs(f),
+      { name: 'dout', dtype: 'f32', vec4: true },
+      STATS_OPERAND,
+      { name: 'dkv', dtype: 'f32', write: true, vec4: true },
+      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
+    ],
+    workgroupSize: TILED_ROWS,
+    body: `${commonWgsl(f)}\n${STATS_WGSL}${body}`,
   };
 }
