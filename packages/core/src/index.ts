@@ -66,6 +66,7 @@ export {
 export {
   type AttentionDetailedOptions,
   type AttentionGrads,
+  type AttentionKernel,
   type AttentionOptions,
   type AttentionOutputs,
   attentionBackward,

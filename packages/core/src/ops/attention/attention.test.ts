@@ -3,16 +3,16 @@
  * test may use N x N memory, the library may not), on both backends; backward against finite
  * differences of the reference; GPU against the CPU backend.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import {
+  type AttentionKernel,
   type AttentionOptions,
   attention,
   attentionBackward,
   type Device,
   type Tensor,
 } from '../../index.js';
-import { setAttentionKernel } from './index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -40,6 +40,7 @@ interface Case {
   alibi?: boolean;
   docMask?: boolean;
   valueScale?: number;
+  kernel?: AttentionKernel;
 }
 
 /** Contract-level float64 reference. */
@@ -133,6 +134,7 @@ function options(c: Case, device: Device, x: ReturnType<typeof inputs>): Attenti
   if (x.mask) o.mask = device.tensor(x.mask, c.maskShape!, { dtype: 'bool' });
   if (x.bias) o.bias = device.tensor(x.bias, c.biasShape!);
   if (c.kvLens) o.kvLens = c.kvLens;
+  if (c.kernel) o.kernel = c.kernel;
   if (c.alibi) {
     o.scoreMod = {
       name: 'alibi',
@@ -292,8 +294,6 @@ describe('attention forward vs the contract (float64)', () => {
 
 // SwiftShader runs the register kernel; hardware adapters the workgroup-tiled one, checked here too
 describe.runIf(onGpu)('attention forward, tiled kernel (hardware adapters) vs the contract', () => {
-  beforeAll(() => setAttentionKernel({ family: 'tiled' }));
-  afterAll(() => setAttentionKernel(null));
   const tiledCases: Case[] = [
     ...CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
     // more rows than one workgroup (64) and keys than one tile, causal: skipped and partial tiles
@@ -311,7 +311,7 @@ describe.runIf(onGpu)('attention forward, tiled kernel (hardware adapters) vs th
       causal: 'bottom-right',
     },
   ];
-  for (const c of tiledCases) it(c.name, () => checkForward(c));
+  for (const c of tiledCases) it(c.name, () => checkForward({ ...c, kernel: 'tiled' }));
 });
 
 /** Gradients of sum(out ∘ G) by central differences of the float64 reference. */
@@ -386,8 +386,6 @@ describe('attention backward', () => {
 });
 
 describe.runIf(onGpu)('attention backward, tiled kernels (hardware adapters)', () => {
-  beforeAll(() => setAttentionKernel({ family: 'tiled' }));
-  afterAll(() => setAttentionKernel(null));
   const tiledCases: Case[] = [
     ...GRAD_CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
     // more key rows than one workgroup (64) and queries than one tile
@@ -403,7 +401,7 @@ describe.runIf(onGpu)('attention backward, tiled kernels (hardware adapters)', (
       causal: 'bottom-right',
     },
   ];
-  for (const c of tiledCases) it(gradName(c), () => checkBackward(c));
+  for (const c of tiledCases) it(gradName(c), () => checkBackward({ ...c, kernel: 'tiled' }));
 });
 
 describe('attention errors name the argument and the shapes', () => {
@@ -433,6 +431,9 @@ describe('attention errors name the argument and the shapes', () => {
     expect(() =>
       attention(t([1, 2, 4, 8]), t([1, 2, 4, 8]), t([1, 2, 4, 8]), { mask: dev.zeros([4, 4]) }),
     ).toThrowError(/mask has dtype f32; expected bool/);
+    expect(() =>
+      attention(t([1, 2, 4, 8]), t([1, 2, 4, 8]), t([1, 2, 4, 8]), { kernel: 'flash' as never }),
+    ).toThrowError(/kernel must be one of auto, registers, tiled, got "flash"/);
   });
   if (onGpu) {
     it('rejects tensors on different devices', () => {

@@ -1,8 +1,7 @@
 /** Attention dropout: seeded, identical on both backends, consistent between forward and backward. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
-import { attention, attentionBackward, type Device } from '../../index.js';
-import { setAttentionKernel } from './index.js';
+import { type AttentionKernel, attention, attentionBackward, type Device } from '../../index.js';
 
 let dev: Device;
 let cpu: Device;
@@ -83,29 +82,21 @@ describe('attention dropout', () => {
 
   if (onGpu) {
     /** out, dq, dk, dv of a dropout case on `device`. */
-    const outAndGrads = async (device: Device) => {
-      const opts = { causal: 'bottom-right' as const, dropout: { p: 0.2, seed: 77 } };
+    const outAndGrads = async (device: Device, kernel: AttentionKernel = 'auto') => {
+      const opts = { causal: 'bottom-right' as const, dropout: { p: 0.2, seed: 77 }, kernel };
       const [q, k, v] = inputs(device);
       const { out, lse } = attention.detailed(q, k, v, opts);
       const dout = device.tensor(randomData(B * H * N * D, 4), [B, H, N, D]);
       const g = attentionBackward(q, k, v, out, lse, dout, opts);
       return [await out.read(), await g.dq.read(), await g.dk.read(), await g.dv.read()];
     };
-    const expectSameAsCpu = async () => {
-      const [gpu, ref] = [await outAndGrads(dev), await outAndGrads(cpu)];
+    const expectSameAsCpu = async (kernel: AttentionKernel) => {
+      const [gpu, ref] = [await outAndGrads(dev, kernel), await outAndGrads(cpu)];
       for (const [n, x] of gpu.entries()) expectClose(x, ref[n]!, 2e-5, 1e-4, ['out', 'dq', 'dk', 'dv'][n]!);
     };
 
-    it('GPU and CPU drop the same entries (forward and backward)', expectSameAsCpu);
-
-    it('so do the tiled kernels (hardware adapters)', async () => {
-      setAttentionKernel({ family: 'tiled' });
-      try {
-        await expectSameAsCpu();
-      } finally {
-        setAttentionKernel(null);
-      }
-    });
+    it('GPU and CPU drop the same entries (forward and backward)', () => expectSameAsCpu('auto'));
+    it('so do the tiled kernels (hardware adapters)', () => expectSameAsCpu('tiled'));
   }
 
   it('validates p and seed', () => {

@@ -27,7 +27,7 @@ import { canUseFastForward, FAST_WORKGROUP, fastRows, forwardFastSpec } from './
 import { dkvFastSpec, dqFastSpec, FAST_BACKWARD_WORKGROUP, fastBackwardRows } from './wgsl-fast-backward.js';
 import { dkvTiledSpec, dqTiledSpec, forwardTiledSpec, TILED_ROWS } from './wgsl-tiled.js';
 
-export type { AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
+export type { AttentionKernel, AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
 
 export interface AttentionDetailedOptions extends AttentionOptions {
   /**
@@ -151,32 +151,10 @@ function useFastKernels(
 }
 const ROWS_PER_INVOCATION_GROUP = 32; // workgroup size of the row-streaming kernels
 
-/**
- * The kernels for vec4-aligned operands, forward and backward: 'registers' (wgsl-fast*.ts: several rows
- * per invocation, no barriers; tuned on SwiftShader) or 'tiled' (wgsl-tiled.ts: one row per invocation,
- * tiles in workgroup memory, the shape hardware GPUs run well). Software adapters get 'registers',
- * hardware adapters 'tiled'.
- */
-export type AttentionKernelFamily = 'registers' | 'tiled';
-let familyOverride: AttentionKernelFamily | null = null;
-
-/**
- * @internal Forces the kernel family on every adapter (tests run the hardware kernels on SwiftShader;
- * benchmarks compare both); null restores the per-adapter choice.
- */
-export function setAttentionKernel(opts: { family?: AttentionKernelFamily } | null): void {
-  const family = opts?.family ?? null;
-  if (family !== null && family !== 'registers' && family !== 'tiled') {
-    fail(
-      'INVALID_ARGUMENT',
-      `setAttentionKernel: family must be 'registers' or 'tiled', got ${String(family)}`,
-    );
-  }
-  familyOverride = family;
-}
-
-function kernelFamily(gpu: WebGpuRuntime): AttentionKernelFamily {
-  return familyOverride ?? (gpu.adapter.isSoftware ? 'registers' : 'tiled');
+/** `opts.kernel`, with 'auto' resolved by adapter: barrier-free register kernels on software adapters. */
+function kernelFamily(r: ResolvedAttention, gpu: WebGpuRuntime): 'registers' | 'tiled' {
+  if (r.kernel !== 'auto') return r.kernel;
+  return gpu.adapter.isSoftware ? 'registers' : 'tiled';
 }
 
 function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetailedOptions): AttentionOutputs {
@@ -226,7 +204,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(gpu) === 'tiled') {
+      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(r, gpu) === 'tiled') {
         const tiles = Math.ceil(Nq / TILED_ROWS);
         gpu.run(forwardTiledSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
       } else if (useFastKernels(f, x, gpu, [out])) {
@@ -358,7 +336,7 @@ export function attentionBackward(
         ...(dbiasFull ? [dbiasFull] : []),
       ]);
       const fast = useFastKernels(f, x, gpu, [oc, gc, dq, dkv]);
-      if (fast && kernelFamily(gpu) === 'tiled') {
+      if (fast && kernelFamily(r, gpu) === 'tiled') {
         const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];
         gpu.run(dqTiledSpec(f), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
         gpu.run(dkvTiledSpec(f), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);

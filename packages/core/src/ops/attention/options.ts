@@ -80,7 +80,17 @@ export interface AttentionOptions {
    * exactly and CPU and GPU drop the same entries. lse and `weights` are the undropped softmax.
    */
   dropout?: { p: number; seed: number };
+  /**
+   * WebGPU kernel family for head dims divisible by 4 (ignored on the CPU backend and for other shapes):
+   * 'registers' keeps several rows per invocation in registers and uses no barriers (what software
+   * adapters such as SwiftShader run fastest), 'tiled' keeps one row per invocation and streams tiles
+   * through workgroup memory (what hardware GPUs run well). 'auto' (default) picks by adapter.
+   */
+  kernel?: AttentionKernel;
 }
+
+export type AttentionKernel = 'auto' | 'registers' | 'tiled';
+const KERNELS: readonly AttentionKernel[] = ['auto', 'registers', 'tiled'];
 
 /** Everything the kernels need, checked. */
 export interface ResolvedAttention {
@@ -108,6 +118,7 @@ export interface ResolvedAttention {
   /** 0 = no dropout */
   dropP: number;
   dropSeed: number;
+  kernel: AttentionKernel;
 }
 
 /** Bound used for "no limit" on a window side; far beyond any sequence length. */
@@ -240,6 +251,13 @@ export function resolveAttention(
       `${op}: dropout must be { p in [0, 1), seed: integer }, got ${JSON.stringify(opts.dropout)}`,
     );
   }
+  const kernel = opts.kernel ?? 'auto';
+  if (!KERNELS.includes(kernel)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${op}: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(opts.kernel)}`,
+    );
+  }
   return {
     device,
     B,
@@ -262,6 +280,7 @@ export function resolveAttention(
     maskMod: opts.maskMod ?? null,
     dropP,
     dropSeed,
+    kernel,
   };
 }
 
