@@ -5,6 +5,7 @@
  * WebGPU EP running the same plain ONNX graph.
  */
 import {
+  type AttentionKernel,
   add,
   attention,
   attentionBackward,
@@ -129,13 +130,13 @@ function inputs(device: Device, c: Case) {
   };
 }
 
-function oursFused(device: Device, c: Case, reps: number): Promise<Timed> {
+function oursFused(device: Device, c: Case, reps: number, kernel: AttentionKernel = 'auto'): Promise<Timed> {
   return withPeak(device, async (sample) => {
     const x = inputs(device, c);
     let last: Float32Array | null = null;
     const t = await timeIt(
       async (read) => {
-        const o = attention(x.q, x.k, x.v, { causal: c.causal });
+        const o = attention(x.q, x.k, x.v, { causal: c.causal, kernel });
         sample();
         if (read) last = (await o.read()) as Float32Array;
         o.dispose();
@@ -150,16 +151,21 @@ function oursFused(device: Device, c: Case, reps: number): Promise<Timed> {
   });
 }
 
-function oursBackward(device: Device, c: Case, reps: number): Promise<Timed> {
+function oursBackward(
+  device: Device,
+  c: Case,
+  reps: number,
+  kernel: AttentionKernel = 'auto',
+): Promise<Timed> {
   return withPeak(device, async (sample) => {
     const x = inputs(device, c);
     const dout = device.tensor(c.dout, [B, H, c.N, D]);
-    const { out, lse, weights } = attention.detailed(x.q, x.k, x.v, { causal: c.causal });
+    const { out, lse, weights } = attention.detailed(x.q, x.k, x.v, { causal: c.causal, kernel });
     weights?.dispose();
     let last: Float32Array | null = null;
     const t = await timeIt(
       async (read) => {
-        const g = attentionBackward(x.q, x.k, x.v, out, lse, dout, { causal: c.causal });
+        const g = attentionBackward(x.q, x.k, x.v, out, lse, dout, { causal: c.causal, kernel });
         sample();
         if (read) {
           const [dq] = await Promise.all([g.dq.read(), g.dk.read(), g.dv.read()]);
@@ -394,13 +400,26 @@ export async function benchAttention(
         if (!tf.error) ours.vsTfjs = round(tf.ms / ours.ms);
         if (!ort.error) ours.vsOrt = round(ort.ms / ours.ms);
       }
-      const group = [fused, bwd, unfused, tf, ort];
+      // the kernel family 'auto' did not pick for this adapter (software: registers, hardware: tiled)
+      const other = env.gpu.adapter!.isSoftware ? 'tiled' : 'registers';
+      const alt = row(`multihead-fused-${other}`, env.adapter, await oursFused(env.gpu, c, reps, other));
+      progress();
+      const altBwd = row(
+        `multihead-fused-${other}-bwd`,
+        env.adapter,
+        await oursBackward(env.gpu, c, reps, other),
+        2.5 * fwdFlops,
+        'dq',
+      );
+      altBwd.bwdOverFwd = round(altBwd.ms / alt.ms);
+      progress();
+      const group = [fused, bwd, unfused, tf, ort, alt, altBwd];
       byCausal.set(causal, group);
       rows.push(...group);
     }
     // causal speed-up of ours: non-causal ms / causal ms, on the causal rows
     const [plain, masked] = [byCausal.get(false)!, byCausal.get(true)!];
-    for (let i = 0; i < 3; i++) masked[i]!.causalSpeedup = round(plain[i]!.ms / masked[i]!.ms);
+    for (const i of [0, 1, 2, 5, 6]) masked[i]!.causalSpeedup = round(plain[i]!.ms / masked[i]!.ms);
   }
   return rows;
 }

@@ -36,7 +36,7 @@ const DEFAULT_SIZES: Record<BenchName, number[]> = {
 const IMPLS: Record<BenchName, number> = {
   matmul: 3,
   softmax: 3,
-  attention: 10,
+  attention: 14,
   train: 4,
   decode: 8,
   cpu: 0,

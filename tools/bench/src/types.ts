@@ -21,7 +21,8 @@ export interface BenchRow {
   bench: BenchName;
   /**
    * 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu'; attention: 'multihead-fused' |
-   * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu'; train:
+   * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu' | 'multihead-fused-tiled' (or
+   * '-registers', the family 'auto' did not pick) and its '-bwd'; train:
    * 'multihead-webgpu' | 'multihead-cpu' | 'tfjs-webgpu'; decode: 'multihead-webgpu-kvcache' |
    * 'multihead-webgpu-nocache' | 'multihead-cpu-kvcache' | 'multihead-cpu-nocache'
    */
