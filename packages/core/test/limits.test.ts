@@ -7,6 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   add,
+  attention,
+  attentionBackward,
   concat,
   createDevice,
   type Device,
@@ -83,6 +85,37 @@ if (onGpu) {
       const big = small.zeros([200_000]); // 800 KB = 49 segments
       expect(() => add(big, big)).toThrowError(/storage bindings/);
     });
+  });
+
+  describe("the tiled attention kernels in WebGPU's minimum 16 KiB of workgroup memory (gpu)", () => {
+    let minimal: Device;
+    let cpu: Device;
+    beforeAll(async () => {
+      ({ cpu } = await getDevices());
+      minimal = await createDevice({ backend: 'webgpu', limits: { maxComputeWorkgroupStorageSize: 16384 } });
+    });
+
+    // D 64: 31 keys and 31 queries a tile (40 rows: two tiles); D 256: 7 keys, 7 queries
+    for (const [D, N] of [
+      [64, 40],
+      [256, 9],
+    ] as const) {
+      it(`forward and backward at D ${D}, N ${N}, causal, against the CPU`, async () => {
+        expect(minimal.gpu!.maxWorkgroupStorageBytes).toBe(16384);
+        const shape = [1, 2, N, D];
+        const data = [1, 2, 3, 4].map((seed) => randomData(2 * N * D, seed));
+        const run = async (device: Device) => {
+          const [q, k, v, dout] = data.map((x) => device.tensor(x, shape));
+          const opts = { causal: true, kernel: 'tiled' as const };
+          const { out, lse } = attention.detailed(q!, k!, v!, opts);
+          const g = attentionBackward(q!, k!, v!, out, lse, dout!, opts);
+          return [await out.read(), await g.dq.read(), await g.dk.read(), await g.dv.read()];
+        };
+        const [got, ref] = [await run(minimal), await run(cpu)];
+        for (const [n, x] of got.entries())
+          expectClose(x, ref[n]!, 2e-5, 1e-4, ['out', 'dq', 'dk', 'dv'][n]!);
+      });
+    }
   });
 
   describe('beyond 65535 workgroups on the real device (gpu)', () => {

@@ -9,7 +9,11 @@ export interface WebGpuOptions {
    * Lower the device's limits, e.g. `maxStorageBufferBindingSize`, to exercise the code paths that
    * split work on small devices (tests do this). Values above the adapter's limits are refused.
    */
-  limits?: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number };
+  limits?: {
+    maxStorageBufferBindingSize?: number;
+    maxComputeWorkgroupsPerDimension?: number;
+    maxComputeWorkgroupStorageSize?: number;
+  };
 }
 
 export interface AdapterDescription {
@@ -133,6 +137,8 @@ export class WebGpuRuntime {
   readonly maxBindingBytes: number;
   readonly maxBufferBytes: number;
   readonly maxWorkgroupsPerDim: number;
+  /** Workgroup memory a kernel may declare (bytes; WebGPU guarantees at least 16384). */
+  readonly maxWorkgroupStorageBytes: number;
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: UniformLayout }>();
   private readonly freeBuffers = new Map<number, GPUBuffer[]>();
   private pooledBytes = 0;
@@ -152,6 +158,7 @@ export class WebGpuRuntime {
     this.maxBindingBytes = Math.floor(device.limits.maxStorageBufferBindingSize / 256) * 256;
     this.maxBufferBytes = device.limits.maxBufferSize;
     this.maxWorkgroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    this.maxWorkgroupStorageBytes = device.limits.maxComputeWorkgroupStorageSize;
     device.addEventListener('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       const code = error.constructor.name === 'GPUOutOfMemoryError' ? 'OUT_OF_MEMORY' : 'WEBGPU_VALIDATION';
@@ -171,11 +178,17 @@ export class WebGpuRuntime {
     const wantBinding = opts.limits?.maxStorageBufferBindingSize ?? limits.maxStorageBufferBindingSize;
     const wantGroups =
       opts.limits?.maxComputeWorkgroupsPerDimension ?? limits.maxComputeWorkgroupsPerDimension;
+    const wantStorage = opts.limits?.maxComputeWorkgroupStorageSize ?? limits.maxComputeWorkgroupStorageSize;
     if (
       wantBinding > limits.maxStorageBufferBindingSize ||
-      wantGroups > limits.maxComputeWorkgroupsPerDimension
+      wantGroups > limits.maxComputeWorkgroupsPerDimension ||
+      wantStorage > limits.maxComputeWorkgroupStorageSize ||
+      wantStorage < 16384
     ) {
-      fail('INVALID_ARGUMENT', `createDevice: limits ${JSON.stringify(opts.limits)} exceed the adapter's`);
+      fail(
+        'INVALID_ARGUMENT',
+        `createDevice: limits ${JSON.stringify(opts.limits)} exceed the adapter's (or ask for less workgroup memory than WebGPU's 16384 bytes)`,
+      );
     }
     const requiredFeatures = (['shader-f16', 'subgroups'] as const).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({
@@ -183,7 +196,7 @@ export class WebGpuRuntime {
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
-        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupStorageSize: wantStorage,
         maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
         maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,

@@ -293,26 +293,27 @@ describe('attention forward vs the contract (float64)', () => {
 });
 
 // SwiftShader runs the register kernel; hardware adapters the workgroup-tiled one, checked here too
-if (onGpu) describe('attention forward, tiled kernel (hardware adapters) vs the contract', () => {
-  const tiledCases: Case[] = [
-    ...CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
-    // more rows than one workgroup (64) and keys than one tile, causal: skipped and partial tiles
-    { name: 'Nq 150, Nk 150, causal', B: 1, H: 2, Hkv: 1, Nq: 150, Nk: 150, D: 16, Dv: 16, causal: true },
-    {
-      name: 'Nq 70, Nk 200, window [40, 3]',
-      B: 1,
-      H: 1,
-      Hkv: 1,
-      Nq: 70,
-      Nk: 200,
-      D: 32,
-      Dv: 32,
-      window: [40, 3],
-      causal: 'bottom-right',
-    },
-  ];
-  for (const c of tiledCases) it(c.name, () => checkForward({ ...c, kernel: 'tiled' }));
-});
+if (onGpu)
+  describe('attention forward, tiled kernel (hardware adapters) vs the contract', () => {
+    const tiledCases: Case[] = [
+      ...CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
+      // more rows than one workgroup (64) and keys than one tile, causal: skipped and partial tiles
+      { name: 'Nq 150, Nk 150, causal', B: 1, H: 2, Hkv: 1, Nq: 150, Nk: 150, D: 16, Dv: 16, causal: true },
+      {
+        name: 'Nq 70, Nk 200, window [40, 3]',
+        B: 1,
+        H: 1,
+        Hkv: 1,
+        Nq: 70,
+        Nk: 200,
+        D: 32,
+        Dv: 32,
+        window: [40, 3],
+        causal: 'bottom-right',
+      },
+    ];
+    for (const c of tiledCases) it(c.name, () => checkForward({ ...c, kernel: 'tiled' }));
+  });
 
 /** Gradients of sum(out ∘ G) by central differences of the float64 reference. */
 function numericGrad(
@@ -385,24 +386,25 @@ describe('attention backward', () => {
   for (const c of GRAD_CASES) it(gradName(c), () => checkBackward(c));
 });
 
-if (onGpu) describe('attention backward, tiled kernels (hardware adapters)', () => {
-  const tiledCases: Case[] = [
-    ...GRAD_CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
-    // more key rows than one workgroup (64) and queries than one tile
-    {
-      name: 'Nq 90, Nk 80, causal bottom-right, GQA',
-      B: 1,
-      H: 2,
-      Hkv: 1,
-      Nq: 90,
-      Nk: 80,
-      D: 8,
-      Dv: 8,
-      causal: 'bottom-right',
-    },
-  ];
-  for (const c of tiledCases) it(gradName(c), () => checkBackward({ ...c, kernel: 'tiled' }));
-});
+if (onGpu)
+  describe('attention backward, tiled kernels (hardware adapters)', () => {
+    const tiledCases: Case[] = [
+      ...GRAD_CASES.filter((c) => c.D % 4 === 0 && c.Dv % 4 === 0),
+      // more key rows than one workgroup (64) and queries than one tile
+      {
+        name: 'Nq 90, Nk 80, causal bottom-right, GQA',
+        B: 1,
+        H: 2,
+        Hkv: 1,
+        Nq: 90,
+        Nk: 80,
+        D: 8,
+        Dv: 8,
+        causal: 'bottom-right',
+      },
+    ];
+    for (const c of tiledCases) it(gradName(c), () => checkBackward({ ...c, kernel: 'tiled' }));
+  });
 
 describe('attention errors name the argument and the shapes', () => {
   const t = (shape: number[], device = () => dev) => device().zeros(shape);

@@ -206,7 +206,12 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
     } else {
       if (useFastKernels(f, x, gpu, [out]) && kernelFamily(r, gpu) === 'tiled') {
         const tiles = Math.ceil(Nq / TILED_ROWS);
-        gpu.run(forwardTiledSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
+        gpu.run(
+          forwardTiledSpec(f, gpu.maxWorkgroupStorageBytes),
+          buffers,
+          { ...x.values, tiles },
+          B * H * tiles,
+        );
       } else if (useFastKernels(f, x, gpu, [out])) {
         const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f)));
         gpu.run(
@@ -338,8 +343,18 @@ export function attentionBackward(
       const fast = useFastKernels(f, x, gpu, [oc, gc, dq, dkv]);
       if (fast && kernelFamily(r, gpu) === 'tiled') {
         const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];
-        gpu.run(dqTiledSpec(f), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
-        gpu.run(dkvTiledSpec(f), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
+        gpu.run(
+          dqTiledSpec(f, gpu.maxWorkgroupStorageBytes),
+          dqBuffers,
+          { ...x.values, tiles: qTiles },
+          B * H * qTiles,
+        );
+        gpu.run(
+          dkvTiledSpec(f, gpu.maxWorkgroupStorageBytes),
+          dkvBuffers,
+          { ...x.values, tiles: kTiles },
+          B * Hkv * kTiles,
+        );
       } else if (fast) {
         const subgroups = gpu.features.has('subgroups');
         const rows = FAST_BACKWARD_WORKGROUP * fastBackwardRows(D, Dv);

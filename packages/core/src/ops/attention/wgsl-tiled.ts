@@ -28,20 +28,28 @@ const vec4Inputs = (f: AttentionFeatures) =>
 
 /** Query rows per workgroup (one per invocation). */
 export const TILED_ROWS = 64;
-/** WebGPU's default maxComputeWorkgroupStorageSize: 16 KiB, i.e. 4096 f32 for the K and V tiles. */
-const TILE_FLOATS = 4096;
 const LOG2E = Math.LOG2E;
 
-/** Keys per tile: the largest power of two (at most 64) whose K and V rows fit the workgroup memory. */
-export function tiledKeys(D: number, Dv: number): number {
-  const fit = Math.floor(TILE_FLOATS / (D + Dv));
-  return Math.min(64, 2 ** Math.floor(Math.log2(fit)));
+/** f32 slots of workgroup memory for the tiles: the device's limit less room for the small shared values. */
+const tileFloats = (storageBytes: number) => Math.floor((storageBytes - 64) / 4);
+
+/**
+ * Keys per K/V tile: as many as the device's workgroup memory holds, at most 64 (WebGPU guarantees 16 KiB:
+ * 31 keys at D 64, 7 at D 256; SwiftShader's 32 KiB: 63 and 15).
+ */
+export function tiledKeys(D: number, Dv: number, storageBytes: number): number {
+  return Math.min(64, Math.floor(tileFloats(storageBytes) / (D + Dv)));
 }
 
-export function forwardTiledSpec(f: AttentionFeatures): KernelSpec {
+/** Query rows per dK/dV tile: q, dO, lse and delta of each. */
+export function tiledQueries(D: number, Dv: number, storageBytes: number): number {
+  return Math.min(64, Math.floor(tileFloats(storageBytes) / (D + Dv + 2)));
+}
+
+export function forwardTiledSpec(f: AttentionFeatures, storageBytes: number): KernelSpec {
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
-  const BC = tiledKeys(D, Dv);
+  const BC = tiledKeys(D, Dv, storageBytes);
   const body = `
 var<workgroup> ks: array<vec4f, ${BC * D4}>;
 var<workgroup> vs: array<vec4f, ${BC * V4}>;
@@ -124,19 +132,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   };
 }
 
-/** Query rows per dK/dV tile: q, dO, lse and delta of each fit the 16 KiB of workgroup memory. */
-export function tiledQueries(D: number, Dv: number): number {
-  return Math.min(64, Math.floor(TILE_FLOATS / (D + Dv + 2)));
-}
-
 /**
  * dQ for hardware adapters: one query row per invocation (q, dO, the dQ accumulator, lse and delta in
  * registers), K/V tiles in workgroup memory as in the forward; P recomputed from lse.
  */
-export function dqTiledSpec(f: AttentionFeatures): KernelSpec {
+export function dqTiledSpec(f: AttentionFeatures, storageBytes: number): KernelSpec {
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
-  const BC = tiledKeys(D, Dv);
+  const BC = tiledKeys(D, Dv, storageBytes);
   const body = `
 var<workgroup> ks: array<vec4f, ${BC * D4}>;
 var<workgroup> vs: array<vec4f, ${BC * V4}>;
@@ -214,10 +217,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
  * tiles of queries (q, dO, lse, delta) in workgroup memory, every head of the GQA group in turn so
  * shared heads sum without atomics.
  */
-export function dkvTiledSpec(f: AttentionFeatures): KernelSpec {
+export function dkvTiledSpec(f: AttentionFeatures, storageBytes: number): KernelSpec {
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
-  const BQ = tiledQueries(D, Dv);
+  const BQ = tiledQueries(D, Dv, storageBytes);
   const body = `
 var<workgroup> qs: array<vec4f, ${BQ * D4}>;
 var<workgroup> gs: array<vec4f, ${BQ * V4}>;
