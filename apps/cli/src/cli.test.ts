@@ -17,6 +17,7 @@ describe('multihead command', () => {
     const info = JSON.parse(lines[0]!);
     expect(info.backend).toBe('cpu');
     expect(info.reason).toMatch(/cpu backend requested/);
+    expect(info.attentionKernels).toBeNull(); // WebGPU kernel families only
   });
 
   it('demo --json trains the names GPT for a time budget, evaluates it and writes an attention PNG', async () => {

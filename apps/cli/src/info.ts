@@ -1,4 +1,4 @@
-import { createDevice } from '@multihead/core';
+import { createDevice, defaultAttentionKernel } from '@multihead/core';
 import { type CommonOptions, checkBackend, emitJson, say } from './common.js';
 
 /** `multihead info`: runtime, adapter and its limits, and which backend `--backend` resolves to and why. */
@@ -22,6 +22,7 @@ export async function info(opts: CommonOptions): Promise<void> {
         }
       : null,
     features: gpu ? [...gpu.features].sort() : [],
+    attentionKernels: defaultAttentionKernel(device),
   };
   say(opts, `node ${result.node} on ${result.platform}`);
   say(opts, `backend: ${device.backend} — ${device.reason}`);
@@ -36,6 +37,10 @@ export async function info(opts: CommonOptions): Promise<void> {
     );
     for (const [k, v] of Object.entries(result.limits ?? {})) say(opts, `  ${k}: ${v}`);
     say(opts, `  features: ${result.features.join(', ') || '(none)'}`);
+    say(
+      opts,
+      `  attention kernels: ${result.attentionKernels} (${result.attentionKernels === 'tiled' ? 'workgroup-memory tiles, for hardware GPUs' : 'barrier-free, rows in registers, for software adapters'}; attention's \`kernel\` option overrides)`,
+    );
   } else {
     say(opts, 'adapter: none (CPU backend)');
   }

@@ -71,6 +71,7 @@ export {
   type AttentionOutputs,
   attentionBackward,
   type CausalAlignment,
+  defaultAttentionKernel,
   type MaskMod,
   type ScoreMod,
 } from './ops/attention/index.js';

@@ -6,6 +6,7 @@
 
 import { attentionBackwardWasm, attentionForwardWasm } from '../../backend/wasm/attention.js';
 import type { WebGpuRuntime } from '../../backend/webgpu.js';
+import type { Device } from '../../device.js';
 import { fail } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { copy, copyInto } from '../elementwise.js';
@@ -151,10 +152,19 @@ function useFastKernels(
 }
 const ROWS_PER_INVOCATION_GROUP = 32; // workgroup size of the row-streaming kernels
 
-/** `opts.kernel`, with 'auto' resolved by adapter: barrier-free register kernels on software adapters. */
-function kernelFamily(r: ResolvedAttention, gpu: WebGpuRuntime): 'registers' | 'tiled' {
-  if (r.kernel !== 'auto') return r.kernel;
+/**
+ * The WebGPU attention kernel family `kernel: 'auto'` runs on this device: 'registers' (barrier-free,
+ * several rows per invocation) on software adapters, 'tiled' (workgroup memory) on hardware GPUs; null
+ * on the CPU backend.
+ */
+export function defaultAttentionKernel(device: Device): 'registers' | 'tiled' | null {
+  const gpu = device.gpu;
+  if (!gpu) return null;
   return gpu.adapter.isSoftware ? 'registers' : 'tiled';
+}
+
+function kernelFamily(r: ResolvedAttention): 'registers' | 'tiled' {
+  return r.kernel === 'auto' ? defaultAttentionKernel(r.device)! : r.kernel;
 }
 
 function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetailedOptions): AttentionOutputs {
@@ -204,7 +214,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(r, gpu) === 'tiled') {
+      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(r) === 'tiled') {
         const tiles = Math.ceil(Nq / TILED_ROWS);
         gpu.run(
           forwardTiledSpec(f, gpu.maxWorkgroupStorageBytes),
@@ -341,7 +351,7 @@ export function attentionBackward(
         ...(dbiasFull ? [dbiasFull] : []),
       ]);
       const fast = useFastKernels(f, x, gpu, [oc, gc, dq, dkv]);
-      if (fast && kernelFamily(r, gpu) === 'tiled') {
+      if (fast && kernelFamily(r) === 'tiled') {
         const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];
         gpu.run(
           dqTiledSpec(f, gpu.maxWorkgroupStorageBytes),
