@@ -13,9 +13,9 @@ import {
   type AttentionFeatures,
   commonWgsl,
   featureKey,
-  inputOperands,
   STATS_OPERAND,
   STATS_WGSL,
+  vec4InputOperands,
 } from './wgsl.js';
 
 /** Rows per invocation: three or four register sets of R x D/4 vec4 each. */
@@ -56,10 +56,6 @@ function dot(a: string, b: string, n4: number): string {
 const quadUnion = (lo: string, hi: string) => `
   ${lo} = min(min(quadBroadcast(${lo}, 0u), quadBroadcast(${lo}, 1u)), min(quadBroadcast(${lo}, 2u), quadBroadcast(${lo}, 3u)));
   ${hi} = max(max(quadBroadcast(${hi}, 0u), quadBroadcast(${hi}, 1u)), max(quadBroadcast(${hi}, 2u), quadBroadcast(${hi}, 3u)));`;
-
-function vec4Inputs(f: AttentionFeatures): OperandSpec[] {
-  return inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
-}
 
 function kernel(
   name: string,
@@ -146,7 +142,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
     f,
     subgroups,
     [
-      ...vec4Inputs(f),
+      ...vec4InputOperands(f),
       { name: 'dout', dtype: 'f32', vec4: true },
       STATS_OPERAND,
       { name: 'dq', dtype: 'f32', write: true, vec4: true },
@@ -225,7 +221,7 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
     f,
     subgroups,
     [
-      ...vec4Inputs(f),
+      ...vec4InputOperands(f),
       { name: 'dout', dtype: 'f32', vec4: true },
       STATS_OPERAND,
       { name: 'dkv', dtype: 'f32', write: true, vec4: true },

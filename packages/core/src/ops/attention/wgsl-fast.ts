@@ -7,7 +7,13 @@
  * SwiftShader). Without subgroups every lane loads whole rows. Masks and mods compile in as in wgsl.ts.
  */
 import type { KernelSpec } from '../../backend/webgpu.js';
-import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  vec4InputOperands,
+} from './wgsl.js';
 
 /**
  * Rows per invocation (q and the accumulator stay in registers). Measured at B1 H8 N1024 D64 on
@@ -138,14 +144,11 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   }`);
   }
 
-  const inputs = inputOperands(f).map((op) =>
-    ['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op,
-  );
   return {
     key: `attn-fwd-fast:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...inputs,
+      ...vec4InputOperands(f),
       { name: 'out', dtype: 'f32', write: true, vec4: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],

@@ -18,13 +18,10 @@ import {
   type AttentionFeatures,
   commonWgsl,
   featureKey,
-  inputOperands,
   STATS_OPERAND,
   STATS_WGSL,
+  vec4InputOperands,
 } from './wgsl.js';
-
-const vec4Inputs = (f: AttentionFeatures) =>
-  inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
 
 /** Query rows per workgroup (one per invocation). */
 export const TILED_ROWS = 64;
@@ -46,11 +43,13 @@ export function tiledQueries(D: number, Dv: number, storageBytes: number): numbe
   return Math.min(64, Math.floor(tileFloats(storageBytes) / (D + Dv + 2)));
 }
 
-export function forwardTiledSpec(f: AttentionFeatures, storageBytes: number): KernelSpec {
-  const { D, Dv } = f;
-  const [D4, V4] = [D / 4, Dv / 4];
-  const BC = tiledKeys(D, Dv, storageBytes);
-  const body = `
+/**
+ * What the forward and dQ kernels share: K/V tile memory, the workgroup's head and query rows (the last
+ * rows first: under causal masks they see the most keys), and the keys any of its rows sees, read
+ * uniformly (keyLo and keyHi grow with i, so the first and last rows bound them).
+ */
+function queryTileHead(BC: number, D4: number, V4: number): string {
+  return `
 var<workgroup> ks: array<vec4f, ${BC * D4}>;
 var<workgroup> vs: array<vec4f, ${BC * V4}>;
 var<workgroup> span: vec2u;
@@ -62,14 +61,35 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let b = bh / u.H;
   let h = bh % u.H;
   let hk = h / u.group;
-  let i0 = (u.tiles - 1u - w % u.tiles) * WG; // last rows (the most keys under causal) first
+  let i0 = (u.tiles - 1u - w % u.tiles) * WG;
   let i = i0 + li;
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
   let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
   let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
-  // keyLo and keyHi grow with i: the workgroup's first and last rows bound the keys any row sees
   if (li == 0u) { span = vec2u(keyLo(i0), keyHi(min(i0 + WG - 1u, u.Nq - 1u), b)); }
-  let keys = workgroupUniformLoad(&span);
+  let keys = workgroupUniformLoad(&span);`;
+}
+
+/** Loads keys j0 .. j0 + BC - 1 of K and V into `ks` / `vs` (the loop over tiles opens with it). */
+function kvTileLoad(BC: number, D4: number, V4: number): string {
+  return `
+    workgroupBarrier(); // everyone is done with the previous tile
+    for (var t = li; t < ${BC * D4}u; t += WG) {
+      let j = min(j0 + t / ${D4}u, u.Nk - 1u);
+      ks[t] = k_ld4((kb + j * u.k_sn) / 4u + t % ${D4}u);
+    }
+    for (var t = li; t < ${BC * V4}u; t += WG) {
+      let j = min(j0 + t / ${V4}u, u.Nk - 1u);
+      vs[t] = v_ld4((vb + j * u.v_sn) / 4u + t % ${V4}u);
+    }
+    workgroupBarrier();`;
+}
+
+export function forwardTiledSpec(f: AttentionFeatures, storageBytes: number): KernelSpec {
+  const { D, Dv } = f;
+  const [D4, V4] = [D / 4, Dv / 4];
+  const BC = tiledKeys(D, Dv, storageBytes);
+  const body = `${queryTileHead(BC, D4, V4)}
   let lo = keyLo(i);
   let hi = select(0u, keyHi(i, b), i < u.Nq);
   let qr = (qb + min(i, u.Nq - 1u) * u.q_sn) / 4u;
@@ -80,16 +100,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   var l = 0.0;
   var s: array<f32, ${BC}>;
   for (var j0 = keys.x; j0 < keys.y; j0 += ${BC}u) {
-    workgroupBarrier(); // the previous tile is read by everyone
-    for (var t = li; t < ${BC * D4}u; t += WG) {
-      let j = min(j0 + t / ${D4}u, u.Nk - 1u);
-      ks[t] = k_ld4((kb + j * u.k_sn) / 4u + t % ${D4}u);
-    }
-    for (var t = li; t < ${BC * V4}u; t += WG) {
-      let j = min(j0 + t / ${V4}u, u.Nk - 1u);
-      vs[t] = v_ld4((vb + j * u.v_sn) / 4u + t % ${V4}u);
-    }
-    workgroupBarrier();
+${kvTileLoad(BC, D4, V4)}
     var mt = m;
     for (var jj = 0u; jj < ${BC}u; jj++) {
       let j = j0 + jj;
@@ -123,7 +134,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     key: `attn-fwd-tiled:${featureKey(f)}:BC${BC}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...vec4Inputs(f),
+      ...vec4InputOperands(f),
       { name: 'out', dtype: 'f32', write: true, vec4: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],
@@ -140,27 +151,9 @@ export function dqTiledSpec(f: AttentionFeatures, storageBytes: number): KernelS
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
   const BC = tiledKeys(D, Dv, storageBytes);
-  const body = `
-var<workgroup> ks: array<vec4f, ${BC * D4}>;
-var<workgroup> vs: array<vec4f, ${BC * V4}>;
-var<workgroup> span: vec2u;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
-  let i0 = (u.tiles - 1u - w % u.tiles) * WG; // last rows (the most keys under causal) first
-  let i = i0 + li;
+  const body = `${queryTileHead(BC, D4, V4)}
   let ic = min(i, u.Nq - 1u);
   let row = (b * u.H + h) * u.Nq + ic;
-  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
-  if (li == 0u) { span = vec2u(keyLo(i0), keyHi(min(i0 + WG - 1u, u.Nq - 1u), b)); }
-  let keys = workgroupUniformLoad(&span);
   let lse = lse_ld(row);
   let delta = delta_ld(row);
   let lo = keyLo(i);
@@ -171,16 +164,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var c = 0u; c < ${D4}u; c++) { q[c] = q_ld4((qb + ic * u.q_sn) / 4u + c) * u.scale; }
   for (var c = 0u; c < ${V4}u; c++) { g[c] = dout_ld4(row * ${V4}u + c); }
   for (var j0 = keys.x; j0 < keys.y; j0 += ${BC}u) {
-    workgroupBarrier();
-    for (var t = li; t < ${BC * D4}u; t += WG) {
-      let j = min(j0 + t / ${D4}u, u.Nk - 1u);
-      ks[t] = k_ld4((kb + j * u.k_sn) / 4u + t % ${D4}u);
-    }
-    for (var t = li; t < ${BC * V4}u; t += WG) {
-      let j = min(j0 + t / ${V4}u, u.Nk - 1u);
-      vs[t] = v_ld4((vb + j * u.v_sn) / 4u + t % ${V4}u);
-    }
-    workgroupBarrier();
+${kvTileLoad(BC, D4, V4)}
     for (var jj = 0u; jj < ${BC}u; jj++) {
       let j = j0 + jj;
       var sq = vec4f(0.0);
@@ -202,7 +186,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     key: `attn-dq-tiled:${featureKey(f)}:BC${BC}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...vec4Inputs(f),
+      ...vec4InputOperands(f),
       { name: 'dout', dtype: 'f32', vec4: true },
       STATS_OPERAND,
       { name: 'dq', dtype: 'f32', write: true, vec4: true },
@@ -302,7 +286,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     key: `attn-dkv-tiled:${featureKey(f)}:BQ${BQ}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...vec4Inputs(f),
+      ...vec4InputOperands(f),
       { name: 'dout', dtype: 'f32', vec4: true },
       STATS_OPERAND,
       { name: 'dkv', dtype: 'f32', write: true, vec4: true },

@@ -134,6 +134,11 @@ export function inputOperands(f: AttentionFeatures): OperandSpec[] {
   return ops;
 }
 
+/** inputOperands with q, k and v read as vec4 (the fast and tiled kernels: head dims divisible by 4). */
+export function vec4InputOperands(f: AttentionFeatures): OperandSpec[] {
+  return inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
+}
+
 /**
  * Shared WGSL: the visible key range of a query row, the per-element mask, and the score transform
  * raw -> t = softcap(raw) + bias -> s = scoreMod(t). `raw` already includes the scale (folded into q).
