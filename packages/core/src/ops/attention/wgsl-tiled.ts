@@ -1,13 +1,15 @@
 /**
- * Attention kernels for hardware GPUs, forward and backward. Forward (FlashAttention-2 Alg. 1 as GPUs like it): a workgroup of 64
- * invocations owns 64 query rows, one each (q and the output accumulator in registers: 2·D/4 vec4,
- * which a GPU holds without spilling), and streams keys through workgroup memory in tiles of BC keys
- * that all invocations load together and then read as broadcasts. Per tile: scores into a private
- * array, one online-softmax rescale, then P·V. Tiles no row of the workgroup sees are skipped (causal,
- * windows, kvLens).
+ * Attention kernels for hardware GPUs, forward and backward.
+ *
+ * Forward (FlashAttention-2 Alg. 1 as GPUs like it): a workgroup of 64 invocations owns 64 query rows,
+ * one each (q and the output accumulator in registers: 2·D/4 vec4, which a GPU holds without
+ * spilling), and streams keys through workgroup memory in tiles of BC keys that all invocations load
+ * together and then read as broadcasts. Per tile: scores into a private array, one online-softmax
+ * rescale, then P·V. Tiles no row of the workgroup sees are skipped (causal, windows, kvLens).
  *
  * Backward: dQ over K/V tiles, one query row per invocation; dK/dV over tiles of queries (q, dO, lse,
- * delta), one key row per invocation, the GQA group's heads in turn (no atomics, as in wgsl-fast-backward.ts).
+ * delta), one key row per invocation, the GQA group's heads in turn (no atomics, as in
+ * wgsl-fast-backward.ts).
  *
  * The register kernels (wgsl-fast*.ts) stay the choice on software adapters: SwiftShader pays for every
  * barrier and runs these several times slower. Selection: `kernelFamily` in index.ts.
