@@ -153,6 +153,29 @@ describe('text/spam', () => {
     expect(() => createSpamTask({ emaDecay: 1 })).toThrowError(/emaDecay must be in \[0, 1\), got 1/);
   });
 
+  it('modelSeed changes the model, not the split', async () => {
+    const seeds = [undefined, 3, 4] as const;
+    const runs = [];
+    for (const [n, modelSeed] of seeds.entries()) {
+      const task = createSpamTask(
+        tiny({ checkpointName: `seed${n}.safetensors`, ...(modelSeed === undefined ? {} : { modelSeed }) }),
+      );
+      await task.train(ctx, { steps: 2 });
+      const ckpt = await io.readCheckpoint(join(dir, `seed${n}.safetensors`));
+      runs.push({
+        weights: Array.from(ckpt.model['classifier.weight']!.data as Float32Array),
+        tokenizer: ckpt.metadata.tokenizer,
+        splitSeed: ckpt.metadata.seed,
+      });
+    }
+    expect(runs[1]!.weights).toEqual(runs[0]!.weights); // modelSeed = ctx.seed (3) is the default
+    expect(runs[2]!.weights).not.toEqual(runs[0]!.weights);
+    // the tokenizer is trained on the training split alone: the same split, the same vocabulary
+    expect(runs[2]!.tokenizer).toEqual(runs[0]!.tokenizer);
+    expect(runs.map((r) => r.splitSeed)).toEqual([3, 3, 3]); // what evaluate holds out
+    expect(() => createSpamTask({ modelSeed: 0.5 })).toThrowError(/modelSeed must be an integer, got 0.5/);
+  });
+
   it('emailText keeps the subject and the start of the body', () => {
     expect(emailText({ subject: 'Hello', body: 'abcdef' }, 3)).toBe('Hello\nabc');
   });

@@ -95,6 +95,11 @@ export interface SpamTaskOptions {
    * off.
    */
   emaDecay?: number;
+  /**
+   * Seed of the model's initialization, batch order and token masking (default: ctx.seed, which also fixes
+   * the split). Set it to compare model seeds on one split.
+   */
+  modelSeed?: number;
   /** File path inside ctx.checkpointDir (default 'text/spam.safetensors', from the task id). */
   checkpointName?: string;
 }
@@ -497,6 +502,8 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
   const mlmWeight = options.mlmWeight ?? 0;
   const labelSmoothing = options.labelSmoothing ?? 0;
   const emaDecay = options.emaDecay ?? 0;
+  if (options.modelSeed !== undefined && !Number.isSafeInteger(options.modelSeed))
+    invalidArgument(`createSpamTask: modelSeed must be an integer, got ${options.modelSeed}`);
   if (!(emaDecay >= 0 && emaDecay < 1))
     invalidArgument(`createSpamTask: emaDecay must be in [0, 1), got ${emaDecay}`);
   const fileName = options.checkpointName ?? `${SPAM_TASK_ID}.safetensors`;
@@ -516,11 +523,12 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
   async function train(ctx: TaskContext, opts: TrainTaskOptions = {}): Promise<TrainTaskResult> {
     const { device } = ctx;
     const log = ctx.log ?? (() => {});
-    const seed = ctx.seed ?? 0;
+    const splitSeed = ctx.seed ?? 0;
+    const seed = options.modelSeed ?? splitSeed;
     const steps = opts.steps ?? defaultSteps;
     positive('steps', steps);
     const t0 = performance.now();
-    const data = await loadData(seed);
+    const data = await loadData(splitSeed);
     const texts = data.train.map((e) => emailText(e, maxChars));
     const tokenizer = trainWordPieceTokenizer(texts, { vocabSize });
     // every window is an example with its email's label
@@ -696,7 +704,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       maxTokens,
       windows,
       labels: SPAM_LABELS,
-      seed,
+      seed: splitSeed,
       backend: device.backend,
     };
     await io.saveCheckpoint(path, {
