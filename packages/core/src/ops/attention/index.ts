@@ -214,7 +214,8 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
       );
       part.dispose();
     } else {
-      if (useFastKernels(f, x, gpu, [out]) && kernelFamily(r) === 'tiled') {
+      const fast = useFastKernels(f, x, gpu, [out]);
+      if (fast && kernelFamily(r) === 'tiled') {
         const tiles = Math.ceil(Nq / TILED_ROWS);
         gpu.run(
           forwardTiledSpec(f, gpu.maxWorkgroupStorageBytes),
@@ -222,7 +223,7 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionDetaile
           { ...x.values, tiles },
           B * H * tiles,
         );
-      } else if (useFastKernels(f, x, gpu, [out])) {
+      } else if (fast) {
         const tiles = Math.ceil(Nq / (FAST_WORKGROUP * fastRows(f)));
         gpu.run(
           forwardFastSpec(f, gpu.features.has('subgroups')),

@@ -72,7 +72,6 @@ function kernel(
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
-fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32${
       subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''
@@ -166,9 +165,9 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
   let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
   let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
   let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
-  // queries that can see key j: j - shift - right <= i <= j - shift + left
-  var ilo = u32(clamp(i32(jbase) - u.shift - u.right, 0, i32(u.Nq)));
-  var ihi = select(0u, u32(clamp(i32(min(jbase + ${R - 1}u, end - 1u)) - u.shift + u.left + 1, 0, i32(u.Nq))), jbase < end);`);
+  let seen = queriesSeeing(jbase, ${R}u, end);
+  var ilo = seen.x;
+  var ihi = seen.y;`);
   for (const r of range(R)) {
     emit(`  let j${r} = jbase + ${r}u;
   let jc${r} = min(j${r}, u.Nk - 1u);`);

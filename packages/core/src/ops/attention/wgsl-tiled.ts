@@ -108,7 +108,7 @@ ${kvTileLoad(BC, D4, V4)}
       let j = j0 + jj;
       var acc = vec4f(0.0);
       for (var c = 0u; c < ${D4}u; c++) { acc = fma(q[c], ks[jj * ${D4}u + c], acc); }
-      let raw = (acc.x + acc.y) + (acc.z + acc.w);
+      let raw = hsum(acc);
       s[jj] = select(-inf(), modded(transformed(raw, b, h, i, j), b, h, i, j),
         j >= lo && j < hi && visible(b, h, i, j));
       mt = max(mt, s[jj]);
@@ -173,10 +173,10 @@ ${kvTileLoad(BC, D4, V4)}
       for (var c = 0u; c < ${D4}u; c++) { sq = fma(q[c], ks[jj * ${D4}u + c], sq); }
       var sv = vec4f(0.0);
       for (var c = 0u; c < ${V4}u; c++) { sv = fma(g[c], vs[jj * ${V4}u + c], sv); }
-      let raw = (sq.x + sq.y) + (sq.z + sq.w);
+      let raw = hsum(sq);
       let t = transformed(raw, b, h, i, j);
       let p = select(0.0, exp(modded(t, b, h, i, j) - lse), j >= lo && j < hi && visible(b, h, i, j));
-      let ds = vec4f(p * (((sv.x + sv.y) + (sv.z + sv.w)) * dropKeep(b, h, i, j) - delta) * modGrad(t, b, h, i, j) * capGrad(raw));
+      let ds = vec4f(p * (hsum(sv) * dropKeep(b, h, i, j) - delta) * modGrad(t, b, h, i, j) * capGrad(raw));
       for (var c = 0u; c < ${D4}u; c++) { dq[c] = fma(ds, ks[jj * ${D4}u + c], dq[c]); }
     }
   }
@@ -225,11 +225,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
   let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
   let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
-  // queries that can see a key of this tile: j - shift - right <= i <= j - shift + left
-  if (li == 0u) {
-    span = vec2u(u32(clamp(i32(j0) - u.shift - u.right, 0, i32(u.Nq))),
-      select(0u, u32(clamp(i32(min(j0 + WG - 1u, end - 1u)) - u.shift + u.left + 1, 0, i32(u.Nq))), j0 < end));
-  }
+  if (li == 0u) { span = queriesSeeing(j0, WG, end); }
   let queries = workgroupUniformLoad(&span);
   var k: array<vec4f, ${D4}>;
   var v: array<vec4f, ${V4}>;
@@ -264,11 +260,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         var sv = vec4f(0.0);
         for (var c = 0u; c < ${V4}u; c++) { sv = fma(gs[ii * ${V4}u + c], v[c], sv); }
         let ok = i < queries.y && l != -inf() && j < end && j >= keyLo(i) && j < keyHi(i, b) && visible(b, h, i, j);
-        let raw = ((sq.x + sq.y) + (sq.z + sq.w)) * u.scale;
+        let raw = hsum(sq) * u.scale;
         let t = transformed(raw, b, h, i, j);
         let p = select(0.0, exp(modded(t, b, h, i, j) - l), ok);
         let keep = dropKeep(b, h, i, j);
-        let dsT = p * (((sv.x + sv.y) + (sv.z + sv.w)) * keep - stat[ii].y) * modGrad(t, b, h, i, j); // dL/dt: the bias gradient
+        let dsT = p * (hsum(sv) * keep - stat[ii].y) * modGrad(t, b, h, i, j); // dL/dt: the bias gradient
         ${f.bias ? 'if (ok) { dbias_st((rows + i) * u.Nk + j, dsT); }' : ''}
         let ds = vec4f(dsT * capGrad(raw));
         let pv = vec4f(p * keep); // dV takes the dropped, rescaled probabilities

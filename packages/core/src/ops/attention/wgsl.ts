@@ -180,6 +180,16 @@ fn dropKeep(b: u32, h: u32, i: u32, j: u32) -> f32 {
   ${f.dropout ? 'return select(0.0, u.drop_scale, unit(((b * u.H + h) * u.Nq + i) * u.Nk + j) >= u.drop_p);' : 'return 1.0;'}
 }
 fn tanhSafe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
+/**
+ * Queries that see some key of [j0, j0 + n) before per-element masks: [x, y) (query i sees key j iff
+ * j - shift - right <= i <= j - shift + left); empty when the keys start at or past kvLens' end.
+ */
+fn queriesSeeing(j0: u32, n: u32, end: u32) -> vec2u {
+  let lo = u32(clamp(i32(j0) - u.shift - u.right, 0, i32(u.Nq)));
+  let hi = u32(clamp(i32(min(j0 + n - 1u, end - 1u)) - u.shift + u.left + 1, 0, i32(u.Nq)));
+  return vec2u(lo, select(0u, hi, j0 < end));
+}
 `;
 }
 
