@@ -10,6 +10,7 @@ import {
   attention,
   attentionBackward,
   type Device,
+  defaultAttentionKernel,
   matmul,
   mul,
   softmax,
@@ -42,6 +43,19 @@ interface Timed {
   reps: number;
   out: Float32Array;
   peakBytes?: number;
+}
+
+/** One case's inputs, seeded by N: every benchmark of attention (this one, cpu, gpu-kit) times the same. */
+export function attentionCase(N: number, causal: boolean): AttentionCase {
+  const n = B * H * N * D;
+  return {
+    N,
+    causal,
+    q: randomFloats(n, 4000 + N),
+    k: randomFloats(n, 5000 + N),
+    v: randomFloats(n, 6000 + N),
+    dout: randomFloats(n, 7000 + N),
+  };
 }
 
 /** Query rows checked in every head. */
@@ -327,17 +341,9 @@ export async function benchAttention(
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const N of sizes) {
-    const n = B * H * N * D;
     const byCausal = new Map<boolean, BenchRow[]>();
     for (const causal of [false, true]) {
-      const c: Case = {
-        N,
-        causal,
-        q: randomFloats(n, 4000 + N),
-        k: randomFloats(n, 5000 + N),
-        v: randomFloats(n, 6000 + N),
-        dout: randomFloats(n, 7000 + N),
-      };
+      const c = attentionCase(N, causal);
       const fwdFlops = (4 * B * H * N * N * D) / (causal ? 2 : 1);
       const size = `B${B} H${H} N${N} D${D}`;
       const base = { bench: 'attention' as const, size, causal };
@@ -368,17 +374,17 @@ export async function benchAttention(
         reps: 0,
         iters: 0,
       });
-      const fused = row('multihead-fused', env.adapter, await oursFused(env.gpu, c, reps));
-      progress();
-      const bwd = row(
-        'multihead-fused-bwd',
-        env.adapter,
-        await oursBackward(env.gpu, c, reps),
-        2.5 * fwdFlops,
-        'dq',
-      );
-      bwd.bwdOverFwd = round(bwd.ms / fused.ms);
-      progress();
+      /** Our fused forward and backward with one kernel family: two rows, bwd/fwd on the second. */
+      const oursPair = async (impl: string, kernel: AttentionKernel): Promise<[BenchRow, BenchRow]> => {
+        const fwd = row(impl, env.adapter, await oursFused(env.gpu, c, reps, kernel));
+        progress();
+        const back = await oursBackward(env.gpu, c, reps, kernel);
+        const bwd = row(`${impl}-bwd`, env.adapter, back, 2.5 * fwdFlops, 'dq');
+        bwd.bwdOverFwd = round(bwd.ms / fwd.ms);
+        progress();
+        return [fwd, bwd];
+      };
+      const [fused, bwd] = await oursPair('multihead-fused', 'auto');
       const unfused = row('multihead-unfused', env.adapter, await oursUnfused(env.gpu, c, reps));
       progress();
       let tf: BenchRow;
@@ -400,26 +406,18 @@ export async function benchAttention(
         if (!tf.error) ours.vsTfjs = round(tf.ms / ours.ms);
         if (!ort.error) ours.vsOrt = round(ort.ms / ours.ms);
       }
-      // the kernel family 'auto' did not pick for this adapter (software: registers, hardware: tiled)
-      const other = env.gpu.adapter!.isSoftware ? 'tiled' : 'registers';
-      const alt = row(`multihead-fused-${other}`, env.adapter, await oursFused(env.gpu, c, reps, other));
-      progress();
-      const altBwd = row(
-        `multihead-fused-${other}-bwd`,
-        env.adapter,
-        await oursBackward(env.gpu, c, reps, other),
-        2.5 * fwdFlops,
-        'dq',
-      );
-      altBwd.bwdOverFwd = round(altBwd.ms / alt.ms);
-      progress();
+      // the kernel family 'auto' did not pick for this adapter
+      const other = defaultAttentionKernel(env.gpu) === 'tiled' ? 'registers' : 'tiled';
+      const [alt, altBwd] = await oursPair(`multihead-fused-${other}`, other);
       const group = [fused, bwd, unfused, tf, ort, alt, altBwd];
       byCausal.set(causal, group);
       rows.push(...group);
     }
     // causal speed-up of ours: non-causal ms / causal ms, on the causal rows
     const [plain, masked] = [byCausal.get(false)!, byCausal.get(true)!];
-    for (const i of [0, 1, 2, 5, 6]) masked[i]!.causalSpeedup = round(plain[i]!.ms / masked[i]!.ms);
+    for (const m of masked.filter((r) => r.impl.startsWith('multihead'))) {
+      m.causalSpeedup = round(plain.find((r) => r.impl === m.impl)!.ms / m.ms);
+    }
   }
   return rows;
 }

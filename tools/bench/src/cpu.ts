@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { attention, attentionBackward, createDevice, type Device, matmul } from '@multihead/core';
-import { type AttentionCase, attentionMaxError } from './attention.js';
+import { attentionCase, attentionMaxError } from './attention.js';
 import { randomFloats, round, timeIt } from './env.js';
 import { matmulModel, plainAttentionModel } from './onnx.js';
 import { TRAIN_MODEL, trainOurs } from './train.js';
@@ -167,17 +167,9 @@ export async function benchCpu(
 
   // attention forward (and our backward), causal and not
   for (const N of sizes) {
-    const n = B * H * N * D;
     const byCausal = new Map<boolean, BenchRow[]>();
     for (const causal of [false, true]) {
-      const c: AttentionCase = {
-        N,
-        causal,
-        q: randomFloats(n, 4000 + N),
-        k: randomFloats(n, 5000 + N),
-        v: randomFloats(n, 6000 + N),
-        dout: randomFloats(n, 7000 + N),
-      };
+      const c = attentionCase(N, causal);
       const flops = (4 * B * H * N * N * D) / (causal ? 2 : 1);
       const base = { bench: 'cpu' as const, size: `attention B${B} H${H} N${N} D${D}`, causal };
       const row = (impl: string, device: string, r: Timed, f = flops, which: 'o' | 'dq' = 'o'): BenchRow => ({

@@ -8,8 +8,8 @@
  *   node gpu-kit.mjs [--sizes 1024,2048,4096,8192] [--reps 5]
  */
 import { type AttentionKernel, attention, attentionBackward, createDevice } from '@multihead/core';
-import { type AttentionCase, attentionMaxError } from './attention.js';
-import { randomFloats, round, timeIt } from './env.js';
+import { attentionCase, attentionMaxError } from './attention.js';
+import { round, timeIt } from './env.js';
 
 const [B, H, D] = [1, 8, 64];
 const args = process.argv.slice(2);
@@ -33,17 +33,9 @@ console.log(
 );
 
 for (const N of sizes) {
-  const n = B * H * N * D;
   const shape = [B, H, N, D];
   for (const causal of [false, true]) {
-    const c: AttentionCase = {
-      N,
-      causal,
-      q: randomFloats(n, 4000 + N),
-      k: randomFloats(n, 5000 + N),
-      v: randomFloats(n, 6000 + N),
-      dout: randomFloats(n, 7000 + N),
-    };
+    const c = attentionCase(N, causal);
     const [q, k, v, dout] = [c.q, c.k, c.v, c.dout].map((x) => device.tensor(x, shape));
     const fwdFlops = (4 * B * H * N * N * D) / (causal ? 2 : 1);
     for (const kernel of ['tiled', 'registers'] as AttentionKernel[]) {
