@@ -6,9 +6,11 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevice, type Device, io } from '@multihead/core';
+import { concat, createDevice, type Device, io, softmax } from '@multihead/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitTrainTest } from '../data/split.js';
+import { Bert, type BertConfig } from '../models/bert.js';
+import { Tokenizer } from '../tokenizers/tokenizer.js';
 import { trainWordPieceTokenizer } from '../tokenizers/wordpiece-trainer.js';
 import { textTask } from './index.js';
 import {
@@ -18,6 +20,7 @@ import {
   encodeWindows,
   type SpamExample,
   type SpamTaskOptions,
+  spamProbabilities,
   TfidfLogisticRegression,
 } from './spam.js';
 import type { TaskContext } from './task.js';
@@ -138,6 +141,44 @@ describe('text/spam', () => {
     expect(probabilities['ham']! + probabilities['spam']!).toBeCloseTo(1, 5);
     await expect(async () => createSpamTask({ maxTokens: 2 })).rejects.toThrow(
       /maxTokens must be at least 3/,
+    );
+  });
+
+  it("windowMode 'pooled' encodes an email's windows apart and pools over all their tokens", async () => {
+    const options = tiny({ windows: 3, windowMode: 'pooled', checkpointName: 'pooled.safetensors' });
+    await createSpamTask(options).train(ctx, { steps: 2 });
+    const ckpt = await io.readCheckpoint(join(dir, 'pooled.safetensors'));
+    expect(ckpt.metadata).toMatchObject({ windows: 3, windowMode: 'pooled' });
+    expect((await createSpamTask(options).evaluate(ctx))['examples']).toBe(3);
+
+    const tokenizer = Tokenizer.fromJSON(ckpt.metadata['tokenizer'] as string);
+    const model = new Bert(device, ckpt.metadata['config'] as unknown as BertConfig);
+    model.loadStateDict(ckpt.model);
+    model.eval();
+    // the shortest text of three windows: the unit batch then pads its last window
+    let words = 1;
+    const textOf = (n: number) => `a subject\n${'lorem ipsum '.repeat(n)}`;
+    while (encodeWindows(tokenizer, textOf(words), 16, 3).length < 3) words++;
+    const text = textOf(words);
+    const long = encodeWindows(tokenizer, text, 16, 3);
+    expect(long.map((w) => w.length)).toEqual([16, 16, expect.any(Number)]);
+    expect(long[2]!.length).toBeLessThan(16);
+    // by hand: each window through the encoder alone, the pooler's max over all their tokens, the classifier
+    const hidden = long.map((w) => model.encode(device.tensor(w, [1, w.length])));
+    const logits = model.classifier.forward(model.pooler.forward(concat(hidden, 1)));
+    const byHand = (await softmax(logits, -1).read())[1]!;
+    const { probabilities } = await createSpamTask(options).classify!(ctx, text);
+    expect(probabilities['spam']!).toBeCloseTo(byHand, 5);
+    // emails with fewer windows get empty (all padding) windows in a batch; they change nothing
+    const short = encodeWindows(tokenizer, 'hi\nfree money', 16, 3);
+    expect(short).toHaveLength(1);
+    const together = await spamProbabilities(device, model, [long, short], tokenizer.padId!, 'pooled');
+    const alone = await spamProbabilities(device, model, [short], tokenizer.padId!, 'pooled');
+    expect(together[0]!).toBeCloseTo(byHand, 5);
+    expect(together[1]!).toBeCloseTo(alone[0]!, 5);
+    model.dispose();
+    expect(() => createSpamTask({ windowMode: 'pooled', model: { pooling: 'cls' } })).toThrowError(
+      /windowMode 'pooled' .* needs model.pooling 'max' or 'mean', got "cls"/,
     );
   });
 

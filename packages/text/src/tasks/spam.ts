@@ -6,8 +6,9 @@
  *     -> text: Subject, newline, the first `maxChars` characters of the body
  *     -> WordPiece tokenizer trained on the TRAIN split only
  *     -> [CLS] ... [SEP] windows of at most `maxTokens` tokens: the first `windows` pieces of the text
- *        (one by default: the start of the email); each window is a training example with its email's label,
- *        and an email's score is the mean of its windows' log-odds
+ *        (one by default: the start of the email); with windowMode 'separate' each window is a training
+ *        example with its email's label and an email's score is the mean of its windows' log-odds; with
+ *        'pooled' the windows are encoded apart and pooled together, one example and one score per email
  *     -> Bert classifier (AdamW, warmup + cosine), batches grouped by length so most need no padding
  *     -> checkpoint `<checkpointDir>/text/spam.safetensors` (TaskContext's `<dir>/<task id>.safetensors`): weights, plus the tokenizer.json text, the
  *        model config and the preprocessing in its metadata, so evaluate and classify need nothing else.
@@ -46,6 +47,8 @@ export interface SpamExample {
   label: 'ham' | 'spam';
 }
 
+export type WindowMode = 'separate' | 'pooled';
+
 /** The model's size (the rest of BertConfig comes from the tokenizer and the preprocessing). */
 export type SpamModelSize = Pick<
   BertConfig,
@@ -65,6 +68,14 @@ export interface SpamTaskOptions {
    * reads the same tokens.
    */
   windows?: number;
+  /**
+   * How an email's windows make one prediction (default 'separate'). 'separate': each window is a training
+   * example with its email's label, and an email's score is the mean of its windows' log-odds. 'pooled':
+   * the windows run through the encoder apart (attention stays within a window) and the model's max or
+   * mean pooling runs over the tokens of all of them, so one example and one prediction is a whole email
+   * (hierarchical, as for documents longer than the position table); needs pooling 'max' or 'mean'.
+   */
+  windowMode?: WindowMode;
   /** WordPiece vocabulary (default 8000). */
   vocabSize?: number;
   model?: Partial<SpamModelSize>;
@@ -127,6 +138,8 @@ interface SpamMetadata {
   maxTokens: number;
   /** Windows per email (absent in older checkpoints: 1). */
   windows?: number;
+  /** Absent in older checkpoints: 'separate'. */
+  windowMode?: WindowMode;
   labels: readonly string[];
   /** The split seed: evaluate must hold out the same emails training never saw. */
   seed: number;
@@ -360,6 +373,33 @@ function padBatch(rows: readonly Int32Array[], padId: number): BertBatch {
 }
 
 /**
+ * What one prediction reads: a single window ('separate') or all of an email's windows ('pooled').
+ * Units of a batch are padded to the same number of windows with empty (all padding) rows.
+ */
+type Unit = readonly Int32Array[];
+
+function unitBatch(units: readonly Unit[], padId: number): { batch: BertBatch; windows: number } {
+  const windows = Math.max(...units.map((u) => u.length));
+  const empty = new Int32Array(0);
+  const rows = units.flatMap((u) => [...u, ...Array<Int32Array>(windows - u.length).fill(empty)]);
+  return { batch: padBatch(rows, padId), windows };
+}
+
+/** Total tokens of a unit (batches group units of similar size). */
+const unitTokens = (u: Unit) => u.reduce((n, w) => n + w.length, 0);
+
+/**
+ * Logits [units, 2] from the encoder's output over a unit batch: hidden [U·W, T, C] and its mask [U·W, T]
+ * are the same tokens as [U, W·T, C] and [U, W·T], so the pooling runs over all windows of a unit.
+ */
+function classifyUnits(model: Bert, hidden: Tensor, mask: Tensor | undefined, windows: number): Tensor {
+  const [rows, T, C] = hidden.shape as [number, number, number];
+  if (windows === 1) return model.classify(hidden, mask);
+  const units = rows / windows;
+  return model.classify(hidden.reshape([units, windows * T, C]), mask?.reshape([units, windows * T]));
+}
+
+/**
  * One epoch of batches, grouped by length (Hugging Face `group_by_length`): shuffle, sort each window
  * of 50 batches by length, cut, shuffle the batches. Rows of a batch then have similar lengths, so most
  * batches of long emails carry no padding and need no attention mask.
@@ -433,32 +473,34 @@ async function loadSpamModel(device: Device, path: string): Promise<LoadedSpamMo
 }
 
 /**
- * P(spam) of each email from its windows: the sigmoid of the mean of the windows' log-odds (one window: the
- * softmax). Windows run in batches of similar length (eval mode, no autograd).
+ * P(spam) of each email from its windows: 'separate' scores each window and takes the sigmoid of the mean
+ * of the windows' log-odds (one window: the softmax); 'pooled' scores each email's windows together. Units
+ * run in batches of similar size (eval mode, no autograd). Exported for the tests, not by the package.
  */
-async function spamProbabilities(
+export async function spamProbabilities(
   device: Device,
   model: Bert,
   emails: readonly Int32Array[][],
   padId: number,
+  mode: WindowMode,
   batchSize = 64,
 ): Promise<Float32Array> {
-  const rows = emails.flat();
-  const owner = emails.flatMap((w, e) => w.map(() => e));
-  const order = Array.from({ length: rows.length }, (_, i) => i).sort(
-    (a, b) => rows[a]!.length - rows[b]!.length,
+  const units: readonly Unit[] = mode === 'pooled' ? emails : emails.flatMap((w) => w.map((r) => [r]));
+  const owner = mode === 'pooled' ? emails.map((_, e) => e) : emails.flatMap((w, e) => w.map(() => e));
+  const order = Array.from({ length: units.length }, (_, i) => i).sort(
+    (a, b) => unitTokens(units[a]!) - unitTokens(units[b]!),
   );
   const logOdds = new Float64Array(emails.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const which = order.slice(start, start + batchSize);
-    const batch = padBatch(
-      which.map((i) => rows[i]!),
+    const { batch, windows } = unitBatch(
+      which.map((i) => units[i]!),
       padId,
     );
     const logits = noGrad(() =>
       tidy(() => {
         const { ids, mask } = batchTensors(device, batch);
-        return model.forward(ids, mask); // [B, 2]
+        return classifyUnits(model, model.encode(ids, mask), mask, windows); // [units, 2]
       }),
     );
     const l = await logits.read();
@@ -467,7 +509,8 @@ async function spamProbabilities(
       logOdds[owner[i]!]! += l[2 * k + 1]! - l[2 * k]!;
     });
   }
-  return Float32Array.from(logOdds, (z, e) => 1 / (1 + Math.exp(-z / emails[e]!.length)));
+  const scored = (e: number) => (mode === 'pooled' ? 1 : emails[e]!.length);
+  return Float32Array.from(logOdds, (z, e) => 1 / (1 + Math.exp(-z / scored(e))));
 }
 
 // ---- the task ------------------------------------------------------------------------------------
@@ -487,10 +530,20 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
   const maxChars = options.maxChars ?? 2000;
   const maxTokens = options.maxTokens ?? 64;
   const windows = options.windows ?? 1;
+  const windowMode = options.windowMode ?? 'separate';
   if (maxTokens < 3)
     invalidArgument(`createSpamTask: maxTokens must be at least 3 ([CLS], a token, [SEP]), got ${maxTokens}`);
   const vocabSize = options.vocabSize ?? 8000;
   const size: SpamModelSize = { ...DEFAULT_SIZE, ...options.model };
+  if (windowMode !== 'separate' && windowMode !== 'pooled')
+    invalidArgument(
+      `createSpamTask: windowMode must be 'separate' or 'pooled', got ${JSON.stringify(windowMode)}`,
+    );
+  if (windowMode === 'pooled' && size.pooling !== 'max' && size.pooling !== 'mean') {
+    invalidArgument(
+      `createSpamTask: windowMode 'pooled' pools over the tokens of all windows and needs model.pooling 'max' or 'mean', got ${JSON.stringify(size.pooling)}`,
+    );
+  }
   const batchSize = options.batchSize ?? 32;
   const defaultSteps = options.steps ?? 900;
   const lr = options.lr ?? 1e-3;
@@ -531,14 +584,18 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const data = await loadData(splitSeed);
     const texts = data.train.map((e) => emailText(e, maxChars));
     const tokenizer = trainWordPieceTokenizer(texts, { vocabSize });
-    // every window is an example with its email's label
     const perEmail = texts.map((t) => encodeWindows(tokenizer, t, maxTokens, windows));
-    const rows = perEmail.flat();
-    const labels = perEmail.flatMap((w, e) => w.map(() => labelOf(data.train[e]!)));
+    // the training examples: every window with its email's label, or every email's windows together
+    const units: Unit[] = windowMode === 'pooled' ? perEmail : perEmail.flatMap((w) => w.map((r) => [r]));
+    const labels =
+      windowMode === 'pooled'
+        ? data.train.map(labelOf)
+        : perEmail.flatMap((w, e) => w.map(() => labelOf(data.train[e]!)));
+    const windowCount = perEmail.reduce((n, w) => n + w.length, 0);
     const spamCount = data.train.filter((e) => labelOf(e) === 1).length;
     log(
       `${SPAM_TASK_ID}: ${data.train.length} training emails (${spamCount} spam), ` +
-        `WordPiece vocabulary ${tokenizer.vocabSize}, ${windows === 1 ? '1 window' : `${rows.length} windows (up to ${windows} per email)`} of ${maxTokens} tokens at most ` +
+        `WordPiece vocabulary ${tokenizer.vocabSize}, ${windows === 1 ? '1 window' : `${windowCount} windows (up to ${windows} per email, ${windowMode})`} of ${maxTokens} tokens at most ` +
         `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
     const padId = tokenizer.padId!;
@@ -566,10 +623,9 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     ctx.signal?.addEventListener('abort', onAbort);
     if (ctx.signal?.aborted) controller.abort();
 
-    /** Step -> indices into `items`: length-grouped batches, a new seeded order every epoch. */
-    const batcher = (items: readonly Int32Array[], salt: number) => {
-      const lengths = items.map((r) => r.length);
-      const perEpoch = Math.ceil(items.length / batchSize);
+    /** Step -> indices of items of these sizes: size-grouped batches, a new seeded order every epoch. */
+    const batcher = (lengths: readonly number[], salt: number) => {
+      const perEpoch = Math.ceil(lengths.length / batchSize);
       let epoch = -1;
       let batches: number[][] = [];
       return (step: number): number[] => {
@@ -603,7 +659,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
         loss: (which) => loss(which, optimizer.stepCount),
         clipGradNorm: 1,
         progressEvery: 10,
-        tokensPerStep: batchSize * maxTokens,
+        tokensPerStep: batchSize * maxTokens * (windowMode === 'pooled' ? windows : 1),
         signal: controller.signal,
         ...(ema ? { afterStep: () => ema.update() } : {}),
         onProgress: (p) => {
@@ -633,11 +689,6 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       maskProb,
       seed: seedOf,
     });
-    const rowsOf = (which: number[]) =>
-      padBatch(
-        which.map((i) => rows[i]!),
-        padId,
-      );
 
     let pretrained = 0;
     if (pretrainSteps > 0) {
@@ -654,7 +705,10 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       const s = await run(
         'mlm',
         pretrainSteps,
-        batcher(mlmRows, 500),
+        batcher(
+          mlmRows.map((r) => r.length),
+          500,
+        ),
         (which, step) => model.mlmLoss(windowsOf(which), masking(0.15, seed * 7919 + step)),
         lr,
       );
@@ -667,9 +721,12 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const summary = await run(
       'classify',
       steps,
-      batcher(rows, 0),
+      batcher(units.map(unitTokens), 0),
       (which, step) => {
-        const clean = rowsOf(which);
+        const { batch: clean, windows: perUnit } = unitBatch(
+          which.map((i) => units[i]!),
+          padId,
+        );
         // token masking as augmentation: the classifier reads a corrupted copy (BERT's 80/10/10), and
         // with mlmWeight the same forward pass also predicts the corrupted tokens (an auxiliary MLM loss)
         const corrupted =
@@ -680,7 +737,8 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
           [which.length],
         );
         const hidden = model.encode(ids, mask); // [B, T, C]
-        const loss = nn.crossEntropy(model.classify(hidden, mask), targets, { labelSmoothing });
+        const logits = classifyUnits(model, hidden, mask, perUnit);
+        const loss = nn.crossEntropy(logits, targets, { labelSmoothing });
         if (!corrupted || mlmWeight === 0 || !corrupted.labels.some((l) => l !== -100)) return loss;
         return add(loss, mul(model.maskedLmLoss(hidden, corrupted.labels), mlmWeight));
       },
@@ -703,6 +761,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       maxChars,
       maxTokens,
       windows,
+      windowMode,
       labels: SPAM_LABELS,
       seed: splitSeed,
       backend: device.backend,
@@ -733,7 +792,13 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       );
     const [trainRows, testRows] = [encode(data.train), encode(data.test)];
     const actual = data.test.map(labelOf);
-    const probs = await spamProbabilities(device, model, testRows, meta.config.padId);
+    const probs = await spamProbabilities(
+      device,
+      model,
+      testRows,
+      meta.config.padId,
+      meta.windowMode ?? 'separate',
+    );
     const modelMetrics = binaryMetrics(
       Array.from(probs, (p) => (p >= 0.5 ? 1 : 0)),
       actual,
@@ -778,7 +843,13 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     const email =
       cut < 0 ? { subject: '', body: text } : { subject: text.slice(0, cut), body: text.slice(cut + 1) };
     const rows = encodeWindows(tokenizer, emailText(email, meta.maxChars), meta.maxTokens, meta.windows ?? 1);
-    const [spam] = await spamProbabilities(ctx.device, model, [rows], meta.config.padId);
+    const [spam] = await spamProbabilities(
+      ctx.device,
+      model,
+      [rows],
+      meta.config.padId,
+      meta.windowMode ?? 'separate',
+    );
     const probabilities = { ham: 1 - spam!, spam: spam! };
     return { label: spam! >= 0.5 ? 'spam' : 'ham', probabilities };
   }
