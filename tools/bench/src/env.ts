@@ -160,6 +160,35 @@ export async function timeIt(
   return { ms: median(samples), iters, reps: batches, samples };
 }
 
+/**
+ * Times two steps in alternating batches (A, B, A, B, ...) after a warm-up of each, so that a machine
+ * whose speed drifts (another process, a clock change) moves both alike; a ratio of the two is then worth
+ * more than one of two timeIt calls made minutes apart. Batches of `iters` steps sized for `batchMs`
+ * from A's single call; a step is told when it is the last of its batch (as in timeIt). Returns the
+ * median ms per step of each.
+ */
+export async function timeAlternating(
+  a: (last: boolean) => Promise<void>,
+  b: (last: boolean) => Promise<void>,
+  reps: number,
+  batchMs = 250,
+): Promise<{ a: number; b: number; reps: number }> {
+  await a(true);
+  await b(true);
+  let t0 = performance.now();
+  await a(true);
+  const iters = Math.max(1, Math.min(50, Math.round(batchMs / Math.max(performance.now() - t0, 0.01))));
+  const samples: [number[], number[]] = [[], []];
+  for (let r = 0; r < reps; r++) {
+    for (const [k, step] of [a, b].entries()) {
+      t0 = performance.now();
+      for (let i = 0; i < iters; i++) await step(i === iters - 1);
+      samples[k]!.push((performance.now() - t0) / iters);
+    }
+  }
+  return { a: median(samples[0]), b: median(samples[1]), reps };
+}
+
 /** Deterministic uniform floats in [-1, 1). */
 export function randomFloats(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
