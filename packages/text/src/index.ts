@@ -76,6 +76,9 @@ export {
 } from './tasks/names.js';
 export { NgramModel, type NgramOptions, type NllTotals, STRENGTH_GRID, tuneNgram } from './tasks/ngram.js';
 export {
+  BagOfWordsLogisticRegression,
+  type BagOfWordsLogisticRegressionOptions,
+  type BagOfWordsWeighting,
   type BinaryMetrics,
   binaryMetrics,
   createSpamTask,
@@ -87,8 +90,6 @@ export {
   type SpamModelSize,
   type SpamTaskOptions,
   spamTask,
-  TfidfLogisticRegression,
-  type TfidfLogisticRegressionOptions,
 } from './tasks/spam.js';
 export { type BpeTrainerOptions, bytesToUnicode, trainBpeTokenizer } from './tokenizers/bpe-trainer.js';
 export {

@@ -14,6 +14,7 @@ import { Tokenizer } from '../tokenizers/tokenizer.js';
 import { trainWordPieceTokenizer } from '../tokenizers/wordpiece-trainer.js';
 import { textTask } from './index.js';
 import {
+  BagOfWordsLogisticRegression,
   binaryMetrics,
   createSpamTask,
   emailText,
@@ -21,7 +22,6 @@ import {
   type SpamExample,
   type SpamTaskOptions,
   spamProbabilities,
-  TfidfLogisticRegression,
 } from './spam.js';
 import type { TaskContext } from './task.js';
 
@@ -88,11 +88,11 @@ describe('text/spam', () => {
     const fresh = createSpamTask(options); // a new task object: everything comes from the checkpoint
     const lines: string[] = [];
     const metrics = await fresh.evaluate({ ...ctx, log: (l) => lines.push(l) });
-    for (const who of ['model', 'baseline'] as const) {
+    for (const who of ['model', 'baseline', 'bagOfWords'] as const) {
       expect(Object.keys(metrics[who] as object).sort()).toEqual(['accuracy', 'f1', 'precision', 'recall']);
     }
     expect(metrics['examples']).toBe(3);
-    expect(lines.join('\n')).toMatch(/tf-idf logistic/);
+    expect(lines.join('\n')).toMatch(/tf-idf logistic .*\n.*bag-of-words logistic/);
 
     const { label, probabilities } = await fresh.classify!(
       ctx,
@@ -222,7 +222,7 @@ describe('text/spam', () => {
   });
 });
 
-describe('baseline: tf-idf logistic regression', () => {
+describe('baselines: bag-of-words logistic regression (tf-idf and counts)', () => {
   it('binaryMetrics counts spam (1) as the positive class', () => {
     const m = binaryMetrics([1, 1, 0, 0, 1], [1, 0, 0, 1, 1]);
     expect(m).toEqual({ accuracy: 0.6, precision: 2 / 3, recall: 2 / 3, f1: 2 / 3 });
@@ -244,15 +244,33 @@ describe('baseline: tf-idf logistic regression', () => {
       });
     const labels = Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 1 : 0));
     const docs = labels.map(doc);
-    const model = TfidfLogisticRegression.fit(docs.slice(0, 300), labels.slice(0, 300), { vocabSize: 40 });
+    const model = BagOfWordsLogisticRegression.fit(docs.slice(0, 300), labels.slice(0, 300), {
+      vocabSize: 40,
+    });
     expect([1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7]).toContain(model.l2);
     const predicted = docs.slice(300).map((d) => (model.predictProba(d) >= 0.5 ? 1 : 0));
     expect(binaryMetrics(predicted, labels.slice(300)).accuracy).toBeGreaterThan(0.97);
     // the learned weights point the right way
     expect(model.weights[3]!).toBeGreaterThan(0);
     expect(model.weights[13]!).toBeLessThan(0);
-    expect(() => TfidfLogisticRegression.fit([[50]], [1], { vocabSize: 40, l2: 0.1 })).toThrow(
+    expect(() => BagOfWordsLogisticRegression.fit([[50]], [1], { vocabSize: 40, l2: 0.1 })).toThrow(
       /outside \[0, 40\)/,
     );
+
+    // plain counts: no idf, the same bar on this split, and another model
+    const counts = BagOfWordsLogisticRegression.fit(docs.slice(0, 300), labels.slice(0, 300), {
+      vocabSize: 40,
+      weighting: 'counts',
+    });
+    expect([counts.weighting, ...new Set(counts.idf)]).toEqual(['counts', 1]);
+    const byCounts = docs.slice(300).map((d) => (counts.predictProba(d) >= 0.5 ? 1 : 0));
+    expect(binaryMetrics(byCounts, labels.slice(300)).accuracy).toBeGreaterThan(0.97);
+    expect(Array.from(counts.weights)).not.toEqual(Array.from(model.weights));
+    expect(() =>
+      BagOfWordsLogisticRegression.fit([[1]], [1], {
+        vocabSize: 40,
+        weighting: 'binary' as 'counts',
+      }),
+    ).toThrow(/weighting must be 'tfidf' or 'counts', got "binary"/);
   });
 });

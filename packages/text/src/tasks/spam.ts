@@ -184,11 +184,20 @@ export function binaryMetrics(predicted: ArrayLike<number>, actual: ArrayLike<nu
   return { accuracy: right / actual.length, precision, recall, f1 };
 }
 
-// ---- baseline: tf-idf + L2-regularized logistic regression ---------------------------------------
+// ---- baselines: bag-of-words and tf-idf L2-regularized logistic regression -----------------------
 
-export interface TfidfLogisticRegressionOptions {
+/**
+ * Features of a document: 'tfidf' is sublinear tf (1 + log count) times smoothed idf (scikit-learn's
+ * `TfidfVectorizer(sublinear_tf=True)`); 'counts' is the plain bag of words (term counts,
+ * `CountVectorizer`). Rows are L2-normalized either way.
+ */
+export type BagOfWordsWeighting = 'tfidf' | 'counts';
+
+export interface BagOfWordsLogisticRegressionOptions {
   /** Feature ids are below this (the tokenizer's vocabSize). */
   vocabSize: number;
+  /** Default 'tfidf'. */
+  weighting?: BagOfWordsWeighting;
   /**
    * L2 penalty λ on the weights (the bias is not penalized). Default: the best of `l2Grid` on a seeded
    * 20% hold-out of the training documents, then refit on all of them.
@@ -207,14 +216,16 @@ interface SparseRow {
 }
 
 /**
- * Bag-of-words logistic regression: sublinear tf (1 + log count) times smoothed idf (scikit-learn's
- * `TfidfVectorizer(sublinear_tf=True)` weighting), rows L2-normalized, then the mean logistic loss plus
+ * Bag-of-words logistic regression: tf-idf or count features (see BagOfWordsWeighting), rows
+ * L2-normalized, then the mean logistic loss plus
  * λ/2·‖w‖² minimized by Nesterov's accelerated gradient with the step 1/L that the normalized rows give
  * (L ≤ 1/4 · 2 + λ: features and the constant bias feature each have norm ≤ 1). A strongly convex
  * problem, so the fit does not depend on initialization or order.
  */
-export class TfidfLogisticRegression {
+export class BagOfWordsLogisticRegression {
   private constructor(
+    readonly weighting: BagOfWordsWeighting,
+    /** Per-id factor: the smoothed idf ('tfidf') or ones ('counts'). */
     readonly idf: Float64Array,
     readonly weights: Float64Array,
     readonly bias: number,
@@ -224,14 +235,20 @@ export class TfidfLogisticRegression {
   static fit(
     docs: readonly ArrayLike<number>[],
     labels: ArrayLike<number>,
-    opts: TfidfLogisticRegressionOptions,
-  ): TfidfLogisticRegression {
+    opts: BagOfWordsLogisticRegressionOptions,
+  ): BagOfWordsLogisticRegression {
     if (docs.length !== labels.length || docs.length === 0) {
       invalidArgument(
-        `TfidfLogisticRegression.fit: ${docs.length} documents for ${labels.length} labels; expected as many, at least one`,
+        `BagOfWordsLogisticRegression.fit: ${docs.length} documents for ${labels.length} labels; expected as many, at least one`,
       );
     }
     const V = opts.vocabSize;
+    const weighting = opts.weighting ?? 'tfidf';
+    if (weighting !== 'tfidf' && weighting !== 'counts') {
+      invalidArgument(
+        `BagOfWordsLogisticRegression.fit: weighting must be 'tfidf' or 'counts', got ${JSON.stringify(weighting)}`,
+      );
+    }
     const iterations = opts.iterations ?? 2000;
     let l2 = opts.l2;
     if (l2 === undefined) {
@@ -246,7 +263,11 @@ export class TfidfLogisticRegression {
       const fitLabels = fit.map((i) => labels[i]!);
       let best = Number.NEGATIVE_INFINITY;
       for (const candidate of grid) {
-        const m = TfidfLogisticRegression.fit(fitDocs, fitLabels, { ...opts, l2: candidate, iterations });
+        const m = BagOfWordsLogisticRegression.fit(fitDocs, fitLabels, {
+          ...opts,
+          l2: candidate,
+          iterations,
+        });
         // accuracy first, then the mean log-likelihood breaks ties between equally accurate penalties
         let right = 0;
         let logLik = 0;
@@ -264,8 +285,11 @@ export class TfidfLogisticRegression {
     // document frequencies -> smoothed idf = ln((1 + n) / (1 + df)) + 1
     const df = new Float64Array(V);
     for (const doc of docs) for (const id of new Set(Array.from(doc))) df[checkId(id, V)]!++;
-    const idf = df.map((d) => Math.log((1 + docs.length) / (1 + d)) + 1);
-    const rows = docs.map((doc) => tfidfRow(doc, idf));
+    const idf =
+      weighting === 'tfidf'
+        ? df.map((d) => Math.log((1 + docs.length) / (1 + d)) + 1)
+        : new Float64Array(V).fill(1);
+    const rows = docs.map((doc) => featureRow(doc, weighting, idf));
     const y = Float64Array.from(labels as ArrayLike<number>);
     // Nesterov's accelerated gradient (FISTA without a prox term) on [w, b]
     const step = 1 / (0.5 + lambda);
@@ -295,30 +319,31 @@ export class TfidfLogisticRegression {
       b = lookB - (step * gradB) / n;
       t = tNext;
     }
-    return new TfidfLogisticRegression(idf, w, b, lambda);
+    return new BagOfWordsLogisticRegression(weighting, idf, w, b, lambda);
   }
 
   /** P(class 1 | document). */
   predictProba(doc: ArrayLike<number>): number {
-    return sigmoid(dot(tfidfRow(doc, this.idf), this.weights) + this.bias);
+    return sigmoid(dot(featureRow(doc, this.weighting, this.idf), this.weights) + this.bias);
   }
 }
 
 function checkId(id: number, vocabSize: number): number {
   if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-    invalidArgument(`TfidfLogisticRegression: token id ${id} is outside [0, ${vocabSize})`);
+    invalidArgument(`BagOfWordsLogisticRegression: token id ${id} is outside [0, ${vocabSize})`);
   }
   return id;
 }
 
-function tfidfRow(doc: ArrayLike<number>, idf: Float64Array): SparseRow {
+function featureRow(doc: ArrayLike<number>, weighting: BagOfWordsWeighting, idf: Float64Array): SparseRow {
   const counts = new Map<number, number>();
   for (let i = 0; i < doc.length; i++) {
     const id = doc[i]!;
     if (id >= 0 && id < idf.length) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   const index = Int32Array.from(counts.keys());
-  const value = Float64Array.from(index, (id) => (1 + Math.log(counts.get(id)!)) * idf[id]!);
+  const tf = (count: number) => (weighting === 'tfidf' ? 1 + Math.log(count) : count);
+  const value = Float64Array.from(index, (id) => tf(counts.get(id)!) * idf[id]!);
   let squares = 0;
   for (const v of value) squares += v * v;
   const norm = Math.sqrt(squares) || 1;
@@ -803,29 +828,38 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
       Array.from(probs, (p) => (p >= 0.5 ? 1 : 0)),
       actual,
     );
-    // the baseline sees the same tokens (same tokenizer, same windows) without [CLS] / [SEP]
+    // the baselines see the same tokens (same tokenizer, same windows) without [CLS] / [SEP]
     const specials = new Set([tokenizer.clsId, tokenizer.sepId, tokenizer.padId]);
     const words = (w: Int32Array[]) =>
       Int32Array.from(w.flatMap((r) => Array.from(r)).filter((id) => !specials.has(id)));
-    const baseline = TfidfLogisticRegression.fit(trainRows.map(words), data.train.map(labelOf), {
-      vocabSize: tokenizer.vocabSize,
-      seed: meta.seed,
-    });
-    const baselineMetrics = binaryMetrics(
-      testRows.map((r) => (baseline.predictProba(words(r)) >= 0.5 ? 1 : 0)),
-      actual,
-    );
+    const [trainDocs, testDocs] = [trainRows.map(words), testRows.map(words)];
+    const fitBaseline = (weighting: BagOfWordsWeighting) => {
+      const lr = BagOfWordsLogisticRegression.fit(trainDocs, data.train.map(labelOf), {
+        vocabSize: tokenizer.vocabSize,
+        weighting,
+        seed: meta.seed,
+      });
+      const metrics = binaryMetrics(
+        testDocs.map((d) => (lr.predictProba(d) >= 0.5 ? 1 : 0)),
+        actual,
+      );
+      return { l2: lr.l2, metrics };
+    };
+    const [tfidf, counts] = [fitBaseline('tfidf'), fitBaseline('counts')];
     const line = (m: BinaryMetrics) =>
       `accuracy ${m.accuracy.toFixed(4)}  precision ${m.precision.toFixed(4)}  recall ${m.recall.toFixed(4)}  f1 ${m.f1.toFixed(4)}`;
     log(
       `${SPAM_TASK_ID}: ${data.test.length} held-out emails (${actual.filter((y) => y === 1).length} spam)`,
     );
-    log(`  bert                      ${line(modelMetrics)}`);
-    log(`  tf-idf logistic (λ=${baseline.l2.toExponential(0)}) ${line(baselineMetrics)}`);
+    log(`  bert                              ${line(modelMetrics)}`);
+    log(`  tf-idf logistic (λ=${tfidf.l2.toExponential(0)})         ${line(tfidf.metrics)}`);
+    log(`  bag-of-words logistic (λ=${counts.l2.toExponential(0)})   ${line(counts.metrics)}`);
     return {
       model: modelMetrics,
-      baseline: baselineMetrics,
-      baselineL2: baseline.l2,
+      baseline: tfidf.metrics,
+      baselineL2: tfidf.l2,
+      bagOfWords: counts.metrics,
+      bagOfWordsL2: counts.l2,
       examples: data.test.length,
       backend: device.backend,
       seconds: (performance.now() - t0) / 1000,
