@@ -1,7 +1,7 @@
 /**
  * Tunes text/spam without looking at its test split: trains and evaluates the task on a validation split
  * of the TRAINING emails (a seeded, stratified 80/20 cut of them), with task options given as JSON, and
- * prints one JSON line with the model's and the baseline's metrics. `--test` runs the real split instead
+ * prints one JSON line with the model's and the two baselines' metrics. `--test` runs the real split instead
  * (what `multihead train text/spam && multihead eval text/spam` does), for the final check of a choice.
  *
  *   pnpm --filter @multihead/text tune:spam -- '{"steps": 600, "maxTokens": 128}' [--test] [--backend cpu]

@@ -1,6 +1,6 @@
 /**
- * `text/spam`: SpamAssassin ham/spam classification with a small BERT trained from scratch, and a
- * tf-idf logistic regression over the same tokens as the bar it has to clear.
+ * `text/spam`: SpamAssassin ham/spam classification with a small BERT trained from scratch, and two
+ * logistic regressions over the same tokens (plain bag of words, and tf-idf) as the bars it is measured by.
  *
  *   emails (loadSpamAssassin, seeded stratified 80/20 split)
  *     -> text: Subject, newline, the first `maxChars` characters of the body
@@ -892,7 +892,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): TextTask {
     id: SPAM_TASK_ID,
     kind: 'classify',
     description:
-      'SpamAssassin spam vs ham: a small BERT trained from scratch on subject + start of body, against a tf-idf logistic regression',
+      'SpamAssassin spam vs ham: a small BERT trained from scratch on subject + start of body, against bag-of-words and tf-idf logistic regressions',
     train,
     evaluate,
     classify,
