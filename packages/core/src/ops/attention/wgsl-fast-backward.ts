@@ -13,9 +13,8 @@ import {
   type AttentionFeatures,
   commonWgsl,
   featureKey,
-  STATS_OPERAND,
   STATS_WGSL,
-  vec4InputOperands,
+  vec4BackwardInputOperands,
 } from './wgsl.js';
 
 /** Rows per invocation: three or four register sets of R x D/4 vec4 each. */
@@ -140,12 +139,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
     'attn-dq-fast',
     f,
     subgroups,
-    [
-      ...vec4InputOperands(f),
-      { name: 'dout', dtype: 'f32', vec4: true },
-      STATS_OPERAND,
-      { name: 'dq', dtype: 'f32', write: true, vec4: true },
-    ],
+    [...vec4BackwardInputOperands(f), { name: 'dq', dtype: 'f32', write: true, vec4: true }],
     lines.join('\n'),
   );
 }
@@ -220,9 +214,7 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
     f,
     subgroups,
     [
-      ...vec4InputOperands(f),
-      { name: 'dout', dtype: 'f32', vec4: true },
-      STATS_OPERAND,
+      ...vec4BackwardInputOperands(f),
       { name: 'dkv', dtype: 'f32', write: true, vec4: true },
       ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
     ],

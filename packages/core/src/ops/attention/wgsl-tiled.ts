@@ -20,8 +20,8 @@ import {
   type AttentionFeatures,
   commonWgsl,
   featureKey,
-  STATS_OPERAND,
   STATS_WGSL,
+  vec4BackwardInputOperands,
   vec4InputOperands,
 } from './wgsl.js';
 
@@ -187,12 +187,7 @@ ${kvTileLoad(BC, D4, V4)}
   return {
     key: `attn-dq-tiled:${featureKey(f)}:BC${BC}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...vec4InputOperands(f),
-      { name: 'dout', dtype: 'f32', vec4: true },
-      STATS_OPERAND,
-      { name: 'dq', dtype: 'f32', write: true, vec4: true },
-    ],
+    operands: [...vec4BackwardInputOperands(f), { name: 'dq', dtype: 'f32', write: true, vec4: true }],
     workgroupSize: TILED_ROWS,
     body: `${commonWgsl(f)}\n${STATS_WGSL}${body}`,
   };
@@ -284,9 +279,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     key: `attn-dkv-tiled:${featureKey(f)}:BQ${BQ}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
-      ...vec4InputOperands(f),
-      { name: 'dout', dtype: 'f32', vec4: true },
-      STATS_OPERAND,
+      ...vec4BackwardInputOperands(f),
       { name: 'dkv', dtype: 'f32', write: true, vec4: true },
       ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
     ],

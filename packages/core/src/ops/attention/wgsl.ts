@@ -139,6 +139,11 @@ export function vec4InputOperands(f: AttentionFeatures): OperandSpec[] {
   return inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
 }
 
+/** What the vec4 backward kernels read: the inputs (q, k, v as vec4), dout as vec4, then [lse, delta]. */
+export function vec4BackwardInputOperands(f: AttentionFeatures): OperandSpec[] {
+  return [...vec4InputOperands(f), { name: 'dout', dtype: 'f32', vec4: true }, STATS_OPERAND];
+}
+
 /**
  * Shared WGSL: the visible key range of a query row, the per-element mask, and the score transform
  * raw -> t = softcap(raw) + bias -> s = scoreMod(t). `raw` already includes the scale (folded into q).
