@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/testing.ts'],
   format: ['esm'],
   target: 'es2022',
   // built .d.ts files use GPUDevice & co.; without this reference consumers get TS2304 (toolchain.md)

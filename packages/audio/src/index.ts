@@ -1,0 +1,2 @@
+/** @multihead/audio: see README.md at the repository root and docs/api.md. */
+export {};

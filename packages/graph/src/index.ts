@@ -1,0 +1,2 @@
+/** @multihead/graph: see README.md at the repository root and docs/api.md. */
+export {};
