@@ -5,6 +5,7 @@
  * beside a bigram's, and draws one layer's attention for a sampled name as a PNG heatmap.
  */
 import { join } from 'node:path';
+import { io } from '@multihead/core';
 import {
   evaluateNames,
   gptAttentionMaps,
@@ -15,7 +16,6 @@ import {
 } from '@multihead/text';
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
 import { attentionImage, writePng } from './heatmap.js';
-import { cacheRoot } from './tasks.js';
 
 export interface DemoOptions extends CommonOptions {
   /** Training time budget in seconds (default 120). */
@@ -34,7 +34,7 @@ export async function demo(opts: DemoOptions): Promise<void> {
       opts,
       `adapter: ${device.adapter.vendor}/${device.adapter.architecture} (${device.adapter.description})`,
     );
-  const out = opts.out ?? join(cacheRoot(), 'demo');
+  const out = opts.out ?? (await io.cacheDir('demo'));
   // its own checkpoint folder: a short demo run must not shadow a properly trained text/names model
   const ctx: TaskContext = {
     device,

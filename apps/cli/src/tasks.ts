@@ -2,9 +2,8 @@
  * `multihead tasks | train | eval | generate | classify`: the commands over the task tables. Tasks are
  * data (TEXT_TASKS in @multihead/text): this file knows how to run a kind of task, not which tasks exist.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { io } from '@multihead/core';
 import { type TaskContext, TEXT_TASKS, type TextTask, textTask } from '@multihead/text';
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
 
@@ -12,30 +11,9 @@ export interface TaskOptions extends CommonOptions {
   checkpoints?: string;
 }
 
-/**
- * The cache folder: `<repo>/.cache` (git-ignored) inside this repository, found as
- * packages/text/src/data/cache.ts finds it (the package.json named multihead), else the user's cache,
- * `$XDG_CACHE_HOME` or ~/.cache, then `multihead`.
- */
-export function cacheRoot(): string {
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        const { name } = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown };
-        if (name === 'multihead') return join(dir, '.cache');
-      } catch {
-        // unreadable package.json: keep walking up
-      }
-    }
-    if (dirname(dir) === dir) break;
-  }
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'multihead');
-}
-
 /** `--checkpoints`, else `<cache>/checkpoints`; a task saves `<dir>/<task id>.safetensors` there. */
-export function checkpointDir(opts: { checkpoints?: string }): string {
-  return opts.checkpoints ? resolve(opts.checkpoints) : join(cacheRoot(), 'checkpoints');
+export async function checkpointDir(opts: { checkpoints?: string }): Promise<string> {
+  return opts.checkpoints ? resolve(opts.checkpoints) : io.cacheDir('checkpoints');
 }
 
 /** The device and folders a task runs with; `infoToStderr` keeps stdout for the task's own output. */
@@ -44,7 +22,7 @@ async function context(opts: TaskOptions, infoToStderr = false): Promise<TaskCon
   const device = await openDevice(info);
   return {
     device,
-    checkpointDir: checkpointDir(opts),
+    checkpointDir: await checkpointDir(opts),
     seed: opts.seed,
     log: (line) => say(info, line),
   };

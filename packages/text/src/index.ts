@@ -1,6 +1,5 @@
 /** @multihead/text: tokenizers that write Hugging Face tokenizer.json, and offline text datasets. */
 
-export { type CacheOptions, defaultCacheDir } from './data/cache.js';
 export {
   loadMobyDick,
   loadMobyDickSections,

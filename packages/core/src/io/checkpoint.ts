@@ -13,6 +13,7 @@ import { toHalfBits } from '../dtype.js';
 import { fail, MultiheadError } from '../errors.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
+import { nodeFs, writeFileAtomic } from './files.js';
 import {
   type HostTensor,
   parseSafetensors,
@@ -164,44 +165,13 @@ export function loadCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
   return out;
 }
 
-/** Node only: imported when called, through a variable so bundlers leave it out of browser builds. */
-async function nodeFs() {
-  const specifier = 'node:fs/promises';
-  return (await import(/* @vite-ignore */ specifier)) as typeof import('node:fs/promises');
-}
-
 /**
  * Writes a checkpoint atomically (Node): the bytes go to a temporary file in the same directory,
  * are flushed to disk (fsync), and the file is renamed over `path`. A crash or error at any point
  * leaves the previous file at `path` whole; the temporary file is removed on error.
  */
 export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
-  const bytes = await checkpointBytes(ckpt);
-  const fs = await nodeFs();
-  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : '';
-  const tmp = `${dir}.${path.slice(slash + 1)}.${Date.now()}-${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    const handle = await fs.open(tmp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw new MultiheadError(
-      'IO_ERROR',
-      `saveCheckpoint: writing ${path} failed (${(e as Error).message}); any previous file there is untouched`,
-    );
-  }
-  // make the rename itself durable (POSIX); not every platform can open a directory
-  try {
-    const d = await fs.open(dir || '.', 'r');
-    await d.sync().finally(() => d.close());
-  } catch {}
+  await writeFileAtomic(path, await checkpointBytes(ckpt), 'saveCheckpoint');
 }
 
 /** Reads and parses a checkpoint file (Node). */

@@ -1,3 +1,4 @@
+export { type CacheOptions, cacheDir, cachedBytes, cachedJSON, cacheRoot } from './cache.js';
 export {
   type Checkpoint,
   checkpointBytes,
@@ -6,6 +7,7 @@ export {
   readCheckpoint,
   saveCheckpoint,
 } from './checkpoint.js';
+export { writeFileAtomic } from './files.js';
 export {
   type HostTensor,
   parseSafetensors,

