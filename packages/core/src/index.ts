@@ -102,6 +102,18 @@ export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
 export * as optim from './optim/index.js';
 export { keep, tidy } from './scope.js';
 export { seededUniform } from './seeded.js';
+export * as tasks from './tasks/index.js';
+export type {
+  AttentionReport,
+  EvalReport,
+  InputKind,
+  InputValue,
+  Task,
+  TaskContext,
+  TaskOutput,
+  TaskPiece,
+  TaskRun,
+} from './tasks/types.js';
 export { type BackwardOptions, Tensor } from './tensor.js';
 export { reversalTask, type SequenceTask } from './train/synthetic.js';
 export { type TrainOptions, type TrainProgress, type TrainSummary, train } from './train/train.js';

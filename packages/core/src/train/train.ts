@@ -123,8 +123,12 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainSummary> {
     windowSteps++;
     unread?.loss.dispose();
     unread = null;
-    if (report) await record(step, loss, lr);
-    else unread = { step, loss, lr };
+    if (report) {
+      await record(step, loss, lr);
+      // a macrotask turn: on the CPU backend reads resolve at once, and without this a timer or a
+      // worker message that aborts (a stop button, a time limit) would never run until training ends
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    } else unread = { step, loss, lr };
   }
   if (unread) await record(unread.step, unread.loss, unread.lr);
   return {

@@ -1,0 +1,21 @@
+export {
+  folderStore,
+  type LoadedTaskCheckpoint,
+  loadTaskCheckpoint,
+  memoryStore,
+  packageFile,
+  parseTaskCheckpoint,
+  saveTaskCheckpoint,
+  type TaskCheckpointMetadata,
+} from './checkpoints.js';
+export { describeInput, inputBytes, inputText, isFileInput, resolveParams } from './inputs.js';
+export { defineTask, TaskRegistry, taskModality } from './registry.js';
+export { checkGoal, goalMet } from './reports.js';
+export { collectRun, resultRun, streamingRun } from './run.js';
+export {
+  checkTrainOptions,
+  type TaskTrainOptions,
+  type TaskTrainSummary,
+  trainForTask,
+} from './training.js';
+export type * from './types.js';

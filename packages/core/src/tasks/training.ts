@@ -1,0 +1,97 @@
+/**
+ * The training plumbing every task shares (style.md: written once, not per task): a time budget and the
+ * caller's AbortSignal both stop training between steps (what was trained is kept), and progress reaches
+ * `ctx.onProgress` with items per second in the task's unit (tokens, images, clips).
+ */
+import { fail } from '../errors.js';
+import { type TrainOptions, type TrainSummary, train } from '../train/train.js';
+import type { TaskContext } from './types.js';
+
+export interface TaskTrainOptions<B>
+  extends Omit<TrainOptions<B>, 'signal' | 'onProgress' | 'tokensPerStep'> {
+  /** Stop after this many seconds (checked before each step: a step is never cut in half). */
+  maxSeconds?: number | undefined;
+  /** What `items` counts: 'tokens', 'images', 'clips'. */
+  unit: string;
+  /** Items in a batch (default: 1 per step). */
+  items?: (batch: B) => number;
+  /** Also called on every progress report (a task's own log lines). */
+  onReport?: (p: { step: number; loss: number; lr: number; msPerStep: number }) => void;
+}
+
+export interface TaskTrainSummary extends TrainSummary {
+  items: number;
+  itemsPerSecond: number;
+  unit: string;
+  /** Stopped by the time budget (rather than by steps or the caller's signal). */
+  outOfTime: boolean;
+}
+
+/** Checks `steps` / `maxSeconds` options the same way for every task. */
+export function checkTrainOptions(
+  id: string,
+  opts: { steps?: number; maxSeconds?: number },
+  defaultSteps: number,
+) {
+  const steps = opts.steps ?? defaultSteps;
+  if (!Number.isInteger(steps) || steps < 1)
+    fail('INVALID_ARGUMENT', `${id}: steps ${steps} must be an integer >= 1`);
+  const maxSeconds = opts.maxSeconds;
+  if (maxSeconds !== undefined && !(maxSeconds > 0 && Number.isFinite(maxSeconds))) {
+    fail('INVALID_ARGUMENT', `${id}: maxSeconds ${maxSeconds} must be a finite number > 0`);
+  }
+  return { steps, maxSeconds };
+}
+
+/** `train()` bounded by `ctx.signal` and `maxSeconds`, reporting to `ctx.onProgress`. */
+export async function trainForTask<B>(
+  ctx: TaskContext,
+  opts: TaskTrainOptions<B>,
+): Promise<TaskTrainSummary> {
+  const { maxSeconds, unit, items, onReport, ...rest } = opts;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal?.addEventListener('abort', onAbort);
+  if (ctx.signal?.aborted) stop.abort();
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  let count = 0;
+  let outOfTime = false;
+  try {
+    const summary = await train({
+      ...rest,
+      signal: stop.signal,
+      batch: (step) => {
+        // steps run back to back without yielding to timers, so the budget is checked here
+        if (maxSeconds !== undefined && step > (rest.startStep ?? 0) && elapsed() >= maxSeconds) {
+          outOfTime = true;
+          stop.abort();
+        }
+        const batch = rest.batch(step);
+        count += items ? items(batch) : 1;
+        return batch;
+      },
+      onProgress: (p) => {
+        onReport?.(p);
+        const seconds = elapsed();
+        ctx.onProgress?.({
+          step: p.step,
+          steps: rest.steps,
+          loss: p.loss,
+          itemsPerSecond: seconds > 0 ? count / seconds : 0,
+          unit,
+          seconds,
+        });
+      },
+    });
+    return {
+      ...summary,
+      items: count,
+      itemsPerSecond: count / Math.max(1e-9, summary.seconds),
+      unit,
+      outOfTime,
+    };
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+}
