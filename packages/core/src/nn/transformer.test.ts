@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { type Device, io, mul, nn, sum, type Tensor, tidy } from '../index.js';
+import { type Device, io, mul, nn, noGrad, sum, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
@@ -163,6 +163,38 @@ describe('TransformerEncoder / TransformerDecoder stacks', () => {
       'encoder_stack out',
     );
     for (const t of [src, out]) t.dispose();
+    stack.dispose();
+  });
+
+  it('forwardDetailed returns the per-head attention of the layers asked for, and the same output', async () => {
+    const opts = { dModel: 8, nHead: 2, dimFeedforward: 16, dropout: 0, batchFirst: true, seed: 5 };
+    const stack = new nn.TransformerEncoder(dev, opts, 3);
+    const src = dev.tensor(randomData(2 * 5 * 8, 7), [2, 5, 8]);
+    // key padding: the last two keys of the second sequence are padding (PyTorch: true = pad)
+    const pad = dev.tensor(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 1, 1]), [2, 5], { dtype: 'bool' });
+    stack.eval();
+    const plain = noGrad(() => stack.forward(src, { srcKeyPaddingMask: pad }));
+    const live = dev.memory().liveTensors;
+    const { out, attentions } = noGrad(() =>
+      stack.forwardDetailed(src, { srcKeyPaddingMask: pad, attentionWeights: [0, 2] }),
+    );
+    expect(dev.memory().liveTensors).toBe(live + 3); // the output and two maps, nothing else
+    expectClose(await out.read(), await plain.read(), 1e-6, 0, 'forwardDetailed out');
+    expect(attentions[1]).toBeNull();
+    for (const layer of [0, 2]) {
+      const w = attentions[layer]!;
+      expect(w.shape).toEqual([2, 2, 5, 5]);
+      const p = await w.read();
+      for (let row = 0; row < 2 * 2 * 5; row++) {
+        const r = Array.from(p.subarray(row * 5, row * 5 + 5));
+        expect(r.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        if (row >= 2 * 5) expect(r.slice(3)).toEqual([0, 0]); // batch 1: padded keys get no weight
+      }
+    }
+    expect(() => stack.forwardDetailed(src, { attentionWeights: [3] })).toThrow(
+      /layer 3; expected integers in \[0, 3\)/,
+    );
+    for (const t of [src, pad, plain, out, attentions[0]!, attentions[2]!]) t.dispose();
     stack.dispose();
   });
 

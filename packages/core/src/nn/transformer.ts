@@ -120,13 +120,14 @@ function attentionBlock(device: Device, r: Resolved, name: string): MultiHeadAtt
 
 const norm = (device: Device, r: Resolved) => new LayerNorm(device, r.dModel, { eps: r.eps, bias: r.bias });
 
-/** Self-attention options of a Transformer layer (no weights: the layers never return them). */
+/** Self-attention options of a Transformer layer; weights per head only when asked for (maps). */
 function attentionCall(
   keyPaddingMask: Tensor | undefined,
   attnMask: Tensor | undefined,
   isCausal: boolean | undefined,
+  needWeights = false,
 ): MultiHeadAttentionForward {
-  const o: MultiHeadAttentionForward = { needWeights: false };
+  const o: MultiHeadAttentionForward = { needWeights, averageAttnWeights: false };
   if (keyPaddingMask) o.keyPaddingMask = keyPaddingMask;
   if (attnMask) o.attnMask = attnMask;
   if (isCausal) o.isCausal = true;
@@ -174,16 +175,33 @@ export class TransformerEncoderLayer extends Module {
 
   /** src [N, L, E] (batchFirst) or [L, N, E] -> same shape. */
   forward(src: Tensor, opts: EncoderLayerForward = {}): Tensor {
-    const call = attentionCall(opts.srcKeyPaddingMask, opts.srcMask, opts.isCausal);
-    const sa = (x: Tensor) => this.dropout1.forward(this.selfAttn.forward(x, x, x, call)[0]);
+    return this.forwardDetailed(src, opts, false).out;
+  }
+
+  /**
+   * As forward, and with `weights` the self-attention probabilities per head, [N, H, L, L] (Hugging
+   * Face's `output_attentions`): recomputed from the fused kernel's lse, with no gradient.
+   */
+  forwardDetailed(
+    src: Tensor,
+    opts: EncoderLayerForward = {},
+    weights = true,
+  ): { out: Tensor; weights: Tensor | null } {
+    const call = attentionCall(opts.srcKeyPaddingMask, opts.srcMask, opts.isCausal, weights);
+    let probs: Tensor | null = null;
+    const sa = (x: Tensor) => {
+      const [y, w] = this.selfAttn.forward(x, x, x, call);
+      probs = w;
+      return this.dropout1.forward(y);
+    };
     const ff = (x: Tensor) => this.dropout2.forward(this.ff.forward(x));
     return tidy(() => {
       if (this.normFirst) {
         const x = add(src, sa(this.norm1.forward(src)));
-        return add(x, ff(this.norm2.forward(x)));
+        return { out: add(x, ff(this.norm2.forward(x))), weights: probs };
       }
       const x = this.norm1.forward(add(src, sa(src)));
-      return this.norm2.forward(add(x, ff(x)));
+      return { out: this.norm2.forward(add(x, ff(x))), weights: probs };
     });
   }
 }
@@ -316,6 +334,35 @@ export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer
   /** src [N, L, E] (batchFirst) or [L, N, E] -> same shape; the options go to every layer. */
   forward(src: Tensor, opts: EncoderLayerForward = {}): Tensor {
     return this.run(src, (layer, x) => layer.forward(x, opts));
+  }
+
+  /**
+   * As forward, with the per-head attention probabilities [N, H, L, L] of the layers listed in
+   * `attentionWeights` (`attentions[i]` for layer i, null for the others), as `models.GPT`.
+   */
+  forwardDetailed(
+    src: Tensor,
+    opts: EncoderLayerForward & { attentionWeights?: readonly number[] } = {},
+  ): { out: Tensor; attentions: (Tensor | null)[] } {
+    const wanted = new Set(opts.attentionWeights ?? []);
+    for (const i of wanted) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.layers.length) {
+        fail(
+          'INVALID_ARGUMENT',
+          `TransformerEncoder: attentionWeights has layer ${i}; expected integers in [0, ${this.layers.length})`,
+        );
+      }
+    }
+    return tidy(() => {
+      let x = src;
+      const attentions: (Tensor | null)[] = [];
+      for (const layer of this.layers) {
+        const r = layer.forwardDetailed(x, opts, wanted.has(attentions.length));
+        attentions.push(r.weights);
+        x = r.out;
+      }
+      return { out: this.norm ? this.norm.forward(x) : x, attentions };
+    });
   }
 }
 

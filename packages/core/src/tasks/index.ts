@@ -10,7 +10,7 @@ export {
 } from './checkpoints.js';
 export { describeInput, inputBytes, inputText, isFileInput, resolveParams } from './inputs.js';
 export { defineTask, TaskRegistry, taskModality } from './registry.js';
-export { checkGoal, goalMet } from './reports.js';
+export { checkGoal, evalReport, goalMet } from './reports.js';
 export { collectRun, resultRun, streamingRun } from './run.js';
 export {
   checkTrainOptions,

@@ -215,7 +215,8 @@ export type Metrics = Record<string, number>;
 export interface TaskGoal {
   metric: string;
   op: '>=' | '<=';
-  value: number;
+  /** The bound on `metric` (none: the goal is only to beat `beat`). */
+  value?: number;
   /** The goal also asks to beat these baselines on `metric`. */
   beat?: readonly string[];
 }
