@@ -26,6 +26,7 @@ import {
   resolveWhisperOptions,
   WHISPER,
   type WhisperOptions,
+  whisperFrames,
 } from './reference.js';
 import { arrange, checkSignal, framewise, powerOf } from './stft.js';
 
@@ -153,7 +154,7 @@ export function whisperLogMel(
   const layout = opts.layout ?? 'frequency-first';
   const { plan } = logMelPlan(fn, { sampleRate, nFft, hopLength, nMels, layout });
   // stft[..., :-1]: the last frame never enters the max, so it is never computed
-  const frames = frameCount(fn, plan.stft.config, length + padding) - 1;
+  const frames = whisperFrames(fn, length, padding);
   return tidy(() => {
     const x = padding > 0 ? pad(rows(), [0, padding]) : rows();
     const logMel = logMelKernelFor(x.device)(x, plan, frames);

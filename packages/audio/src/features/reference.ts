@@ -184,6 +184,18 @@ export function resolveWhisperOptions(
   return { nMels, padding: pad };
 }
 
+/** Frames of Whisper's log-mel for `length` samples plus `padding` zeros (the STFT's last frame dropped). */
+export function whisperFrames(fn: string, length: number, padding: number): number {
+  const reflect = WHISPER.nFft / 2;
+  if (length + padding <= reflect) {
+    invalidArgument(
+      `${fn}: signal has ${length} samples + padding ${padding} = ${length + padding}; center reflect padding ` +
+        `of nFft / 2 = ${reflect} needs more than ${reflect} (torch.stft refuses the same)`,
+    );
+  }
+  return Math.floor((length + padding) / WHISPER.hopLength);
+}
+
 /**
  * Whisper's `log_mel_spectrogram(audio, n_mels, padding)` on 16 kHz audio: STFT (n_fft 400, hop 160, periodic
  * Hann, center reflect), the last frame dropped, |X|^2, Slaney mel filters, log10(clamp(min=1e-10)),
@@ -196,6 +208,7 @@ export function whisperLogMelReference(
   const fn = 'whisperLogMelReference';
   const x = checkSignal(fn, signal);
   const { nMels, padding: pad } = resolveWhisperOptions(fn, opts);
+  whisperFrames(fn, x.length, pad);
   const padded = new Float64Array(x.length + pad);
   padded.set(x);
   const { sampleRate, nFft, hopLength } = WHISPER;
