@@ -1,5 +1,28 @@
 /** @multihead/graph: see README.md at the repository root and docs/api.md. */
+
+export { KARATE_CLUB_FACTIONS, karateClub } from './data/karate-club.js';
+export { type EdgeListOptions, parseEdgeList, readEdgeList } from './preprocess/edge-list.js';
 export { type FastaOptions, type FastaRecord, parseFasta, readFasta } from './preprocess/fasta.js';
+export { parseGml, readGml } from './preprocess/gml.js';
+export {
+  type Attributes,
+  type AttributeValue,
+  fromGraphology,
+  type GraphData,
+  type GraphEdge,
+  type GraphInput,
+  type GraphNode,
+  toGraphology,
+} from './preprocess/graph-data.js';
+export {
+  type ComponentLabels,
+  connectedComponentLabels,
+  type DistanceMatrix,
+  type DistanceOptions,
+  type NodeDegrees,
+  nodeDegrees,
+  shortestPathDistances,
+} from './preprocess/graph-features.js';
 export {
   parseStockholm,
   readStockholm,
