@@ -64,20 +64,8 @@ const ofKind = (kind: Case['kind']) => cases.filter((c) => c.kind === kind);
 
 describe('fixtures: torch.stft', () => {
   it('holds the cases the generator writes', () => {
-    expect(cases.map((c) => c.kind).sort()).toEqual([
-      'logmel',
-      'mel',
-      'mel',
-      'mel',
-      'stft',
-      'stft',
-      'stft',
-      'stft',
-      'stft',
-      'stft',
-      'whisper',
-      'whisper',
-    ]);
+    const count = (kind: Case['kind']) => cases.filter((c) => c.kind === kind).length;
+    expect([count('stft'), count('mel'), count('logmel'), count('whisper')]).toEqual([7, 3, 1, 2]);
   });
 
   for (const c of ofKind('stft')) {

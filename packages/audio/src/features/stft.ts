@@ -16,8 +16,7 @@ import type { SpectrogramOptions } from './reference.js';
  * STFT and power spectrogram on a device (WebGPU or the CPU backend), from core's public ops: frames are
  * gathered with reflect padding through an index tensor (indexSelect), multiplied by the window-folded DFT
  * basis of plan.ts (matmul: real and imaginary halves at once), and squared. A signal is `[L]` or `[B, L]`
- * f32; the outputs keep the batch dimension only if the signal had one. Differentiable, since every step
- * is a differentiable core op.
+ * f32; the outputs keep the batch dimension only if the signal had one.
  */
 
 /** @internal Frames are processed in chunks of at most this many gathered samples (B * frames * taps). */
