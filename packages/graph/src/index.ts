@@ -24,6 +24,18 @@ export {
   shortestPathDistances,
 } from './preprocess/graph-features.js';
 export {
+  loadSmilesParser,
+  type MolecularGraph,
+  type MolecularProperties,
+  type MoleculeAtom,
+  type MoleculeBond,
+  type MoleculeRing,
+  molecularProperties,
+  moleculeToGraphData,
+  parseSmiles,
+  type SmilesParser,
+} from './preprocess/molecule.js';
+export {
   parseStockholm,
   readStockholm,
   type StockholmAlignment,
