@@ -1,2 +1,28 @@
-/** @multihead/audio: see README.md at the repository root and docs/api.md. */
-export {};
+/** @multihead/audio: WAV io (wavefile), resampling, browser audio, MIDI event tokens, offline datasets. */
+
+export {
+  type AudioClip,
+  checkAudioClip,
+  type MonoAudio,
+  type PrepareAudioOptions,
+  prepareAudio,
+  type TrimSilenceOptions,
+  toMono,
+  trimSilence,
+} from './io/clip.js';
+export { resample } from './io/resample.js';
+export {
+  type InspectWavOptions,
+  inspectWav,
+  type WavContainer,
+  type WavEncoding,
+  type WavInfo,
+} from './io/riff.js';
+export {
+  type DecodedWav,
+  type DecodeWavOptions,
+  decodeWav,
+  type EncodeWavOptions,
+  encodeWav,
+  readWavFile,
+} from './io/wav.js';
