@@ -122,7 +122,7 @@ describe('VisionTransformer', () => {
     b.dispose();
   });
 
-  it('returns the maps of the layers asked for only, and rejects other indices', () => {
+  it('returns the maps of the layers asked for only, rejects other indices, and leaks nothing', async () => {
     const model = new VisionTransformer(dev, small).eval();
     const images = dev.zeros([1, 1, 8, 4]);
     const { logits, attentions } = noGrad(() => model.forwardDetailed(images, { attentionWeights: [1] }));
@@ -132,6 +132,13 @@ describe('VisionTransformer', () => {
       /layer indices in \[0, 2\), got \[2\]/,
     );
     for (const t of [images, logits, attentions[1]!]) t.dispose();
+    // a forward and a rollout leave no tensor behind
+    const live = dev.memory().liveTensors;
+    const batch = dev.zeros([2, 1, 8, 4]);
+    noGrad(() => model.forward(batch)).dispose();
+    await model.attentionRollout(batch);
+    batch.dispose();
+    expect(dev.memory().liveTensors).toBe(live);
     model.dispose();
   });
 
