@@ -1,6 +1,9 @@
 /** What every command shares: --backend, --seed, --json, the device, progress bars, the final JSON line. */
 
-import { createDevice, type Device } from '@multihead/core';
+import { createDevice, type Device, type tasks } from '@multihead/core';
+
+type TrainProgressEvent = tasks.TrainProgressEvent;
+
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 
@@ -13,8 +16,14 @@ export interface CommonOptions {
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .option('--backend <backend>', "compute backend: 'auto', 'webgpu' or 'cpu'", 'auto')
-    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
+    .option('--seed <n>', 'random seed (an integer)', parseSeed, 0)
     .option('--json', 'end with one JSON line of results (human output goes to stderr)', false);
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n)) throw new Error(`--seed: got '${v}'; expected an integer`);
+  return n;
 }
 
 export function checkBackend(value: string): CommonOptions['backend'] {
@@ -60,7 +69,7 @@ export function trainingProgress(
   label: string,
   budget: { seconds?: number } = {},
 ): {
-  onProgress: (p: { step: number; steps: number; loss: number; tokensPerSecond: number }) => void;
+  onProgress: (p: TrainProgressEvent) => void;
   stop: () => void;
 } {
   const useBar = !opts.json && process.stderr.isTTY === true;
@@ -69,12 +78,17 @@ export function trainingProgress(
   let last = started;
   return {
     onProgress: (p) => {
-      const payload = { step: p.step, loss: p.loss.toFixed(4), tps: Math.round(p.tokensPerSecond) };
+      const payload = {
+        step: p.step,
+        loss: p.loss.toFixed(4),
+        rate: Math.round(p.itemsPerSecond),
+        unit: p.unit,
+      };
       if (useBar) {
         if (!bar) {
           const unit = budget.seconds ? ' s | step {step}' : ' steps';
           bar = new SingleBar({
-            format: `${label} [{bar}] {value}/{total}${unit} | loss {loss} | {tps} tokens/s`,
+            format: `${label} [{bar}] {value}/{total}${unit} | loss {loss} | {rate} {unit}/s`,
             stream: process.stderr,
             hideCursor: true,
             noTTYOutput: false,
@@ -85,7 +99,7 @@ export function trainingProgress(
         bar.update(budget.seconds ? seconds : p.step, payload);
       } else if (performance.now() - last > 10_000) {
         last = performance.now();
-        process.stderr.write(`${label}: step ${p.step}, loss ${payload.loss}, ${payload.tps} tokens/s\n`);
+        process.stderr.write(`${label}: step ${p.step}, loss ${payload.loss}, ${payload.rate} ${p.unit}/s\n`);
       }
     },
     stop: () => {

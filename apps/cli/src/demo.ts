@@ -5,15 +5,8 @@
  * beside a bigram's, and draws one layer's attention for a sampled name as a PNG heatmap.
  */
 import { join } from 'node:path';
-import { io } from '@multihead/core';
-import {
-  evaluateNames,
-  gptAttentionMaps,
-  loadLm,
-  NAMES_TASK_ID,
-  type TaskContext,
-  trainNames,
-} from '@multihead/text';
+import { io, type TaskContext, tasks } from '@multihead/core';
+import { evaluateNames, NAMES_TASK_ID, namesTask, trainNames } from '@multihead/text';
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
 import { attentionImage, writePng } from './heatmap.js';
 
@@ -38,7 +31,7 @@ export async function demo(opts: DemoOptions): Promise<void> {
   // its own checkpoint folder: a short demo run must not shadow a properly trained text/names model
   const ctx: TaskContext = {
     device,
-    checkpointDir: join(out, 'checkpoints'),
+    store: tasks.folderStore(join(out, 'checkpoints')),
     seed: opts.seed,
     log: (line) => say(opts, `   ${line}`),
   };
@@ -57,34 +50,29 @@ export async function demo(opts: DemoOptions): Promise<void> {
     say(opts, `   ${training.steps} steps in ${training.seconds.toFixed(1)} s`);
 
     say(opts, '\n2) held-out names (the 20% never trained on): NLL per character, end token included');
-    const metrics = await evaluateNames(ctx);
-    say(opts, `   GPT    ${Number(metrics.nll).toFixed(4)} nats/char`);
-    say(opts, `   bigram ${Number(metrics.bigramNll).toFixed(4)} nats/char (smoothed, same training names)`);
-    const samples = String(metrics.samples).split(', ');
+    const report = await evaluateNames(ctx);
+    const nll = report.metrics['nll']!;
+    const bigram = report.baselines['bigram']!['nll']!;
+    say(opts, `   GPT    ${nll.toFixed(4)} nats/char`);
+    say(opts, `   bigram ${bigram.toFixed(4)} nats/char (smoothed, same training names)`);
+    const samples = report.details['samples'] as string[];
     say(
       opts,
-      `   20 sampled names (${Math.round(Number(metrics.novelFraction) * 100)}% not in the training set):`,
+      `   ${samples.length} sampled names (${Math.round(report.metrics['novelFraction']! * 100)}% not in the training set):`,
     );
     say(opts, `   ${samples.join(' ')}`);
 
-    const lm = await loadLm(ctx, NAMES_TASK_ID);
-    let png: string;
-    let layer: number;
+    // the task protocol's attention output: every layer and head of the model reading one name
     const name = samples.find((s) => s.length >= 4 && s.length <= 10) ?? samples[0] ?? 'emma';
-    try {
-      layer = opts.layer ?? lm.gpt.config.nLayer - 1;
-      const boundary = lm.tokenizer.bosId!;
-      const ids = [boundary, ...lm.tokenizer.encode(name, { addSpecialTokens: false }).ids, boundary];
-      const maps = await gptAttentionMaps(lm.gpt, ids.slice(0, lm.gpt.config.blockSize), layer);
-      const labels = ids.slice(0, maps.length).map((id) => lm.tokenizer.idToToken(id) ?? '?');
-      png = join(out, 'attention.png');
-      await writePng(png, attentionImage(maps.weights, maps.heads, labels));
-    } finally {
-      lm.gpt.dispose();
-    }
+    const maps = await namesTask.attention(ctx, name);
+    const layer = opts.layer ?? maps.numLayers - 1;
+    const map = maps.layers.find((l) => l.layer === layer);
+    if (!map) throw new Error(`--layer: the model has layers 0 to ${maps.numLayers - 1}; got ${layer}`);
+    const png = join(out, 'attention.png');
+    await writePng(png, attentionImage(map.weights, map.heads, maps.labels, { causal: true }));
     say(
       opts,
-      `\n3) attention of layer ${layer} (${lm.gpt.config.nHead} heads, left to right) reading '.${name}.': ${png}`,
+      `\n3) attention of layer ${layer} (${map.heads} heads, left to right) reading '.${name}.': ${png}`,
     );
     const memory = device.memory();
     say(opts, `\nlive tensors after the demo: ${memory.liveTensors} (${memory.liveBytes} bytes)`);
@@ -102,7 +90,14 @@ export async function demo(opts: DemoOptions): Promise<void> {
           losses: training.losses,
           checkpoint: training.checkpoint,
         },
-        metrics,
+        metrics: {
+          nll,
+          bigramNll: bigram,
+          ...report.metrics,
+          heldOutNames: report.examples,
+          checkpointSource: report.checkpoint.source,
+        },
+        report,
         samples,
         attention: { png, layer, name },
         memory,

@@ -71,15 +71,20 @@ export interface RgbImage {
 }
 
 export interface HeatmapOptions {
-  /** Pixels per attention weight (default 24). */
+  /** Labels of the query rows (default: the key labels). */
+  queryLabels?: readonly string[];
+  /** Keys after the query carry no weight by construction: drawn light grey apart from weight 0. */
+  causal?: boolean;
+  /** Pixels per attention weight (default: 24, less for long sequences so a panel stays near 800 px). */
   cell?: number;
   /** Pixels per font dot (default 2). */
   fontScale?: number;
 }
 
 /**
- * `weights` [heads, T, T] row-major (query i, key j), `labels` the T tokens as text. Colors are the
+ * `weights` [heads, Nq, Nk] row-major (query i, key j), `labels` the Nk keys as text. Colors are the
  * probabilities themselves (0 dark, 1 bright): each row sums to 1, so rows compare across heads.
+ * Labels are drawn where a cell is wide enough for a character: their first character, in the font.
  */
 export function attentionImage(
   weights: Float32Array,
@@ -87,24 +92,26 @@ export function attentionImage(
   labels: readonly string[],
   opts: HeatmapOptions = {},
 ): RgbImage {
-  const T = labels.length;
-  if (weights.length !== heads * T * T) {
-    throw new Error(`attentionImage: ${weights.length} weights; expected heads ${heads} x ${T} x ${T}`);
+  const rowsLabels = opts.queryLabels ?? labels;
+  const [Nq, Nk] = [rowsLabels.length, labels.length];
+  if (weights.length !== heads * Nq * Nk) {
+    throw new Error(`attentionImage: ${weights.length} weights; expected heads ${heads} x ${Nq} x ${Nk}`);
   }
-  const cell = opts.cell ?? 24;
+  const cell = opts.cell ?? Math.max(2, Math.min(24, Math.floor(800 / Math.max(Nq, Nk))));
   const scale = opts.fontScale ?? 2;
-  const margin = (GLYPH_H + 3) * scale; // room for a row of labels
+  const withLabels = cell >= GLYPH_W * scale + 2;
+  const margin = withLabels ? (GLYPH_H + 3) * scale : 0; // room for a row of labels
   const gap = 3 * scale * GLYPH_W;
-  const panel = margin + T * cell;
-  const width = heads * panel + (heads - 1) * gap + 2 * scale;
-  const height = panel + 2 * scale;
+  const [panelW, panelH] = [margin + Nk * cell, margin + Nq * cell];
+  const width = heads * panelW + (heads - 1) * gap + 2 * scale;
+  const height = panelH + 2 * scale;
   const data = new Uint8Array(width * height * 3).fill(255);
   const put = (x: number, y: number, rgb: readonly number[]) => {
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     data.set(rgb, (y * width + x) * 3);
   };
-  const glyph = (char: string, x0: number, y0: number) => {
-    const bits = GLYPHS[char.toLowerCase()];
+  const glyph = (text: string, x0: number, y0: number) => {
+    const bits = GLYPHS[[...text][0]?.toLowerCase() ?? ''];
     if (!bits) return;
     for (let gy = 0; gy < GLYPH_H; gy++)
       for (let gx = 0; gx < GLYPH_W; gx++)
@@ -112,22 +119,64 @@ export function attentionImage(
           for (let dy = 0; dy < scale; dy++)
             for (let dx = 0; dx < scale; dx++) put(x0 + gx * scale + dx, y0 + gy * scale + dy, [0, 0, 0]);
   };
+  const border = cell >= 6 ? 1 : 0; // a white grid line between cells when they are big enough to show it
+  // bottom-right causal alignment when Nq < Nk (decode): query i sees keys j <= i + Nk - Nq
+  const shift = Nk - Nq;
   for (let h = 0; h < heads; h++) {
-    const px = scale + h * (panel + gap) + margin;
+    const px = scale + h * (panelW + gap) + margin;
     const py = scale + margin;
-    for (let i = 0; i < T; i++) {
-      for (let j = 0; j < T; j++) {
-        const w = weights[(h * T + i) * T + j]!;
-        // causal: keys after the query get no weight; a light grey shows them apart from weight 0
-        const rgb = j > i ? [235, 235, 235] : viridis(w);
-        for (let y = 1; y < cell; y++)
-          for (let x = 1; x < cell; x++) put(px + j * cell + x, py + i * cell + y, rgb);
+    for (let i = 0; i < Nq; i++) {
+      for (let j = 0; j < Nk; j++) {
+        const w = weights[(h * Nq + i) * Nk + j]!;
+        const rgb = opts.causal && j > i + shift ? [235, 235, 235] : viridis(w);
+        for (let y = border; y < cell; y++)
+          for (let x = border; x < cell; x++) put(px + j * cell + x, py + i * cell + y, rgb);
       }
     }
+    if (!withLabels) continue;
     const inset = Math.floor((cell - GLYPH_W * scale) / 2);
-    for (let t = 0; t < T; t++) {
-      glyph(labels[t]!, px + t * cell + inset, py - margin + scale); // keys along the top
-      glyph(labels[t]!, px - margin + scale, py + t * cell + Math.floor((cell - GLYPH_H * scale) / 2)); // queries
+    for (let t = 0; t < Nk; t++) glyph(labels[t]!, px + t * cell + inset, py - margin + scale); // keys along the top
+    for (let t = 0; t < Nq; t++)
+      glyph(rowsLabels[t]!, px - margin + scale, py + t * cell + Math.floor((cell - GLYPH_H * scale) / 2));
+  }
+  return { width, height, data };
+}
+
+/**
+ * A map over a grid (attention rollout over patches) drawn over an image: the map upsampled to the
+ * image's size (nearest cell), normalized to [0, 1], viridis, blended with the grey image at `alpha`.
+ */
+export function overlayImage(
+  background: { width: number; height: number; channels: 1 | 3 | 4; data: Uint8Array },
+  map: Float32Array,
+  grid: readonly [number, number],
+  opts: { alpha?: number; scale?: number } = {},
+): RgbImage {
+  const [rows, cols] = grid;
+  if (map.length !== rows * cols)
+    throw new Error(`overlayImage: ${map.length} values; expected ${rows} x ${cols}`);
+  const alpha = opts.alpha ?? 0.55;
+  const scale = opts.scale ?? Math.max(1, Math.floor(448 / Math.max(background.width, background.height)));
+  const [w0, h0, c0] = [background.width, background.height, background.channels];
+  const [width, height] = [w0 * scale, h0 * scale];
+  let [lo, hi] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  for (const v of map) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  const span = hi > lo ? hi - lo : 1;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] = [Math.floor(x / scale), Math.floor(y / scale)];
+      const base = (sy * w0 + sx) * c0;
+      const grey =
+        c0 >= 3
+          ? (background.data[base]! + background.data[base + 1]! + background.data[base + 2]!) / 3
+          : background.data[base]!;
+      const cell =
+        Math.min(rows - 1, Math.floor((sy * rows) / h0)) * cols +
+        Math.min(cols - 1, Math.floor((sx * cols) / w0));
+      const color = viridis((map[cell]! - lo) / span);
+      for (let c = 0; c < 3; c++)
+        data[(y * width + x) * 3 + c] = Math.round((1 - alpha) * grey + alpha * color[c]!);
     }
   }
   return { width, height, data };

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { type CommonOptions, withCommonOptions } from './common.js';
 import { type DemoOptions, demo } from './demo.js';
 import { info } from './info.js';
-import type { TaskOptions } from './tasks.js';
+import type { RunOptions, TaskOptions } from './tasks.js';
 
 const program = new Command()
   .name('multihead')
@@ -29,77 +29,108 @@ withCommonOptions(
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`${name}: got '${v}'; expected an integer`);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new Error(`${name}: got '${v}'; expected an integer`);
   return n;
 };
 const num = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name}: got '${v}'; expected a number`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${name}: got '${v}'; expected a number`);
   return n;
 };
-const checkpointsOption = [
-  '--checkpoints <dir>',
-  'checkpoint folder (default: <repo>/.cache/checkpoints, git-ignored)',
-] as const;
+const collect = (v: string, previous: string[] = []) => [...previous, v];
+
+/** Options every task command takes: where checkpoints are, and extra task modules. */
+function withTaskOptions(cmd: Command): Command {
+  return withCommonOptions(cmd)
+    .option(
+      '--checkpoints <dir>',
+      'folder of trained checkpoints (default: <repo>/.cache/checkpoints, git-ignored)',
+    )
+    .option(
+      '--checkpoint <file>',
+      'a task checkpoint (.safetensors) to use instead of the trained or committed one',
+    )
+    .option(
+      '--tasks-from <module>',
+      'a module exporting TASKS (an array of tasks) to add; repeatable',
+      collect,
+    );
+}
+
+/** Options of a run: the input, parameters, where outputs and attention maps go. */
+function withRunOptions(cmd: Command): Command {
+  return withTaskOptions(cmd)
+    .option('--param <name=value>', "a task parameter (see 'multihead tasks --json'); repeatable", collect)
+    .option('--max-tokens <n>', 'generation: tokens to generate at most (the maxNewTokens parameter)')
+    .option('--temperature <t>', 'generation: 0 = greedy; default 1')
+    .option('--top-k <k>', 'generation: sample from the k most likely tokens')
+    .option('--top-p <p>', 'generation: nucleus sampling, the smallest set with probability p')
+    .option('--out <file>', 'where an image / audio / MIDI output goes (default: <task name>.<ext> here)')
+    .option('--attention <png>', 'also draw the attention maps of the input as a PNG heatmap')
+    .option('--layer <n>', 'the layer the attention PNG shows (default: the last)', int('--layer'));
+}
 
 withCommonOptions(
   program
     .command('tasks')
-    .description('list the tasks (id, kind, description) that train / eval / generate / classify run'),
-).action(async (o: CommonOptions) => (await import('./tasks.js')).listTasks(o));
+    .description('list every task of every modality: id, kind, input -> output, description')
+    .option('--modality <name>', 'only this modality (text, vision, audio, graph)')
+    .option('--tasks-from <module>', 'a module exporting TASKS to add; repeatable', collect),
+).action(async (o: CommonOptions & { modality?: string; tasksFrom?: string[] }) =>
+  (await import('./tasks.js')).listTasks(o),
+);
 
-withCommonOptions(
+withTaskOptions(
   program
     .command('train <task>')
-    .description('train a task from scratch and save its checkpoint (a progress bar shows loss and tokens/s)')
+    .description('train a task from scratch and save its checkpoint (a progress bar shows loss and items/s)')
     .option('--steps <n>', "optimizer steps (default: the task's own)", int('--steps'))
     .option(
       '--max-seconds <s>',
       'stop after this many seconds and save what was trained',
       num('--max-seconds'),
-    )
-    .option(...checkpointsOption),
+    ),
 ).action(async (id: string, o: TaskOptions & { steps?: number; maxSeconds?: number }) =>
   (await import('./tasks.js')).trainTask(id, o),
 );
 
-withCommonOptions(
+withTaskOptions(
   program
     .command('eval <task>')
-    .description("evaluate a task's checkpoint on held-out data, beside its baseline")
-    .option(...checkpointsOption),
-).action(async (id: string, o: TaskOptions) => (await import('./tasks.js')).evalTask(id, o));
-
-withCommonOptions(
-  program
-    .command('generate <task>')
-    .description('stream text from a generate task after a prompt')
-    .option('--prompt <text>', 'the start of the text', '')
-    .option('--max-tokens <n>', "tokens to generate at most (default: the task's own)", int('--max-tokens'))
-    .option('--temperature <t>', '0 = greedy; default 1', num('--temperature'))
-    .option('--top-k <k>', 'sample from the k most likely tokens', int('--top-k'))
-    .option('--top-p <p>', 'nucleus sampling: the smallest set with probability p', num('--top-p'))
-    .option(...checkpointsOption),
-).action(
-  async (
-    id: string,
-    o: TaskOptions & {
-      prompt: string;
-      maxTokens?: number;
-      temperature?: number;
-      topK?: number;
-      topP?: number;
-    },
-  ) => (await import('./tasks.js')).generateTask(id, o),
+    .description("evaluate a task's checkpoint on held-out data, beside baselines fitted in the same call")
+    .option(
+      '--limit <n>',
+      'score at most n examples (a quick look; the default is the whole split)',
+      int('--limit'),
+    ),
+).action(async (id: string, o: TaskOptions & { limit?: number }) =>
+  (await import('./tasks.js')).evalTask(id, o),
 );
 
-withCommonOptions(
+withRunOptions(
+  program
+    .command('run <task>')
+    .description('run a task on one input (its kind decides: text, or a file) and print or write its output')
+    .option('--input <file|text>', "the task's input: a file, or text for text / sequence / graph tasks"),
+).action(async (id: string, o: RunOptions) => (await import('./tasks.js')).runTask(id, o));
+
+withRunOptions(
+  program
+    .command('generate <task>')
+    .description('run a generate task: stream its output after a prompt (alias of run)')
+    .option('--prompt <text>', 'the start of the output (the input)')
+    .option('--input <file|text>', 'the same as --prompt'),
+).action(async (id: string, o: RunOptions & { prompt?: string }) =>
+  (await import('./tasks.js')).generateTask(id, o),
+);
+
+withRunOptions(
   program
     .command('classify <task>')
-    .description('label a text with a classify task')
-    .requiredOption('--text <text>', 'the text to classify')
-    .option(...checkpointsOption),
-).action(async (id: string, o: TaskOptions & { text: string }) =>
+    .description('run a classify task on one input (alias of run)')
+    .option('--text <text>', 'the text to classify (the input)')
+    .option('--input <file|text>', 'the input: a file, or text'),
+).action(async (id: string, o: RunOptions & { text?: string }) =>
   (await import('./tasks.js')).classifyTask(id, o),
 );
 

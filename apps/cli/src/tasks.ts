@@ -1,140 +1,222 @@
 /**
- * `multihead tasks | train | eval | generate | classify`: the commands over the task tables. Tasks are
- * data (TEXT_TASKS in @multihead/text): this file knows how to run a kind of task, not which tasks exist.
+ * `multihead tasks | train | eval | run` (and the `generate` / `classify` aliases): the commands over the
+ * task protocol. Tasks are data (the modality packages' tables, see registry.ts): this file knows how to
+ * run any task from what it declares, never which tasks exist.
  */
 import { resolve } from 'node:path';
-import { io } from '@multihead/core';
-import { type TaskContext, TEXT_TASKS, type TextTask, textTask } from '@multihead/text';
+import { type EvalReport, io, type Task, type TaskContext, tasks } from '@multihead/core';
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
+import { userPath } from './paths.js';
+import { taskRegistry } from './registry.js';
+import { type ParamFlagValues, resolveInput, resolveParams } from './task-inputs.js';
+import { writeAttention, writeOutput } from './task-outputs.js';
 
 export interface TaskOptions extends CommonOptions {
+  /** Folder of trained checkpoints (default `<cache>/checkpoints`). */
   checkpoints?: string;
+  /** A checkpoint file to use instead of the trained or committed one. */
+  checkpoint?: string;
+  /** Task modules to add to the registry. */
+  tasksFrom?: string[];
 }
 
 /** `--checkpoints`, else `<cache>/checkpoints`; a task saves `<dir>/<task id>.safetensors` there. */
 export async function checkpointDir(opts: { checkpoints?: string }): Promise<string> {
-  return opts.checkpoints ? resolve(opts.checkpoints) : io.cacheDir('checkpoints');
+  return opts.checkpoints ? resolve(userPath(opts.checkpoints)) : io.cacheDir('checkpoints');
 }
 
-/** The device and folders a task runs with; `infoToStderr` keeps stdout for the task's own output. */
+async function findTask(id: string, opts: TaskOptions): Promise<Task> {
+  return (await taskRegistry(opts.tasksFrom)).get(id);
+}
+
+/** The device, the checkpoint store and the given checkpoint a task runs with. */
 async function context(opts: TaskOptions, infoToStderr = false): Promise<TaskContext> {
   const info = infoToStderr ? { ...opts, json: true } : opts; // say() writes to stderr under json
+  let checkpoint: Uint8Array | undefined;
+  if (opts.checkpoint) {
+    const { readFile } = await import('node:fs/promises');
+    const path = userPath(opts.checkpoint);
+    try {
+      checkpoint = new Uint8Array(await readFile(path));
+    } catch (e) {
+      throw new Error(`--checkpoint: cannot read ${path} (${(e as Error).message})`);
+    }
+  }
   const device = await openDevice(info);
   return {
     device,
-    checkpointDir: await checkpointDir(opts),
+    store: tasks.folderStore(await checkpointDir(opts)),
+    ...(checkpoint ? { checkpoint } : {}),
     seed: opts.seed,
     log: (line) => say(info, line),
   };
 }
 
-export function listTasks(opts: CommonOptions): void {
-  const rows = TEXT_TASKS.map((t) => ({ id: t.id, kind: t.kind, description: t.description }));
-  const width = Math.max(...rows.map((r) => r.id.length));
-  for (const r of rows) say(opts, `${r.id.padEnd(width)}  ${r.kind.padEnd(8)}  ${r.description}`);
-  if (opts.json) emitJson({ tasks: rows });
+export async function listTasks(
+  opts: CommonOptions & { modality?: string; tasksFrom?: string[] },
+): Promise<void> {
+  const registry = await taskRegistry(opts.tasksFrom);
+  const rows = registry.list(opts.modality).map((t) => ({
+    id: t.id,
+    kind: t.kind,
+    input: t.input.kind,
+    output: t.output.kind + (t.output.stream ? ` (streams ${t.output.stream})` : ''),
+    description: t.description,
+    params: (t.params ?? []).map((p) => p.name),
+    metrics: t.metrics.map((m) => m.name),
+  }));
+  const width = Math.max(2, ...rows.map((r) => r.id.length));
+  for (const r of rows) {
+    say(
+      opts,
+      `${r.id.padEnd(width)}  ${r.kind.padEnd(8)}  ${`${r.input} -> ${r.output}`.padEnd(26)}  ${r.description}`,
+    );
+  }
+  if (opts.json) emitJson({ modalities: registry.modalities(), tasks: rows });
 }
 
 export async function trainTask(
   id: string,
   opts: TaskOptions & { steps?: number; maxSeconds?: number },
 ): Promise<void> {
-  const task = textTask(id);
+  const task = await findTask(id, opts);
   const ctx = await context(opts);
-  const progress = trainingProgress(opts, `train ${id}`);
+  const progress = trainingProgress(opts, `train ${id}`, opts.maxSeconds ? { seconds: opts.maxSeconds } : {});
   ctx.onProgress = progress.onProgress;
   try {
-    const result = await task.train(ctx, {
+    const report = await task.train(ctx, {
       ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
       ...(opts.maxSeconds !== undefined ? { maxSeconds: opts.maxSeconds } : {}),
     });
     progress.stop(); // before the lines below, so they do not land on the bar
     say(
       opts,
-      `trained ${result.steps} steps in ${result.seconds.toFixed(1)} s, final loss ${result.finalLoss.toFixed(4)}`,
+      `trained ${report.steps} steps in ${report.seconds.toFixed(1)} s (${Math.round(report.itemsPerSecond)} ${report.unit}/s), final loss ${report.finalLoss.toFixed(4)}`,
     );
-    say(opts, `checkpoint: ${result.checkpoint}`);
-    if (opts.json) emitJson({ task: id, backend: ctx.device.backend, ...result });
+    say(opts, `checkpoint: ${report.checkpoint}`);
+    if (opts.json) emitJson({ backend: ctx.device.backend, ...report });
   } finally {
     progress.stop();
     ctx.device.destroy();
   }
 }
 
-export async function evalTask(id: string, opts: TaskOptions): Promise<void> {
-  const task = textTask(id);
+const fmt = (v: number | undefined) =>
+  v === undefined ? '-' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(4);
+
+/** The report as a table: one row per metric, the model beside each baseline. */
+function printReport(opts: CommonOptions, task: Task, report: EvalReport): void {
+  say(opts, `${report.task} on ${report.split.name}: ${report.split.description}`);
+  say(
+    opts,
+    `checkpoint: ${report.checkpoint.location} (${report.checkpoint.source}, step ${report.checkpoint.step})`,
+  );
+  const names = Object.keys(report.baselines);
+  const metricNames = [...new Set([...task.metrics.map((m) => m.name), ...Object.keys(report.metrics)])];
+  const cols = ['metric', 'model', ...names];
+  const widths = cols.map((c) => Math.max(12, c.length));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  say(opts, line(cols));
+  for (const m of metricNames) {
+    if (report.metrics[m] === undefined) continue;
+    say(opts, line([m, fmt(report.metrics[m]), ...names.map((n) => fmt(report.baselines[n]![m]))]));
+  }
+  if (report.goal) {
+    const g = report.goal;
+    const bound = g.value === undefined ? '' : `${g.metric} ${g.op} ${g.value}`;
+    const beat = g.beat?.length ? `${bound ? ' and ' : `${g.metric} `}better than ${g.beat.join(', ')}` : '';
+    say(opts, `goal: ${bound}${beat}: ${g.met ? 'met' : 'NOT met'}`);
+  }
+}
+
+export async function evalTask(id: string, opts: TaskOptions & { limit?: number }): Promise<void> {
+  const task = await findTask(id, opts);
   const ctx = await context(opts);
   try {
-    const metrics = await task.evaluate(ctx);
-    for (const [key, value] of Object.entries(metrics)) {
-      say(opts, `${key.padEnd(18)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
-    }
-    if (opts.json) emitJson({ task: id, backend: ctx.device.backend, metrics });
+    const report = await task.evaluate(ctx, opts.limit !== undefined ? { limit: opts.limit } : {});
+    printReport(opts, task, report);
+    if (opts.json) emitJson({ backend: ctx.device.backend, ...report });
   } finally {
     ctx.device.destroy();
   }
 }
 
-function needs<K extends 'generate' | 'classify'>(task: TextTask, method: K): NonNullable<TextTask[K]> {
-  const fn = task[method];
-  if (!fn) {
-    const can = TEXT_TASKS.filter((t) => t[method]).map((t) => t.id);
-    throw new Error(
-      `${task.id} is a ${task.kind} task and cannot ${method}; tasks that can: ${can.join(', ') || '(none)'}`,
-    );
-  }
-  return fn.bind(task) as NonNullable<TextTask[K]>;
+export interface RunOptions extends TaskOptions, ParamFlagValues {
+  input?: string;
+  /** Where the output's file goes (image, audio, MIDI; default `<task name>.<ext>` here). */
+  out?: string;
+  /** Draw the attention maps of the input as a PNG here. */
+  attention?: string;
+  /** The layer the attention PNG shows (default: the last). */
+  layer?: number;
 }
 
-export async function generateTask(
-  id: string,
-  opts: TaskOptions & {
-    prompt: string;
-    maxTokens?: number;
-    temperature?: number;
-    topK?: number;
-    topP?: number;
-  },
-): Promise<void> {
-  const task = textTask(id);
-  const generate = needs(task, 'generate');
-  const ctx = await context(opts, true); // stdout carries the generated text only
-  // the text goes to stdout as it comes (stderr under --json, which ends with one JSON line)
+/** `run`: one input through the task; streamed pieces as they come, then the output and its files. */
+export async function runTask(id: string, opts: RunOptions): Promise<void> {
+  const task = await findTask(id, opts);
+  const input = resolveInput(task, opts.input); // flags are checked before the device opens
+  const params = resolveParams(task, opts);
+  tasks.resolveParams(task, params);
+  const ctx = await context(opts, true); // stdout carries the streamed output
   const out = opts.json ? process.stderr : process.stdout;
   try {
-    out.write(opts.prompt);
-    let text = '';
     const t0 = performance.now();
+    const run = task.run(ctx, input, params);
     let pieces = 0;
-    for await (const piece of generate(ctx, opts.prompt, {
-      seed: opts.seed,
-      ...(opts.maxTokens !== undefined ? { maxNewTokens: opts.maxTokens } : {}),
-      ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
-      ...(opts.topK !== undefined ? { topK: opts.topK } : {}),
-      ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
-    })) {
-      out.write(piece);
-      text += piece;
+    if (task.output.stream === 'text' && typeof opts.input === 'string' && typeof input === 'string')
+      out.write(opts.input);
+    for await (const piece of run) {
       pieces++;
+      if (piece.kind === 'text') out.write(piece.text);
+      else if (piece.kind === 'tokens' && piece.text !== undefined) out.write(piece.text);
+      else if (piece.kind === 'pixels') out.write(piece.row % 4 === 0 ? `[row ${piece.row}]` : '');
+      else if (piece.kind === 'events') out.write(`${piece.events.join(' ')} `);
     }
-    out.write('\n');
+    if (pieces > 0) out.write('\n');
+    const output = await run.result;
+    const files = await writeOutput(task, output, opts, (line) => say({ ...opts, json: true }, line));
     const seconds = (performance.now() - t0) / 1000;
-    if (opts.json) emitJson({ task: id, prompt: opts.prompt, text, pieces, seconds });
+    const attention = opts.attention
+      ? await writeAttention(task, ctx, input, userPath(opts.attention), opts.layer)
+      : null;
+    if (attention) say({ ...opts, json: true }, `attention: ${attention.files.join(', ')}`);
+    if (opts.json) emitJson({ task: id, output: jsonOutput(output), files, pieces, seconds, attention });
   } finally {
     ctx.device.destroy();
   }
 }
 
-export async function classifyTask(id: string, opts: TaskOptions & { text: string }): Promise<void> {
-  const task = textTask(id);
-  const classify = needs(task, 'classify');
-  const ctx = await context(opts);
-  try {
-    const { label, probabilities } = await classify(ctx, opts.text);
-    say(opts, `label: ${label}`);
-    for (const [name, p] of Object.entries(probabilities)) say(opts, `  ${name.padEnd(12)} ${p.toFixed(4)}`);
-    if (opts.json) emitJson({ task: id, label, probabilities });
-  } finally {
-    ctx.device.destroy();
+/** The output without its byte arrays (they went to files). */
+function jsonOutput(output: import('@multihead/core').TaskOutput): unknown {
+  const { artifacts: _, ...rest } = output;
+  if (rest.kind === 'image') return { kind: 'image', width: rest.image.width, height: rest.image.height };
+  if (rest.kind === 'audio')
+    return { kind: 'audio', sampleRate: rest.sampleRate, samples: rest.samples.length };
+  if (rest.kind === 'midi') return { kind: 'midi', bytes: rest.midi.length, events: rest.events };
+  return rest;
+}
+
+/** `generate <task> --prompt`: `run` with the prompt as input. */
+export function generateTask(id: string, opts: RunOptions & { prompt?: string }): Promise<void> {
+  return runAs('generate', id, { ...opts, ...(opts.prompt !== undefined ? { input: opts.prompt } : {}) });
+}
+
+/** `classify <task> --text|--input`: `run` for a classify task. */
+export function classifyTask(id: string, opts: RunOptions & { text?: string }): Promise<void> {
+  return runAs('classify', id, { ...opts, ...(opts.text !== undefined ? { input: opts.text } : {}) });
+}
+
+async function runAs(kind: 'generate' | 'classify', id: string, opts: RunOptions): Promise<void> {
+  const registry = await taskRegistry(opts.tasksFrom);
+  const task = registry.get(id);
+  if (task.kind !== kind) {
+    const can = registry
+      .list()
+      .filter((t) => t.kind === kind)
+      .map((t) => t.id);
+    throw new Error(
+      `${id} is a ${task.kind} task and cannot ${kind}; tasks that can: ${can.join(', ') || '(none)'} (or: multihead run ${id})`,
+    );
   }
+  return runTask(id, opts);
 }

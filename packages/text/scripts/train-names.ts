@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice, io } from '@multihead/core';
+import { createDevice, io, tasks } from '@multihead/core';
 import { evaluateNames, NAMES_TRAINING, trainNames } from '../src/index.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -29,13 +29,13 @@ try {
   const result = await trainNames(
     {
       device,
-      checkpointDir: scratch,
+      store: tasks.folderStore(scratch),
       seed,
       log: (line) => process.stderr.write(`${line}\n`),
       onProgress: (p) => {
         if (p.step % 100 === 0)
           process.stderr.write(
-            `step ${p.step}/${p.steps}: loss ${p.loss.toFixed(4)}, ${Math.round(p.tokensPerSecond)} tokens/s\n`,
+            `step ${p.step}/${p.steps}: loss ${p.loss.toFixed(4)}, ${Math.round(p.itemsPerSecond)} tokens/s\n`,
           );
       },
     },
@@ -53,7 +53,7 @@ try {
   process.stderr.write(
     `wrote ${target} (${bytes.length} bytes) after ${result.steps} steps in ${result.seconds.toFixed(0)} s\n`,
   );
-  const metrics = await evaluateNames({ device, checkpointDir: scratch + '-none', seed });
+  const metrics = await evaluateNames({ device, seed }); // no store: the committed file just written
   process.stdout.write(`${JSON.stringify(metrics)}\n`);
 } finally {
   await rm(scratch, { recursive: true, force: true });

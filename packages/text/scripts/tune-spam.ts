@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevice } from '@multihead/core';
+import { createDevice, tasks } from '@multihead/core';
 import { createSpamTask, loadSpamAssassin, type SpamTaskOptions, splitTrainTest } from '../src/index.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
@@ -38,11 +38,16 @@ const task = createSpamTask({
 const device = await createDevice({ backend });
 const checkpointDir = await mkdtemp(join(tmpdir(), 'tune-spam-'));
 try {
-  const ctx = { device, checkpointDir, seed, log: (line: string) => process.stderr.write(`${line}\n`) };
+  const ctx = {
+    device,
+    store: tasks.folderStore(checkpointDir),
+    seed,
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
   const trained = await task.train(ctx, steps === undefined ? {} : { steps });
-  const metrics = await task.evaluate(ctx);
+  const report = await task.evaluate(ctx);
   process.stdout.write(
-    `${JSON.stringify({ split: onTest ? 'test' : 'validation', options: JSON.parse(json), ...metrics, trainSeconds: Math.round(trained.seconds) })}\n`,
+    `${JSON.stringify({ split: onTest ? 'test' : 'validation', options: JSON.parse(json), metrics: report.metrics, baselines: report.baselines, examples: report.examples, trainSeconds: Math.round(trained.seconds) })}\n`,
   );
 } finally {
   await rm(checkpointDir, { recursive: true, force: true });

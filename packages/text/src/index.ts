@@ -29,25 +29,29 @@ export {
   type MaskTokensOptions,
   maskTokens,
 } from './models/bert.js';
-export { type AttentionMaps, gptAttentionMaps } from './tasks/attention-maps.js';
+export { gptAttentionMaps } from './tasks/attention-maps.js';
 export {
-  type GenerateTaskOptions,
-  type TaskContext,
-  type TaskKind,
-  type TaskMetrics,
-  TEXT_TASKS,
-  type TextTask,
-  type TrainTaskOptions,
-  type TrainTaskResult,
-  textTask,
-} from './tasks/index.js';
+  GENERATION_PARAMS,
+  type GenerateOptions,
+  generateOptions,
+  gptAttention,
+  gptTextRun,
+  type PromptPlan,
+} from './tasks/gpt-task.js';
+export { TEXT_TASKS } from './tasks/index.js';
 export {
+  committedCheckpoint,
   type LmConfig,
   type LmTraining,
   type LoadedLm,
   loadLm,
+  packRows,
+  rowsNll,
+  saveTrainedLm,
+  streamText,
+  type TokenizerPreprocessing,
   type TokenRow,
-  taskCheckpointPath,
+  trainLm,
 } from './tasks/lm.js';
 export {
   type EvaluateMobyOptions,
@@ -88,8 +92,8 @@ export {
   type SpamExample,
   type SpamModelSize,
   type SpamTaskOptions,
-  spamTask,
-} from './tasks/spam.js';
+  type WindowMode,
+} from './tasks/spam/index.js';
 export { type BpeTrainerOptions, bytesToUnicode, trainBpeTokenizer } from './tokenizers/bpe-trainer.js';
 export {
   type CharTokenizerOptions,

@@ -369,13 +369,26 @@ export class Bert extends nn.Module {
    * 0 = pad; bool or integer) -> [B, T, C]. Padded keys are invisible to every query.
    */
   encode(ids: Tensor, attentionMask?: Tensor): Tensor {
+    return this.encodeDetailed(ids, attentionMask, []).hidden;
+  }
+
+  /**
+   * As encode, with the per-head attention probabilities [B, H, T, T] of the layers listed (Hugging
+   * Face's `output_attentions`; `attentions[i]` for layer i, null for the others). Not differentiable.
+   */
+  encodeDetailed(
+    ids: Tensor,
+    attentionMask: Tensor | undefined,
+    attentionWeights: readonly number[],
+  ): { hidden: Tensor; attentions: (Tensor | null)[] } {
     this.checkInputs('encode', ids, attentionMask);
     return tidy(() => {
       const x = this.embeddings.forward(ids); // [B, T, C]
-      if (!attentionMask) return this.encoder.forward(x);
       // PyTorch src_key_padding_mask: true = pad (the tokenizer's mask says 1 = token)
-      const srcKeyPaddingMask = eq(attentionMask, 0); // [B, T] bool
-      return this.encoder.forward(x, { srcKeyPaddingMask });
+      const opts = attentionMask ? { srcKeyPaddingMask: eq(attentionMask, 0) } : {}; // [B, T] bool
+      if (attentionWeights.length === 0) return { hidden: this.encoder.forward(x, opts), attentions: [] };
+      const { out, attentions } = this.encoder.forwardDetailed(x, { ...opts, attentionWeights });
+      return { hidden: out, attentions };
     });
   }
 

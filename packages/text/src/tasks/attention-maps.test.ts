@@ -50,7 +50,7 @@ async function byHand(gpt: models.GPT, ids: number[], layer: number): Promise<Fl
 }
 
 describe('gptAttentionMaps', () => {
-  it("gives each head's causal probabilities of the chosen layer", async () => {
+  it("gives each head's causal probabilities of the chosen layers, from one forward", async () => {
     const gpt = new models.GPT(device, {
       vocabSize: 13,
       blockSize: 8,
@@ -60,18 +60,21 @@ describe('gptAttentionMaps', () => {
       seed: 3,
     });
     const ids = [3, 1, 4, 1, 5, 9];
-    for (const layer of [0, 1]) {
-      const maps = await gptAttentionMaps(gpt, ids, layer);
-      expect(maps).toMatchObject({ layer, heads: 2, length: 6 });
-      const want = await byHand(gpt, ids, layer);
-      for (let n = 0; n < want.length; n++) expect(Math.abs(maps.weights[n]! - want[n]!)).toBeLessThan(1e-5);
+    const maps = await gptAttentionMaps(gpt, ids, [1, 0]);
+    expect(maps.map((m) => [m.layer, m.heads, m.weights.length])).toEqual([
+      [1, 2, 2 * 6 * 6],
+      [0, 2, 2 * 6 * 6],
+    ]);
+    for (const map of maps) {
+      const want = await byHand(gpt, ids, map.layer);
+      for (let n = 0; n < want.length; n++) expect(Math.abs(map.weights[n]! - want[n]!)).toBeLessThan(1e-5);
     }
     // nothing but the weights' host copy outlives the call
     const live = device.memory().liveTensors;
-    await gptAttentionMaps(gpt, ids, 1);
+    await gptAttentionMaps(gpt, ids, [1]);
     expect(device.memory().liveTensors).toBe(live);
-    await expect(gptAttentionMaps(gpt, ids, 2)).rejects.toThrow(/layer 2 must be an integer in \[0, 2\)/);
-    await expect(gptAttentionMaps(gpt, [], 0)).rejects.toThrow(/0 ids; expected 1 to blockSize 8/);
+    await expect(gptAttentionMaps(gpt, ids, [2])).rejects.toThrow(/layer 2 must be an integer in \[0, 2\)/);
+    await expect(gptAttentionMaps(gpt, [], [0])).rejects.toThrow(/0 ids; expected 1 to blockSize 8/);
     gpt.dispose();
   });
 });

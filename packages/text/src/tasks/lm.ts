@@ -3,12 +3,22 @@
  * with AdamW and a cosine schedule (optionally bounded by time), checkpoints that carry their config
  * and tokenizer, held-out NLL, and streaming decoded text from `models.stream`.
  */
-import { type Device, io, models, nn, noGrad, optim, type Tensor, tidy, train } from '@multihead/core';
+import {
+  type Device,
+  models,
+  nn,
+  noGrad,
+  optim,
+  type Task,
+  type TaskContext,
+  type Tensor,
+  tasks,
+  tidy,
+} from '@multihead/core';
 import { invalidArgument } from '../errors.js';
-import { nodeFs, nodePath } from '../node.js';
 import type { SpecialTokens } from '../tokenizers/special-tokens.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
-import type { GenerateTaskOptions, TaskContext, TrainTaskOptions } from './task.js';
+import type { GenerateOptions } from './gpt-task.js';
 
 /** A GPT's shape, as stored in a checkpoint (models.GPT's config without the seed). */
 export type LmConfig = Omit<models.GPTConfig, 'seed'>;
@@ -94,17 +104,8 @@ function timeAwareCosine(
   };
 }
 
-/** Steps between loss reads (train's progressEvery). */
+/** Steps between loss reads (train's progressEvery): short (time-bounded) runs still report. */
 const REPORT_EVERY = 5;
-
-export function checkTrainOptions(id: string, opts: TrainTaskOptions, defaults: LmTraining) {
-  const steps = opts.steps ?? defaults.steps;
-  if (!Number.isInteger(steps) || steps < 1) invalidArgument(`${id}: steps ${steps} must be an integer >= 1`);
-  const maxSeconds = opts.maxSeconds;
-  if (maxSeconds !== undefined && !(maxSeconds > 0))
-    invalidArgument(`${id}: maxSeconds ${maxSeconds} must be > 0`);
-  return { steps, maxSeconds };
-}
 
 /**
  * Trains `gpt` on rows from `batch(step)` with AdamW (decay on rank >= 2 tensors only), gradient
@@ -125,53 +126,26 @@ export async function trainLm(
     ],
     { lr: h.lr, betas: h.betas },
   );
-  const started = performance.now();
   const scheduler = new optim.LRScheduler(
     optimizer,
-    timeAwareCosine(h, opts.steps, opts.maxSeconds, started),
+    timeAwareCosine(h, opts.steps, opts.maxSeconds, performance.now()),
   );
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  ctx.signal?.addEventListener('abort', onAbort);
-  if (ctx.signal?.aborted) stop.abort();
-  let tokens = 0;
-  let steps = 0;
   gpt.train();
   try {
-    const summary = await train({
+    return await tasks.trainForTask<ReturnType<typeof packRows>>(ctx, {
       model: gpt,
       optimizer,
       scheduler,
       clipGradNorm: h.clipGradNorm,
       steps: opts.steps,
-      // a read every few steps: short (time-bounded) runs still report, and the host stays near the device
+      maxSeconds: opts.maxSeconds,
       progressEvery: REPORT_EVERY,
-      tokensPerStep: 1, // counted below: rows differ in length
-      signal: stop.signal,
-      batch: (step) => {
-        // steps run back to back without yielding to timers: the time budget is checked here, after
-        // the first report at the earliest (train() reads no loss for steps after its last report)
-        const late = opts.maxSeconds !== undefined && (performance.now() - started) / 1000 >= opts.maxSeconds;
-        if (late && step >= REPORT_EVERY && step % REPORT_EVERY === 0) stop.abort();
-        const packed = packRows(gpt.device, batch(step), opts.padId);
-        tokens += packed.scored;
-        steps++;
-        return packed;
-      },
+      unit: 'tokens',
+      items: (packed) => packed.scored,
+      batch: (step) => packRows(gpt.device, batch(step), opts.padId),
       loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
-      onProgress: (p) => {
-        const seconds = (performance.now() - started) / 1000;
-        ctx.onProgress?.({
-          step: p.step,
-          steps: opts.steps,
-          loss: p.loss,
-          tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
-        });
-      },
     });
-    return { ...summary, tokens, tokensPerSecond: tokens / Math.max(1e-9, summary.seconds), steps };
   } finally {
-    ctx.signal?.removeEventListener('abort', onAbort);
     optimizer.dispose();
     gpt.eval();
   }
@@ -210,7 +184,7 @@ export async function* streamText(
   gpt: models.GPT,
   tokenizer: Tokenizer,
   promptIds: readonly number[],
-  opts: GenerateTaskOptions & { maxNewTokens: number; stopTokens?: readonly number[]; signal?: AbortSignal },
+  opts: GenerateOptions & { maxNewTokens: number; stopTokens?: readonly number[]; signal?: AbortSignal },
 ): AsyncGenerator<string, void, undefined> {
   const stop = new Set(opts.stopTokens ?? []);
   const ids: number[] = [];
@@ -237,74 +211,45 @@ export async function* streamText(
 
 // ---- checkpoints -----------------------------------------------------------------------------------
 
-/** What a task checkpoint's metadata holds besides the caller's fields. */
-export interface LmMetadata {
-  task: string;
-  config: LmConfig;
-  /** tokenizer.json text and the special-token roles. */
+/** A text task's preprocessing, as its checkpoint records it: the tokenizer.json text and its roles. */
+export interface TokenizerPreprocessing {
   tokenizer: string;
   specialTokens: SpecialTokens;
-  [key: string]: unknown;
 }
 
 export interface LoadedLm {
   gpt: models.GPT;
   tokenizer: Tokenizer;
-  metadata: LmMetadata;
-  /** The file it came from, and whether it was trained here or shipped with the package. */
-  path: string;
-  source: 'trained' | 'committed';
+  /** What the run was (steps, seconds, hyper-parameters...), when the checkpoint records it. */
+  training: Record<string, unknown>;
+  location: string;
+  source: tasks.LoadedTaskCheckpoint['source'];
   step: number;
 }
 
-/** `<checkpointDir>/<task id>.safetensors` (text/names -> `<dir>/text/names.safetensors`). */
-export async function taskCheckpointPath(ctx: TaskContext, id: string): Promise<string> {
-  if (typeof ctx.checkpointDir !== 'string' || ctx.checkpointDir === '')
-    invalidArgument(
-      `${id}: checkpointDir must be a directory path, got ${JSON.stringify(ctx.checkpointDir)}`,
-    );
-  const path = await nodePath();
-  return path.join(ctx.checkpointDir, `${id}.safetensors`);
-}
-
-export async function saveLm(
-  ctx: TaskContext,
-  id: string,
-  gpt: models.GPT,
-  tokenizer: Tokenizer,
-  step: number,
-  metadata: Omit<LmMetadata, 'task' | 'config' | 'tokenizer' | 'specialTokens'>,
-): Promise<string> {
-  const file = await taskCheckpointPath(ctx, id);
-  const fs = await nodeFs();
-  const path = await nodePath();
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const full: LmMetadata = {
-    task: id,
-    config: gpt.config,
-    tokenizer: tokenizer.toJSON(),
-    specialTokens: { ...tokenizer.specialTokens },
-    ...metadata,
-  };
-  // the weights only: tasks train from scratch, and the optimizer's state would triple the file
-  await io.saveCheckpoint(file, { model: gpt.stateDict(), step, metadata: full });
-  return file;
-}
-
 /**
- * Saves a task's trained GPT with what its run was (steps, time, loss, backend, seed, hyper-parameters and
- * whatever the task adds, under `training`), logs the path, and returns the task's train result.
+ * Saves a task's trained GPT (the task checkpoint convention: config, tokenizer, what the run was) in
+ * ctx.store, logs where, and returns the task's train report.
  */
 export async function saveTrainedLm(
   ctx: TaskContext,
   id: string,
   gpt: models.GPT,
   tokenizer: Tokenizer,
-  summary: Awaited<ReturnType<typeof trainLm>>,
+  summary: tasks.TaskTrainSummary,
   run: { seed: number; hyper: LmTraining; maxSeconds: number | undefined } & Record<string, unknown>,
 ) {
   const { seed, hyper, maxSeconds, ...extra } = run;
-  const checkpoint = await saveLm(ctx, id, gpt, tokenizer, summary.steps, {
+  const preprocessing: TokenizerPreprocessing = {
+    tokenizer: tokenizer.toJSON(),
+    specialTokens: { ...tokenizer.specialTokens },
+  };
+  const { location } = await tasks.saveTaskCheckpoint(ctx, id, {
+    // the weights only: tasks train from scratch, and the optimizer's state would triple the file
+    model: gpt.stateDict(),
+    step: summary.steps,
+    config: { ...gpt.config },
+    preprocessing: { ...preprocessing },
     training: {
       steps: summary.steps,
       seconds: Math.round(summary.seconds * 10) / 10,
@@ -314,80 +259,45 @@ export async function saveTrainedLm(
       ...extra,
       hyper,
       maxSeconds: maxSeconds ?? null,
-      tokensPerSecond: Math.round(summary.tokensPerSecond),
+      tokensPerSecond: Math.round(summary.itemsPerSecond),
     },
   });
-  ctx.log?.(`${id}: saved ${checkpoint}`);
+  ctx.log?.(`${id}: saved ${location}`);
   return {
+    task: id,
     steps: summary.steps,
     seconds: summary.seconds,
     finalLoss: summary.finalLoss,
-    checkpoint,
     losses: summary.losses,
+    checkpoint: location,
+    itemsPerSecond: summary.itemsPerSecond,
+    unit: summary.unit,
   };
 }
 
-/**
- * The package's own copy of a committed checkpoint (`packages/text/checkpoints/<file>`), found from the
- * sources, from dist/, or through the package's `exports` (when bundled into another program).
- */
-export async function committedCheckpoint(file: string): Promise<string | null> {
-  const fs = await nodeFs();
-  const { fileURLToPath } = (await import(/* @vite-ignore */ NODE_URL)) as typeof import('node:url');
-  const { createRequire } = (await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module');
-  const candidates: (() => string)[] = [
-    () => fileURLToPath(new URL(`../../checkpoints/${file}`, import.meta.url)), // from src/tasks/
-    () => fileURLToPath(new URL(`../checkpoints/${file}`, import.meta.url)), // from dist/
-    () => createRequire(import.meta.url).resolve(`@multihead/text/checkpoints/${file}`),
-  ];
-  for (const candidate of candidates) {
-    try {
-      const path = candidate();
-      await fs.access(path);
-      return path;
-    } catch {
-      // not there: try the next place
-    }
-  }
-  return null;
+/** The checkpoint a package ships (`packages/text/checkpoints/<file>`), from the sources or from dist/. */
+export function committedCheckpoint(file: string): () => Promise<Uint8Array | null> {
+  return () =>
+    tasks.packageFile([
+      new URL(`../../checkpoints/${file}`, import.meta.url), // from src/tasks/
+      new URL(`../checkpoints/${file}`, import.meta.url), // from dist/
+    ]);
 }
-// Node built-ins through variables, as in node.ts: browser bundlers leave them alone
-const NODE_URL = 'node:url';
-const NODE_MODULE = 'node:module';
 
-/**
- * Loads a task's model: the checkpoint trained in ctx.checkpointDir if there is one, else the
- * committed one (when the task ships one), else a clear error saying how to train it.
- */
-export async function loadLm(ctx: TaskContext, id: string, committedFile?: string): Promise<LoadedLm> {
-  const fs = await nodeFs();
-  const trained = await taskCheckpointPath(ctx, id);
-  let path: string | null = null;
-  let source: LoadedLm['source'] = 'trained';
-  try {
-    await fs.access(trained);
-    path = trained;
-  } catch {
-    if (committedFile !== undefined) {
-      path = await committedCheckpoint(committedFile);
-      source = 'committed';
-    }
+/** Loads a GPT task's model: the given checkpoint, else the stored one, else the committed one. */
+export async function loadLm(
+  ctx: TaskContext,
+  task: Pick<Task, 'id' | 'committedCheckpoint'>,
+): Promise<LoadedLm> {
+  const loaded = await tasks.loadTaskCheckpoint<LmConfig, TokenizerPreprocessing>(ctx, task);
+  const { tokenizer: json, specialTokens } = loaded.preprocessing;
+  if (typeof json !== 'string') {
+    invalidArgument(`${task.id}: ${loaded.location} has no tokenizer in its preprocessing metadata`);
   }
-  if (path === null) {
-    invalidArgument(
-      `${id}: no checkpoint at ${trained}${committedFile ? ' and no committed one' : ''}; train one first (multihead train ${id})`,
-    );
-  }
-  const ckpt = await io.readCheckpoint(path);
-  const metadata = ckpt.metadata as LmMetadata;
-  if (metadata.task !== id || typeof metadata.tokenizer !== 'string' || typeof metadata.config !== 'object') {
-    invalidArgument(
-      `${id}: ${path} is not a ${id} checkpoint (its metadata names task ${String(metadata.task)})`,
-    );
-  }
-  const tokenizer = Tokenizer.fromJSON(metadata.tokenizer, { specialTokens: metadata.specialTokens });
-  const gpt = new models.GPT(ctx.device, { ...metadata.config, seed: 0 });
-  gpt.loadStateDict(ckpt.model);
+  const tokenizer = Tokenizer.fromJSON(json, { specialTokens });
+  const gpt = new models.GPT(ctx.device, { ...loaded.config, seed: 0 });
+  gpt.loadStateDict(loaded.checkpoint.model);
   gpt.eval();
-  return { gpt, tokenizer, metadata, path, source, step: ckpt.step };
+  const training = (loaded.checkpoint.metadata['training'] ?? {}) as Record<string, unknown>;
+  return { gpt, tokenizer, training, location: loaded.location, source: loaded.source, step: loaded.step };
 }

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevice } from '@multihead/core';
+import { createDevice, type TaskContext, tasks } from '@multihead/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   charIds,
@@ -16,7 +16,6 @@ import {
   scoringWindows,
   trainMoby,
 } from './moby.js';
-import type { TaskContext } from './task.js';
 
 const fixture = (name: string) => readFile(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 const train = await fixture('moby-dick-train.txt');
@@ -26,7 +25,7 @@ let dir: string;
 let ctx: TaskContext;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'moby-task-'));
-  ctx = { device: await createDevice({ backend: 'cpu' }), checkpointDir: dir, seed: 2 };
+  ctx = { device: await createDevice({ backend: 'cpu' }), store: tasks.folderStore(dir), seed: 2 };
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -56,20 +55,27 @@ describe('text/moby', () => {
     });
     expect(result.steps).toBe(30);
     expect(result.losses.at(-1)!.loss).toBeLessThan(result.losses[0]!.loss);
-    const metrics = await evaluateMoby(ctx, { train, test, chars: 500 });
-    expect(metrics.heldOutChars).toBe(499);
-    for (const key of ['nll', 'bitsPerChar', 'bigramNll', 'trigramNll', 'trigramBitsPerChar'])
-      expect(metrics[key]).toBeGreaterThan(0);
-    expect(metrics.bitsPerChar).toBeCloseTo((metrics.nll as number) / Math.LN2, 3);
+    const report = await evaluateMoby(ctx, { train, test, chars: 500 });
+    expect(report.examples).toBe(499);
+    for (const m of [report.metrics, report.baselines['bigram']!, report.baselines['trigram']!]) {
+      expect(m['nll']).toBeGreaterThan(0);
+      expect(m['bitsPerChar']).toBeCloseTo(m['nll']! / Math.LN2, 3);
+    }
+    expect(report.goal).toMatchObject({ metric: 'nll', beat: ['trigram'] });
+    expect((await evaluateMoby(ctx, { train, test, chars: 500, limit: 100 })).examples).toBe(99);
   });
 
-  it('generate streams text after the prompt', async () => {
+  it('run streams text after the prompt', async () => {
+    const { pieces, output } = await tasks.collectRun(
+      mobyTask.run({ ...ctx, seed: 1 }, 'Call me ', { maxNewTokens: 20 }),
+    );
     let text = '';
-    for await (const piece of mobyTask.generate!(ctx, 'Call me ', { maxNewTokens: 20, seed: 1 })) {
-      expect(piece.length).toBeGreaterThan(0);
-      text += piece;
+    for (const piece of pieces) {
+      expect(piece.kind).toBe('text');
+      if (piece.kind === 'text') text += piece.text;
     }
     expect(Array.from(text)).toHaveLength(20);
+    expect(output).toEqual({ kind: 'text', text: `Call me ${text}` });
   });
 
   it('the trigram beats the bigram on held-out text', () => {

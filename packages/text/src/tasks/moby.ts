@@ -12,24 +12,22 @@
  * `MOBY_EVAL_CHARS` characters of the tail, each predicted with at least blockSize / 2 characters of
  * context (sliding windows), beside smoothed bigram and trigram models counted on the training text.
  */
-import { models, seededUniform } from '@multihead/core';
+import { type EvalReport, models, seededUniform, type Task, type TaskContext, tasks } from '@multihead/core';
 import { loadMobyDick } from '../data/moby-dick.js';
 import { invalidArgument } from '../errors.js';
 import { trainCharTokenizer } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { GENERATION_PARAMS, gptAttention, gptTextRun } from './gpt-task.js';
 import {
-  checkTrainOptions,
   type LmConfig,
   type LmTraining,
   loadLm,
   rowsNll,
   saveTrainedLm,
-  streamText,
   type TokenRow,
   trainLm,
 } from './lm.js';
 import { NgramModel, tuneNgram } from './ngram.js';
-import type { TaskContext, TaskMetrics, TextTask, TrainTaskOptions } from './task.js';
 
 export const MOBY_TASK_ID = 'text/moby';
 const UNK = '<unk>';
@@ -102,7 +100,7 @@ export function scoringWindows(ids: ArrayLike<number>, blockSize: number): Token
   return rows;
 }
 
-export interface TrainMobyOptions extends TrainTaskOptions {
+export interface TrainMobyOptions extends tasks.TrainTaskOptions {
   /** Training text (default: the first 90% of the book). */
   text?: string;
   config?: Partial<Omit<LmConfig, 'vocabSize'>>;
@@ -111,7 +109,7 @@ export interface TrainMobyOptions extends TrainTaskOptions {
 
 export async function trainMoby(ctx: TaskContext, opts: TrainMobyOptions = {}) {
   const h = { ...MOBY_TRAINING, ...opts.training };
-  const { steps, maxSeconds } = checkTrainOptions(MOBY_TASK_ID, opts, h);
+  const { steps, maxSeconds } = tasks.checkTrainOptions(MOBY_TASK_ID, opts, h.steps);
   const text = opts.text ?? (await loadMobyDick()).train;
   const tokenizer = mobyTokenizer(text);
   const ids = charIds(tokenizer, text);
@@ -162,45 +160,44 @@ export function mobyNgrams(trainIds: Int32Array, vocabSize: number) {
   return { bigram: fit(2), trigram: fit(3) };
 }
 
-export interface EvaluateMobyOptions {
+export interface EvaluateMobyOptions extends tasks.EvaluateOptions {
   /** Default: the book's split. */
   train?: string;
   test?: string;
-  /** Held-out characters to score (default MOBY_EVAL_CHARS). */
+  /** Held-out characters to score (default MOBY_EVAL_CHARS; `limit` also caps them). */
   chars?: number;
 }
 
-export async function evaluateMoby(ctx: TaskContext, opts: EvaluateMobyOptions = {}): Promise<TaskMetrics> {
+export async function evaluateMoby(ctx: TaskContext, opts: EvaluateMobyOptions = {}): Promise<EvalReport> {
   const split = opts.train !== undefined && opts.test !== undefined ? null : await loadMobyDick();
   const trainText = opts.train ?? split!.train;
   const testText = opts.test ?? split!.test;
-  const lm = await loadLm(ctx, MOBY_TASK_ID);
+  const lm = await loadLm(ctx, mobyTask);
   try {
     const { gpt, tokenizer } = lm;
-    const heldOut = charIds(
-      tokenizer,
-      Array.from(testText)
-        .slice(0, opts.chars ?? MOBY_EVAL_CHARS)
-        .join(''),
-    );
+    const chars = Math.min(opts.chars ?? MOBY_EVAL_CHARS, opts.limit ?? Number.POSITIVE_INFINITY);
+    const heldOut = charIds(tokenizer, Array.from(testText).slice(0, chars).join(''));
     if (heldOut.length < 2)
       invalidArgument(`${MOBY_TASK_ID}: the held-out text is shorter than 2 characters`);
     const model = await rowsNll(gpt, scoringWindows(heldOut, gpt.config.blockSize), 0, 16);
     const { bigram, trigram } = mobyNgrams(charIds(tokenizer, trainText), tokenizer.vocabSize);
+    const perChar = (nll: number, count: number) => ({
+      nll: round(nll / count),
+      bitsPerChar: round(nll / count / Math.LN2),
+    });
     const b = bigram.nll(heldOut);
     const t = trigram.nll(heldOut);
-    const nll = model.nll / model.count;
-    return {
-      nll: round(nll),
-      bitsPerChar: round(nll / Math.LN2),
-      bigramNll: round(b.nll / b.count),
-      trigramNll: round(t.nll / t.count),
-      trigramBitsPerChar: round(t.nll / t.count / Math.LN2),
-      charsPerToken: 1,
-      heldOutChars: model.count,
-      checkpoint: lm.path,
-      trainedSteps: lm.step,
-    };
+    return tasks.evalReport(mobyTask, {
+      metrics: perChar(model.nll, model.count),
+      baselines: { bigram: perChar(b.nll, b.count), trigram: perChar(t.nll, t.count) },
+      split: {
+        name: 'held-out',
+        description: `the first ${model.count + 1} characters of the book's last 10% (cut at a paragraph), each scored with at least ${Math.floor(gpt.config.blockSize / 2)} characters of context`,
+      },
+      examples: model.count,
+      checkpoint: { location: lm.location, source: lm.source, step: lm.step },
+      details: { charsPerToken: 1, heldOutChars: model.count },
+    });
   } finally {
     lm.gpt.dispose();
   }
@@ -208,27 +205,37 @@ export async function evaluateMoby(ctx: TaskContext, opts: EvaluateMobyOptions =
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-export const mobyTask: TextTask = {
+export const mobyTask: Task = tasks.defineTask({
   id: MOBY_TASK_ID,
   kind: 'generate',
   description:
     'writes like Moby-Dick: a character-level GPT; held-out bits per character vs bigram and trigram models',
+  input: {
+    kind: 'text',
+    description: 'the start of a passage; empty to start a paragraph',
+    required: false,
+    example: 'Call me Ishmael.',
+  },
+  output: { kind: 'text', stream: 'text', description: 'the passage continued' },
+  params: GENERATION_PARAMS,
+  metrics: [
+    { name: 'nll', description: 'held-out NLL per character (nats)', better: 'lower' },
+    { name: 'bitsPerChar', description: 'the same in bits', better: 'lower' },
+  ],
+  goal: { metric: 'nll', op: '<=', beat: ['trigram'] },
+  positions: 'tokens',
   async train(ctx, opts = {}) {
-    const { losses: _, ...result } = await trainMoby(ctx, opts);
-    return result;
+    return trainMoby(ctx, opts);
   },
-  evaluate: (ctx) => evaluateMoby(ctx),
-  async *generate(ctx, prompt, opts = {}) {
-    const lm = await loadLm(ctx, MOBY_TASK_ID);
-    try {
-      const ids = Array.from(charIds(lm.tokenizer, prompt === '' ? EMPTY_PROMPT : prompt));
-      yield* streamText(lm.gpt, lm.tokenizer, ids, {
-        seed: ctx.seed ?? 0,
-        ...opts,
-        maxNewTokens: opts.maxNewTokens ?? 200,
-      });
-    } finally {
-      lm.gpt.dispose();
-    }
-  },
-};
+  evaluate: (ctx, opts) => evaluateMoby(ctx, opts),
+  run: (ctx, input, params) =>
+    gptTextRun(mobyTask, ctx, input, params, (lm, prompt, opts) => ({
+      ids: Array.from(charIds(lm.tokenizer, prompt === '' ? EMPTY_PROMPT : prompt)),
+      shown: prompt,
+      maxNewTokens: opts.maxNewTokens ?? 200,
+    })),
+  attention: (ctx, input, opts = {}) =>
+    gptAttention(mobyTask, ctx, input, opts.layers, (tokenizer, text) =>
+      Array.from(charIds(tokenizer, text === '' ? EMPTY_PROMPT : text)),
+    ),
+});

@@ -6,13 +6,20 @@
  * log-likelihood per character, end token included, beside a smoothed bigram counted on the same
  * training names, and by how many sampled names are new.
  */
-import { models, seededUniform } from '@multihead/core';
+import { type EvalReport, models, seededUniform, type Task, type TaskContext, tasks } from '@multihead/core';
 import { loadFirstNames } from '../data/names.js';
 import { invalidArgument } from '../errors.js';
 import { trainCharTokenizer } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import {
-  checkTrainOptions,
+  GENERATION_PARAMS,
+  type GenerateOptions,
+  gptAttention,
+  gptTextRun,
+  type PromptPlan,
+} from './gpt-task.js';
+import {
+  committedCheckpoint,
   type LmConfig,
   type LmTraining,
   loadLm,
@@ -23,15 +30,12 @@ import {
   trainLm,
 } from './lm.js';
 import { NgramModel, tuneNgram } from './ngram.js';
-import type { GenerateTaskOptions, TaskContext, TaskMetrics, TextTask, TrainTaskOptions } from './task.js';
 
 export const NAMES_TASK_ID = 'text/names';
 /** The boundary token: BOS before a name, EOS after it (makemore's '.'). */
 export const NAME_BOUNDARY = '.';
 /** The held-out split is part of the task: fixed, whatever seed the model trains with. */
 const SPLIT_SEED = 0;
-/** Shipped with the package: `packages/text/checkpoints/names.safetensors`. */
-const COMMITTED_FILE = 'names.safetensors';
 const SAMPLES = 20;
 
 /** The model (vocabSize comes from the tokenizer): 16 positions hold '.' plus the longest name (15). */
@@ -70,7 +74,7 @@ export function nameRow(tokenizer: Tokenizer, name: string): TokenRow {
   return { ids: tokenizer.encode(name).ids };
 }
 
-export interface TrainNamesOptions extends TrainTaskOptions {
+export interface TrainNamesOptions extends tasks.TrainTaskOptions {
   /** Training names (default: the task's training split). */
   names?: readonly string[];
   /** Model and optimizer overrides (tests use a smaller model). */
@@ -78,10 +82,10 @@ export interface TrainNamesOptions extends TrainTaskOptions {
   training?: Partial<LmTraining>;
 }
 
-/** Trains a fresh model and saves it to `<checkpointDir>/text/names.safetensors`. */
+/** Trains a fresh model and saves it in ctx.store. */
 export async function trainNames(ctx: TaskContext, opts: TrainNamesOptions = {}) {
   const h = { ...NAMES_TRAINING, ...opts.training };
-  const { steps, maxSeconds } = checkTrainOptions(NAMES_TASK_ID, opts, h);
+  const { steps, maxSeconds } = tasks.checkTrainOptions(NAMES_TASK_ID, opts, h.steps);
   const names = opts.names ?? (await loadFirstNames({ seed: SPLIT_SEED })).train;
   if (names.length === 0) invalidArgument(`${NAMES_TASK_ID}: no training names`);
   const tokenizer = namesTokenizer(names);
@@ -114,7 +118,7 @@ export async function trainNames(ctx: TaskContext, opts: TrainNamesOptions = {})
   }
 }
 
-export interface EvaluateNamesOptions {
+export interface EvaluateNamesOptions extends tasks.EvaluateOptions {
   /** Default: the task's split. */
   train?: readonly string[];
   test?: readonly string[];
@@ -140,11 +144,11 @@ export function namesBigrams(trainRows: readonly TokenRow[], vocabSize: number) 
 }
 
 /** Held-out NLL per character (nats, end token included) of the model and the bigrams; novel samples. */
-export async function evaluateNames(ctx: TaskContext, opts: EvaluateNamesOptions = {}): Promise<TaskMetrics> {
+export async function evaluateNames(ctx: TaskContext, opts: EvaluateNamesOptions = {}): Promise<EvalReport> {
   const split = opts.train && opts.test ? null : await loadFirstNames({ seed: SPLIT_SEED });
   const trainNames = opts.train ?? split!.train;
-  const testNames = opts.test ?? split!.test;
-  const lm = await loadLm(ctx, NAMES_TASK_ID, COMMITTED_FILE);
+  const testNames = (opts.test ?? split!.test).slice(0, opts.limit);
+  const lm = await loadLm(ctx, namesTask);
   try {
     const { gpt, tokenizer } = lm;
     const boundary = boundaryId(tokenizer);
@@ -164,19 +168,26 @@ export async function evaluateNames(ctx: TaskContext, opts: EvaluateNamesOptions
       samples.push(await sampleName(gpt, tokenizer, '', { seed: (ctx.seed ?? 0) * 1000 + i }));
     }
     const novel = samples.filter((s) => !known.has(s)).length;
-    return {
-      nll: round(model.nll / model.count),
-      bigramNll: round(b.nll / b.count),
-      bigramAddOneNll: round(a.nll / a.count),
-      bigramStrengths: { unigram: bigram.strengths[0]!, bigram: bigram.strengths[1]! },
-      heldOutNames: testRows.length,
-      heldOutTokens: model.count,
-      novelFraction: count > 0 ? novel / count : 0,
-      samples: samples.join(', '),
-      checkpoint: lm.path,
-      checkpointSource: lm.source,
-      trainedSteps: lm.step,
+    const metrics = { nll: round(model.nll / model.count), novelFraction: count > 0 ? novel / count : 0 };
+    const baselines = {
+      bigram: { nll: round(b.nll / b.count) },
+      bigramAddOne: { nll: round(a.nll / a.count) },
     };
+    return tasks.evalReport(namesTask, {
+      metrics,
+      baselines,
+      split: {
+        name: 'held-out',
+        description: `${testRows.length} first names never trained on (loadFirstNames seed ${SPLIT_SEED}: 20% of the list), ${model.count} characters with end tokens`,
+      },
+      examples: testRows.length,
+      checkpoint: { location: lm.location, source: lm.source, step: lm.step },
+      details: {
+        heldOutTokens: model.count,
+        bigramStrengths: { unigram: bigram.strengths[0]!, bigram: bigram.strengths[1]! },
+        samples,
+      },
+    });
   } finally {
     lm.gpt.dispose();
   }
@@ -211,48 +222,75 @@ function alphabet(tokenizer: Tokenizer): string {
   return chars.join('');
 }
 
+/** A name is generated from '.' and its prompt until the model writes '.' again. */
+function namePlan(gpt: models.GPT, tokenizer: Tokenizer, prompt: string, opts: GenerateOptions): PromptPlan {
+  const ids = promptIds(tokenizer, prompt);
+  return {
+    ids,
+    shown: prompt.toLowerCase(),
+    // a name fills the block at most; past it the window would slide over the name's own start
+    maxNewTokens: opts.maxNewTokens ?? Math.max(1, gpt.config.blockSize - ids.length),
+    stopTokens: [boundaryId(tokenizer)],
+  };
+}
+
 function nameStream(
   gpt: models.GPT,
   tokenizer: Tokenizer,
   prompt: string,
-  opts: GenerateTaskOptions,
+  opts: GenerateOptions,
 ): AsyncGenerator<string, void, undefined> {
-  const ids = promptIds(tokenizer, prompt);
-  return streamText(gpt, tokenizer, ids, {
-    ...opts,
-    // a name fills the block at most; past it the window would slide over the name's own start
-    maxNewTokens: opts.maxNewTokens ?? Math.max(1, gpt.config.blockSize - ids.length),
-    stopTokens: [boundaryId(tokenizer)],
-  });
+  const plan = namePlan(gpt, tokenizer, prompt, opts);
+  return streamText(gpt, tokenizer, plan.ids, { ...opts, ...plan });
 }
 
 async function sampleName(
   gpt: models.GPT,
   tokenizer: Tokenizer,
   prompt: string,
-  opts: GenerateTaskOptions,
+  opts: GenerateOptions,
 ): Promise<string> {
   let name = prompt.toLowerCase();
   for await (const piece of nameStream(gpt, tokenizer, prompt, opts)) name += piece;
   return name;
 }
 
-export const namesTask: TextTask = {
+export const namesTask: Task = tasks.defineTask({
   id: NAMES_TASK_ID,
   kind: 'generate',
   description:
     'makes up first names: a character-level GPT from BOS to EOS (makemore); held-out NLL per character vs a bigram',
+  input: {
+    kind: 'text',
+    description: 'the start of a name (letters a-z and -); empty for any name',
+    required: false,
+    example: 'ma',
+  },
+  output: { kind: 'text', stream: 'text', description: 'a made-up first name' },
+  params: GENERATION_PARAMS,
+  metrics: [
+    { name: 'nll', description: 'held-out NLL per character, end token included (nats)', better: 'lower' },
+    {
+      name: 'novelFraction',
+      description: 'share of sampled names not in the training list',
+      better: 'higher',
+    },
+  ],
+  goal: { metric: 'nll', op: '<=', value: 2.1, beat: ['bigram'] },
+  positions: 'tokens',
   async train(ctx, opts = {}) {
-    const { losses: _, ...result } = await trainNames(ctx, opts);
-    return result;
+    return trainNames(ctx, opts);
   },
-  evaluate: (ctx) => evaluateNames(ctx),
-  async *generate(ctx, prompt, opts = {}) {
-    const lm = await loadLm(ctx, NAMES_TASK_ID, COMMITTED_FILE);
-    try {
-      yield* nameStream(lm.gpt, lm.tokenizer, prompt, { seed: ctx.seed ?? 0, ...opts });
-    } finally {
-      lm.gpt.dispose();
-    }
-  },
-};
+  evaluate: (ctx, opts) => evaluateNames(ctx, opts),
+  run: (ctx, input, params) =>
+    gptTextRun(namesTask, ctx, input, params, (lm, prompt, opts) =>
+      namePlan(lm.gpt, lm.tokenizer, prompt, opts),
+    ),
+  // a whole name, '.' name '.', as the model reads it
+  attention: (ctx, input, opts = {}) =>
+    gptAttention(namesTask, ctx, input, opts.layers, (tokenizer, text) => [
+      ...promptIds(tokenizer, text),
+      boundaryId(tokenizer),
+    ]),
+  committedCheckpoint: committedCheckpoint('names.safetensors'),
+});

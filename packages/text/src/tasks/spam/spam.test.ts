@@ -6,13 +6,13 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { concat, createDevice, type Device, io, softmax } from '@multihead/core';
+import { concat, createDevice, type Device, io, softmax, type TaskContext, tasks } from '@multihead/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitTrainTest } from '../data/split.js';
-import { Bert, type BertConfig } from '../models/bert.js';
-import { Tokenizer } from '../tokenizers/tokenizer.js';
-import { trainWordPieceTokenizer } from '../tokenizers/wordpiece-trainer.js';
-import { textTask } from './index.js';
+import { splitTrainTest } from '../../data/split.js';
+import { Bert, type BertConfig } from '../../models/bert.js';
+import { Tokenizer } from '../../tokenizers/tokenizer.js';
+import { trainWordPieceTokenizer } from '../../tokenizers/wordpiece-trainer.js';
+import { TEXT_TASKS } from '../index.js';
 import {
   BagOfWordsLogisticRegression,
   binaryMetrics,
@@ -22,11 +22,20 @@ import {
   type SpamExample,
   type SpamTaskOptions,
   spamProbabilities,
-} from './spam.js';
-import type { TaskContext } from './task.js';
+} from './index.js';
+
+/** A context whose checkpoints go to their own folder, and where that checkpoint lands. */
+const at = (name: string) => ({
+  ctx: { ...ctx, store: tasks.folderStore(join(dir, name)) },
+  path: join(dir, name, 'text', 'spam.safetensors'),
+});
+const label = (output: tasks.TaskOutput) => {
+  if (output.kind !== 'label') throw new Error(`expected a label output, got ${output.kind}`);
+  return output;
+};
 
 const sample = JSON.parse(
-  await readFile(new URL('../../test/fixtures/spam-sample.json', import.meta.url), 'utf8'),
+  await readFile(new URL('../../../test/fixtures/spam-sample.json', import.meta.url), 'utf8'),
 ) as { id: string; label: 'ham' | 'spam'; body: string }[];
 const emails: SpamExample[] = sample.map((e) => ({
   subject: `message ${e.id}`,
@@ -40,7 +49,7 @@ let ctx: TaskContext;
 beforeAll(async () => {
   device = await createDevice({ backend: 'cpu' });
   dir = await mkdtemp(join(tmpdir(), 'spam-task-'));
-  ctx = { device, checkpointDir: dir, seed: 3 };
+  ctx = { device, store: tasks.folderStore(dir), seed: 3 };
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -58,7 +67,7 @@ const tiny = (overrides: SpamTaskOptions = {}): SpamTaskOptions => ({
 
 describe('text/spam', () => {
   it('is in TEXT_TASKS as a classify task', () => {
-    expect(textTask('text/spam').kind).toBe('classify');
+    expect(TEXT_TASKS.find((t) => t.id === 'text/spam')?.kind).toBe('classify');
   });
 
   it('trains, checkpoints, evaluates and classifies end to end on the sample', async () => {
@@ -82,31 +91,48 @@ describe('text/spam', () => {
     await access(path);
     // the checkpoint carries what evaluate and classify need: tokenizer, config, preprocessing
     const { metadata } = await io.readCheckpoint(path);
-    expect(metadata).toMatchObject({ task: 'text/spam', maxTokens: 32, seed: 3, labels: ['ham', 'spam'] });
-    expect(JSON.parse(metadata['tokenizer'] as string).model.type).toBe('WordPiece');
+    expect(metadata).toMatchObject({
+      task: 'text/spam',
+      preprocessing: { maxTokens: 32, labels: ['ham', 'spam'] },
+      training: { splitSeed: 3 },
+    });
+    const pre = metadata['preprocessing'] as { tokenizer: string };
+    expect(JSON.parse(pre.tokenizer).model.type).toBe('WordPiece');
 
     const fresh = createSpamTask(options); // a new task object: everything comes from the checkpoint
     const lines: string[] = [];
-    const metrics = await fresh.evaluate({ ...ctx, log: (l) => lines.push(l) });
-    for (const who of ['model', 'baseline', 'bagOfWords'] as const) {
-      expect(Object.keys(metrics[who] as object).sort()).toEqual(['accuracy', 'f1', 'precision', 'recall']);
+    const report = await fresh.evaluate({ ...ctx, log: (l) => lines.push(l) });
+    for (const m of [report.metrics, report.baselines['tfidf']!, report.baselines['bagOfWords']!]) {
+      expect(Object.keys(m).sort()).toEqual(['accuracy', 'f1', 'precision', 'recall']);
     }
-    expect(metrics['examples']).toBe(3);
+    expect(report).toMatchObject({
+      examples: 3,
+      split: { name: 'test' },
+      checkpoint: { source: 'trained', step: 6 },
+    });
+    expect(report.goal).toMatchObject({ metric: 'accuracy', op: '>=', value: 0.97, beat: ['bagOfWords'] });
     expect(lines.join('\n')).toMatch(/tf-idf logistic .*\n.*bag-of-words logistic/);
 
-    const { label, probabilities } = await fresh.classify!(
-      ctx,
-      'WIN MONEY NOW\nclick here to claim your prize',
-    );
-    expect(['ham', 'spam']).toContain(label);
-    expect(probabilities['ham']! + probabilities['spam']!).toBeCloseTo(1, 5);
-    expect(label).toBe(probabilities['spam']! >= 0.5 ? 'spam' : 'ham');
+    const out = label(await fresh.run(ctx, 'WIN MONEY NOW\nclick here to claim your prize').result);
+    expect(out.scores.map((s) => s.label)).toEqual(['ham', 'spam']);
+    const [ham, spam] = out.scores.map((s) => s.probability) as [number, number];
+    expect(ham + spam).toBeCloseTo(1, 5);
+    expect(out.label).toBe(spam >= 0.5 ? 'spam' : 'ham');
+
+    const maps = await fresh.attention(ctx, 'WIN MONEY NOW\nclick here');
+    expect(maps).toMatchObject({ positions: 'tokens', numLayers: 1, causal: false });
+    expect(maps.labels[0]).toBe('[CLS]');
+    expect(maps.labels.at(-1)).toBe('[SEP]');
+    const T = maps.labels.length;
+    expect(maps.layers[0]!.weights).toHaveLength(2 * T * T);
   });
 
-  it('evaluate and classify say when there is no checkpoint', async () => {
-    const empty = { ...ctx, checkpointDir: join(dir, 'none') };
-    await expect(createSpamTask().evaluate(empty)).rejects.toThrow(/no checkpoint .* train the task first/);
-    await expect(createSpamTask().classify!(empty, 'hi')).rejects.toThrow(/no checkpoint/);
+  it('evaluate and run say when there is no checkpoint', async () => {
+    const { ctx: empty } = at('none');
+    await expect(createSpamTask().evaluate(empty)).rejects.toThrow(
+      /no checkpoint .*multihead train text\/spam/,
+    );
+    await expect(createSpamTask().run(empty, 'hi').result).rejects.toThrow(/no checkpoint/);
   });
 
   it('cuts an email into [CLS] ... [SEP] windows; one window is plain truncation', async () => {
@@ -128,30 +154,30 @@ describe('text/spam', () => {
   });
 
   it('trains and scores with several windows per email', async () => {
-    const options = tiny({ windows: 3, checkpointName: 'windows.safetensors' });
-    await createSpamTask(options).train(ctx, { steps: 2 });
-    const { metadata } = await io.readCheckpoint(join(dir, 'windows.safetensors'));
-    expect(metadata).toMatchObject({ maxTokens: 16, windows: 3 });
-    const metrics = await createSpamTask(options).evaluate(ctx);
-    expect(metrics['examples']).toBe(3);
-    const { probabilities } = await createSpamTask(options).classify!(
-      ctx,
-      'a subject\n' + 'lorem ipsum '.repeat(40),
+    const options = tiny({ windows: 3 });
+    const w = at('windows');
+    await createSpamTask(options).train(w.ctx, { steps: 2 });
+    const { metadata } = await io.readCheckpoint(w.path);
+    expect(metadata).toMatchObject({ preprocessing: { maxTokens: 16, windows: 3 } });
+    expect((await createSpamTask(options).evaluate(w.ctx)).examples).toBe(3);
+    const out = label(
+      await createSpamTask(options).run(w.ctx, 'a subject\n' + 'lorem ipsum '.repeat(40)).result,
     );
-    expect(probabilities['ham']! + probabilities['spam']!).toBeCloseTo(1, 5);
+    expect(out.scores[0]!.probability + out.scores[1]!.probability).toBeCloseTo(1, 5);
     await expect(async () => createSpamTask({ maxTokens: 2 })).rejects.toThrow(
       /maxTokens must be at least 3/,
     );
   });
 
   it("windowMode 'pooled' encodes an email's windows apart and pools over all their tokens", async () => {
-    const options = tiny({ windows: 3, windowMode: 'pooled', checkpointName: 'pooled.safetensors' });
-    await createSpamTask(options).train(ctx, { steps: 2 });
-    const ckpt = await io.readCheckpoint(join(dir, 'pooled.safetensors'));
-    expect(ckpt.metadata).toMatchObject({ windows: 3, windowMode: 'pooled' });
-    expect((await createSpamTask(options).evaluate(ctx))['examples']).toBe(3);
+    const options = tiny({ windows: 3, windowMode: 'pooled' });
+    const pooled = at('pooled');
+    await createSpamTask(options).train(pooled.ctx, { steps: 2 });
+    const ckpt = await io.readCheckpoint(pooled.path);
+    expect(ckpt.metadata).toMatchObject({ preprocessing: { windows: 3, windowMode: 'pooled' } });
+    expect((await createSpamTask(options).evaluate(pooled.ctx)).examples).toBe(3);
 
-    const tokenizer = Tokenizer.fromJSON(ckpt.metadata['tokenizer'] as string);
+    const tokenizer = Tokenizer.fromJSON((ckpt.metadata['preprocessing'] as { tokenizer: string }).tokenizer);
     const model = new Bert(device, ckpt.metadata['config'] as unknown as BertConfig);
     model.loadStateDict(ckpt.model);
     model.eval();
@@ -167,8 +193,8 @@ describe('text/spam', () => {
     const hidden = long.map((w) => model.encode(device.tensor(w, [1, w.length])));
     const logits = model.classifier.forward(model.pooler.forward(concat(hidden, 1)));
     const byHand = (await softmax(logits, -1).read())[1]!;
-    const { probabilities } = await createSpamTask(options).classify!(ctx, text);
-    expect(probabilities['spam']!).toBeCloseTo(byHand, 5);
+    const out = label(await createSpamTask(options).run(pooled.ctx, text).result);
+    expect(out.scores[1]!.probability).toBeCloseTo(byHand, 5);
     // emails with fewer windows get empty (all padding) windows in a batch; they change nothing
     const short = encodeWindows(tokenizer, 'hi\nfree money', 16, 3);
     expect(short).toHaveLength(1);
@@ -183,10 +209,11 @@ describe('text/spam', () => {
   });
 
   it('emaDecay saves the moving average of the weights, not the last ones', async () => {
-    await createSpamTask(tiny({ checkpointName: 'last.safetensors' })).train(ctx, { steps: 3 });
-    await createSpamTask(tiny({ emaDecay: 0.5, checkpointName: 'ema.safetensors' })).train(ctx, { steps: 3 });
-    const last = await io.readCheckpoint(join(dir, 'last.safetensors'));
-    const ema = await io.readCheckpoint(join(dir, 'ema.safetensors'));
+    const [l, e] = [at('last'), at('ema')];
+    await createSpamTask(tiny()).train(l.ctx, { steps: 3 });
+    await createSpamTask(tiny({ emaDecay: 0.5 })).train(e.ctx, { steps: 3 });
+    const last = await io.readCheckpoint(l.path);
+    const ema = await io.readCheckpoint(e.path);
     // the same run (same seed, same batches); only what is saved differs
     const name = 'classifier.weight';
     const values = (c: typeof ema) => Array.from(c.model[name]!.data as Float32Array);
@@ -198,15 +225,14 @@ describe('text/spam', () => {
     const seeds = [undefined, 3, 4] as const;
     const runs = [];
     for (const [n, modelSeed] of seeds.entries()) {
-      const task = createSpamTask(
-        tiny({ checkpointName: `seed${n}.safetensors`, ...(modelSeed === undefined ? {} : { modelSeed }) }),
-      );
-      await task.train(ctx, { steps: 2 });
-      const ckpt = await io.readCheckpoint(join(dir, `seed${n}.safetensors`));
+      const task = createSpamTask(tiny(modelSeed === undefined ? {} : { modelSeed }));
+      const run = at(`seed${n}`);
+      await task.train(run.ctx, { steps: 2 });
+      const ckpt = await io.readCheckpoint(run.path);
       runs.push({
         weights: Array.from(ckpt.model['classifier.weight']!.data as Float32Array),
-        tokenizer: ckpt.metadata.tokenizer,
-        splitSeed: ckpt.metadata.seed,
+        tokenizer: (ckpt.metadata['preprocessing'] as { tokenizer: string }).tokenizer,
+        splitSeed: (ckpt.metadata['training'] as { splitSeed: number }).splitSeed,
       });
     }
     expect(runs[1]!.weights).toEqual(runs[0]!.weights); // modelSeed = ctx.seed (3) is the default
