@@ -35,6 +35,16 @@ export {
   parseSmiles,
   type SmilesParser,
 } from './preprocess/molecule.js';
+export { type MaskedTokens, type MaskingOptions, maskTokens } from './preprocess/protein-masking.js';
+export {
+  type BatchOptions,
+  type EncodedBatch,
+  type EncodeOptions,
+  ESM_VOCABULARY,
+  ProteinTokenizer,
+  type ProteinTokenizerOptions,
+  STANDARD_AMINO_ACIDS,
+} from './preprocess/protein-tokenizer.js';
 export {
   parseStockholm,
   readStockholm,
