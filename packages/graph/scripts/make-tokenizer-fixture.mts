@@ -16,8 +16,12 @@ interface RustTokenizer {
   encode(text: string, pair: null, options: { addSpecialTokens: boolean }): Promise<{ getIds(): number[] }>;
   decode(ids: number[], skipSpecialTokens: boolean): Promise<string>;
 }
-const { Tokenizer: Rust } = require('tokenizers') as { Tokenizer: { fromString(json: string): RustTokenizer } };
-const hf = (await import(new URL('node_modules/@huggingface/tokenizers/dist/tokenizers.mjs', textPackage).href)) as {
+const { Tokenizer: Rust } = require('tokenizers') as {
+  Tokenizer: { fromString(json: string): RustTokenizer };
+};
+const hf = (await import(
+  new URL('node_modules/@huggingface/tokenizers/dist/tokenizers.mjs', textPackage).href
+)) as {
   Tokenizer: new (json: object, config: object) => { encode(text: string): { ids: number[] } };
 };
 
@@ -40,7 +44,8 @@ const cases = [];
 for (const input of texts) {
   const ids = (await rust.encode(input, null, { addSpecialTokens: true })).getIds();
   const jsIds = js.encode(input).ids;
-  if (JSON.stringify(ids) !== JSON.stringify(jsIds)) throw new Error(`the libraries disagree on ${JSON.stringify(input)}`);
+  if (JSON.stringify(ids) !== JSON.stringify(jsIds))
+    throw new Error(`the libraries disagree on ${JSON.stringify(input)}`);
   cases.push({ text: input, ids, decoded: await rust.decode(ids, false) });
 }
 writeFileSync(
