@@ -1,0 +1,2 @@
+/** The playground web app (apps/playground): see docs/api.md. */
+export {};
