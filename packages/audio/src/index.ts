@@ -1,6 +1,12 @@
 /** @multihead/audio: WAV io (wavefile), resampling, browser audio, MIDI event tokens, offline datasets. */
 
 export {
+  type AudioBufferLike,
+  audioBufferToClip,
+  type DecodeAudioOptions,
+  decodeAudio,
+} from './io/browser.js';
+export {
   type AudioClip,
   checkAudioClip,
   type MonoAudio,
@@ -10,6 +16,12 @@ export {
   toMono,
   trimSilence,
 } from './io/clip.js';
+export {
+  type CaptureMethod,
+  captureMicrophone,
+  type MicrophoneCapture,
+  type MicrophoneOptions,
+} from './io/microphone.js';
 export { resample } from './io/resample.js';
 export {
   type InspectWavOptions,
