@@ -6,7 +6,12 @@ import { audioBufferToClip, captureMicrophone, decodeAudio, prepareAudio } from 
 describe('browser entry points in Node', () => {
   it('audioBufferToClip copies every channel of an AudioBuffer-like object', () => {
     const data = [new Float32Array([0.5, -0.5, 0.25]), new Float32Array([0.1, 0.2, 0.3])];
-    const buffer = { sampleRate: 22050, numberOfChannels: 2, length: 3, getChannelData: (c: number) => data[c]! };
+    const buffer = {
+      sampleRate: 22050,
+      numberOfChannels: 2,
+      length: 3,
+      getChannelData: (c: number) => data[c]!,
+    };
     const clip = audioBufferToClip(buffer);
     expect(clip).toEqual({ sampleRate: 22050, channels: data });
     expect(clip.channels[0]).not.toBe(data[0]);
@@ -18,6 +23,8 @@ describe('browser entry points in Node', () => {
     await expect(decodeAudio(new Uint8Array(8))).rejects.toThrow(MultiheadError);
     await expect(decodeAudio(new Uint8Array(8))).rejects.toThrow(/needs Web Audio .* in Node use decodeWav/);
     await expect(captureMicrophone()).rejects.toThrow(/needs Web Audio \(AudioContext, in a browser\)/);
-    await expect(captureMicrophone({ chunkSize: 0 })).rejects.toThrow(/chunkSize must be a positive integer, got 0/);
+    await expect(captureMicrophone({ chunkSize: 0 })).rejects.toThrow(
+      /chunkSize must be a positive integer, got 0/,
+    );
   });
 });
