@@ -1,2 +1,59 @@
-/** @multihead/vision: see README.md at the repository root and docs/api.md. */
-export {};
+/** @multihead/vision: image io (sharp in Node, canvas in the browser), pixel transforms, Fashion-MNIST. */
+
+export {
+  type Colormap,
+  colorizeHeatmap,
+  colormapColor,
+  type HeatmapMap,
+  type HeatmapOptions,
+  heatmapOverlay,
+  scaledHeatmap,
+} from './preprocess/heatmap.js';
+export {
+  type BrowserImageSource,
+  decodeImageInBrowser,
+  encodePngInBrowser,
+  loadImageInBrowser,
+  rgbaFromBrowserImage,
+  rgbaToImageData,
+} from './preprocess/image-browser.js';
+export {
+  checkImageSize,
+  DEFAULT_MAX_PIXELS,
+  type ImageFormat,
+  type ImageHeader,
+  readImageHeader,
+} from './preprocess/image-header.js';
+export {
+  type DecodeOptions,
+  decodeImage,
+  encodePng,
+  loadImage,
+  loadImageBatch,
+  writePng,
+} from './preprocess/image-node.js';
+export {
+  type ChannelMode,
+  centerCrop,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ImageArray,
+  type ImageBatch,
+  normalize,
+  type PreprocessOptions,
+  preprocessImage,
+  type RgbaImage,
+  resizedSize,
+  rgbaToPlanes,
+  type Size,
+  stackImages,
+} from './preprocess/pixels.js';
+export {
+  type FloatImage,
+  type GridOptions,
+  imageArrayToRgba,
+  imageGrid,
+  type ToRgbaOptions,
+} from './preprocess/render.js';
+export { RESAMPLE_MODES, type Resample, resizePlanes } from './preprocess/resample.js';
+export { imageTensor } from './preprocess/tensor.js';
