@@ -25,3 +25,7 @@ synth rifx-pcm16-mono-8000 -B -e signed-integer -b 16 -c 1 -r 8000
 # speech: "seven" from espeak-ng (22050 Hz) and "three" from flite's kal voice (8 kHz), 16-bit mono
 espeak-ng -v en-us -s 200 -w seven-espeak-en-us.wav "seven"
 flite -voice kal -t "three" -o three-flite-kal.wav
+
+# MIDI: a short tune written for these tests (test/fixtures/midi/tune.abc), converted by abcmidi's abc2midi
+cd ../midi
+abc2midi tune.abc -o tune.mid -silent

@@ -38,3 +38,43 @@ export {
   encodeWav,
   readWavFile,
 } from './io/wav.js';
+export {
+  BOS,
+  binToVelocity,
+  decodeEvents,
+  describeEvent,
+  type EncodeMidiOptions,
+  EOS,
+  EVENT_VOCAB_SIZE,
+  encodeMidi,
+  eventsToNotes,
+  MAX_SHIFT_STEPS,
+  NOTE_OFF,
+  NOTE_ON,
+  notesToEvents,
+  PAD,
+  STEP_SECONDS,
+  TIME_SHIFT,
+  VELOCITY,
+  VELOCITY_BINS,
+  velocityToBin,
+} from './music/events.js';
+export {
+  DRUM_CHANNEL,
+  Midi,
+  type MidiNotesOptions,
+  midiNotes,
+  type Note,
+  notesToMidi,
+  readMidi,
+  WRITE_TICKS_PER_SECOND,
+  writeMidi,
+} from './music/midi.js';
+export {
+  midiToFrequency,
+  renderEvents,
+  renderMidi,
+  renderMidiToWav,
+  renderNotes,
+  type SynthOptions,
+} from './music/synth.js';
