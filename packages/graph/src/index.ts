@@ -1,6 +1,38 @@
 /** @multihead/graph: see README.md at the repository root and docs/api.md. */
 
+export {
+  type IdentitySplit,
+  type IdentitySplitOptions,
+  identitySplit,
+} from './data/identity-split.js';
 export { KARATE_CLUB_FACTIONS, karateClub } from './data/karate-club.js';
+export {
+  loadMolecules,
+  type MoleculeDataset,
+  type MoleculeOptions,
+  type MoleculeRecord,
+  NCI_SMILES_FILE,
+  NCI_TPSA_FILE,
+} from './data/molecules.js';
+export {
+  type FamilySequence,
+  type FamilySplit,
+  loadProteinFamilies,
+  loadProteinFamilySplits,
+  looksLikeNucleotides,
+  PROTEIN_FAMILY_FILES,
+  type ProteinFamilies,
+  type ProteinFamily,
+  type ProteinFamilyOptions,
+} from './data/protein-families.js';
+export {
+  type AlignmentScores,
+  alignedIdentity,
+  type GlobalAlignment,
+  globalAlignment,
+  globalAlignmentIdentity,
+  SIMPLE_SCORES,
+} from './data/sequence-identity.js';
 export { type EdgeListOptions, parseEdgeList, readEdgeList } from './preprocess/edge-list.js';
 export { type FastaOptions, type FastaRecord, parseFasta, readFasta } from './preprocess/fasta.js';
 export { parseGml, readGml } from './preprocess/gml.js';

@@ -3,6 +3,8 @@
  * about them (as in @multihead/text) and the parsers stay usable in a browser. Only the file and gzip
  * helpers call these.
  */
+import { MultiheadError } from '@multihead/core';
+
 export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   const name = 'node:fs/promises';
   return import(/* @vite-ignore */ name);
@@ -14,3 +16,17 @@ export async function nodeZlib(): Promise<typeof import('node:zlib')> {
 }
 
 export const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
+
+/** Throws a clear error when a data file from a Debian package is missing. */
+export async function requireFile(path: string, debianPackage: string, where: string): Promise<void> {
+  const fs = await nodeFs();
+  try {
+    await fs.access(path);
+  } catch {
+    throw new MultiheadError(
+      'INVALID_ARGUMENT',
+      `${where}: cannot read ${path}; it comes from the Debian package ${debianPackage} ` +
+        `(apt-get install -y ${debianPackage}), or pass other files`,
+    );
+  }
+}
