@@ -1,6 +1,27 @@
 /** @multihead/vision: image io (sharp in Node, canvas in the browser), pixel transforms, Fashion-MNIST. */
 
 export {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DIR,
+  type FashionMnistOptions,
+  type ImageDataset,
+  loadFashionMnist,
+  splitValidation,
+  type ValidationSplitOptions,
+} from './data/fashion-mnist.js';
+export {
+  DEFAULT_MAX_IDX_BYTES,
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  type IdxArray,
+  type IdxData,
+  type IdxType,
+  readIdx,
+  readIdxFileBytes,
+  readIdxImages,
+  readIdxLabels,
+} from './data/idx.js';
+export {
   type Colormap,
   colorizeHeatmap,
   colormapColor,

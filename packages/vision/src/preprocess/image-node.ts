@@ -36,7 +36,8 @@ async function sourceBytes(
     invalidArgument(`${where}: source must be a file path or a Uint8Array, got ${describeType(source)}`);
   const fs = await nodeFs();
   try {
-    return { bytes: new Uint8Array(await fs.readFile(source)), name: source };
+    const file = await fs.readFile(source);
+    return { bytes: new Uint8Array(file.buffer, file.byteOffset, file.byteLength), name: source };
   } catch (error) {
     return ioError(`${where}: cannot read image file ${source}: ${messageOf(error)}`);
   }
