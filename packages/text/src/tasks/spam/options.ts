@@ -79,6 +79,11 @@ export interface SpamTaskOptions {
    */
   emaDecay?: number;
   /**
+   * Fall back to the checkpoint shipped with the package when none is given or stored (default true;
+   * it was trained with the defaults, so a task with other preprocessing should set false).
+   */
+  committed?: boolean;
+  /**
    * Seed of the model's initialization, batch order and token masking (default: ctx.seed, which also fixes
    * the split). Set it to compare model seeds on one split.
    */
@@ -154,6 +159,7 @@ export function resolveSpamOptions(options: SpamTaskOptions = {}) {
     labelSmoothing: options.labelSmoothing ?? 0,
     emaDecay,
     modelSeed: options.modelSeed,
+    committed: options.committed ?? true,
     loadData: options.data ?? ((seed: number) => loadSpamAssassin({ seed }) as Promise<Split<SpamExample>>),
   };
 }

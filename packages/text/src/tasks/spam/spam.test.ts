@@ -129,10 +129,23 @@ describe('text/spam', () => {
 
   it('evaluate and run say when there is no checkpoint', async () => {
     const { ctx: empty } = at('none');
-    await expect(createSpamTask().evaluate(empty)).rejects.toThrow(
-      /no checkpoint .*multihead train text\/spam/,
+    const task = createSpamTask({ committed: false });
+    await expect(task.evaluate(empty)).rejects.toThrow(/no checkpoint .*multihead train text\/spam/);
+    await expect(task.run(empty, 'hi').result).rejects.toThrow(/no checkpoint/);
+  });
+
+  it('the committed checkpoint classifies at once, with attention maps over its tokens', async () => {
+    const { ctx: empty } = at('nothing-trained');
+    const spam = label(
+      await createSpamTask().run(empty, 'WIN A FREE CRUISE\nclick here to claim your prize now').result,
     );
-    await expect(createSpamTask().run(empty, 'hi').result).rejects.toThrow(/no checkpoint/);
+    const ham = label(
+      await createSpamTask().run(empty, 'Re: meeting notes\nsee you at the design review on tuesday').result,
+    );
+    expect([spam.label, ham.label]).toEqual(['spam', 'ham']);
+    const maps = await createSpamTask().attention(empty, 'Re: meeting notes\nsee you tuesday');
+    expect(maps.numLayers).toBe(2);
+    expect(maps.layers.map((l) => l.heads)).toEqual([4, 4]);
   });
 
   it('cuts an email into [CLS] ... [SEP] windows; one window is plain truncation', async () => {

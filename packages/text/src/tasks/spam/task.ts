@@ -204,7 +204,7 @@ export function createSpamTask(options: SpamTaskOptions = {}): Task {
           for (const m of maps) m?.dispose();
         }
       }),
-    committedCheckpoint: committedCheckpoint('spam.safetensors'),
+    ...(s.committed ? { committedCheckpoint: committedCheckpoint('spam.safetensors') } : {}),
   });
   return task;
 }
