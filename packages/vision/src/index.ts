@@ -1,6 +1,13 @@
 /** @multihead/vision: image io (sharp in Node, canvas in the browser), pixel transforms, Fashion-MNIST. */
 
 export {
+  type DatasetBatchOptions,
+  datasetBatch,
+  datasetRgba,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+} from './data/batches.js';
+export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,
   type FashionMnistOptions,
@@ -41,12 +48,12 @@ export {
 export {
   checkImageSize,
   DEFAULT_MAX_PIXELS,
+  type DecodeOptions,
   type ImageFormat,
   type ImageHeader,
   readImageHeader,
 } from './preprocess/image-header.js';
 export {
-  type DecodeOptions,
   decodeImage,
   encodePng,
   loadImage,

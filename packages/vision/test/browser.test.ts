@@ -14,6 +14,7 @@ import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeImage,
+  encodePng,
   heatmapOverlay,
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -189,6 +190,31 @@ describe('the browser path (headless chromium) gives the numbers of the Node pat
       expect([source, maxDiff(decoded[source]!, png.data)]).toEqual([source, 0]);
   });
 
+  it('semi-transparent pixels: alpha exact, colors within 128 / alpha levels (canvas premultiplies)', async () => {
+    const width = 32;
+    const height = 16;
+    const data = new Uint8Array(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      data.set([(i * 37) % 256, (i * 91) % 256, (i * 13 + 7) % 256, 8 + ((i * 5) % 248)], 4 * i);
+    }
+    const png = await encodePng({ width, height, data });
+    const browserRgba = await inPage(
+      async (vision, bytes) => Array.from((await vision.decodeImageInBrowser(Uint8Array.from(bytes))).data),
+      Array.from(png),
+    );
+    const node = await decodeImage(png);
+    expect(Array.from(node.data)).toEqual(Array.from(data));
+    let worstOpaqueHalf = 0;
+    for (let i = 0; i < width * height; i++) {
+      const alpha = data[4 * i + 3]!;
+      expect(browserRgba[4 * i + 3]).toBe(alpha);
+      const diff = Math.max(...[0, 1, 2].map((c) => Math.abs(browserRgba[4 * i + c]! - data[4 * i + c]!)));
+      expect([i, alpha, diff <= Math.ceil(128 / alpha)]).toEqual([i, alpha, true]);
+      if (alpha >= 128) worstOpaqueHalf = Math.max(worstOpaqueHalf, diff);
+    }
+    expect(worstOpaqueHalf).toBeLessThanOrEqual(1);
+  });
+
   it('encodePngInBrowser round-trips, and a heatmap overlay drawn in the page equals Node', async () => {
     const map = { data: [0, 0.2, 0.9, 0.4, 1, 0.1], height: 2, width: 3 };
     const result = await inPage(async (vision, map) => {
@@ -235,7 +261,7 @@ describe('the browser path (headless chromium) gives the numbers of the Node pat
     expect(errors.huge).toMatch(
       /^MultiheadError INVALID_ARGUMENT: .*100000 x 100000 = 10000000000 pixels .* above maxPixels/,
     );
-    expect(errors.zero).toMatch(/^MultiheadError INVALID_ARGUMENT: .*zero-sized \(png header says 0 x 29\)/);
+    expect(errors.zero).toMatch(/^MultiheadError INVALID_ARGUMENT: .*zero-sized \(png header: 0 x 29\)/);
     expect(errors.truncated).toMatch(/^MultiheadError INVALID_ARGUMENT: .*could not decode the png image/);
     expect(errors.text).toMatch(/^MultiheadError UNSUPPORTED: .*not a PNG, JPEG, WebP or GIF/);
   });

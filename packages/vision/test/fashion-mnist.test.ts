@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { MultiheadError } from '@multihead/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FASHION_MNIST_CLASSES, type ImageDataset, loadFashionMnist, splitValidation } from '../src/index.js';
+import {
+  datasetBatch,
+  datasetRgba,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  type ImageDataset,
+  loadFashionMnist,
+  splitValidation,
+} from '../src/index.js';
 import { fixturePath } from './oracle.js';
 
 const SAMPLE = fixturePath('fashion-mnist');
@@ -217,5 +226,36 @@ describe('splitValidation', () => {
       /validationFraction must be a number in \[0, 1\), got 1/,
     );
     expect(() => splitValidation(data, { seed: 0.5 })).toThrow(/seed must be an integer, got 0.5/);
+  });
+});
+
+describe('datasetBatch and datasetRgba', () => {
+  it('scale, normalize and label the chosen images; RGBA is the gray image', async () => {
+    const data = await loadFashionMnist({ dir: SAMPLE, split: 'test', cacheDir: false });
+    const batch = datasetBatch(data, [3, 0], { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD });
+    expect(batch.shape).toEqual([2, 1, 28, 28]);
+    expect(Array.from(batch.labels)).toEqual([oracle.test.labels[3], oracle.test.labels[0]]);
+    for (const p of [0, 300, 783]) {
+      expect(batch.data[p]).toBeCloseTo(
+        (data.images[3 * 784 + p]! / 255 - FASHION_MNIST_MEAN) / FASHION_MNIST_STD,
+        5,
+      );
+      expect(batch.data[784 + p]).toBeCloseTo(
+        (data.images[p]! / 255 - FASHION_MNIST_MEAN) / FASHION_MNIST_STD,
+        5,
+      );
+    }
+    const plain = datasetBatch(data, Int32Array.from([1]));
+    expect(plain.data.reduce((s, v) => s + v, 0) * 255).toBeCloseTo(oracle.test.pixelSums[1]!, 1);
+    const rgba = datasetRgba(data, 1);
+    expect([rgba.width, rgba.height]).toEqual([28, 28]);
+    expect(Array.from(rgba.data.subarray(4 * 400, 4 * 401))).toEqual([
+      ...new Array(3).fill(data.images[784 + 400]),
+      255,
+    ]);
+    expect(() => datasetBatch(data, [20])).toThrow(/index 20 is out of range \(the dataset has 20 images\)/);
+    expect(() => datasetBatch(data, [])).toThrow(/indices must be a non-empty array/);
+    expect(() => datasetBatch(data, [0], { std: 0 })).toThrow(/std finite and positive, got mean 0, std 0/);
+    expect(() => datasetRgba(data, -1)).toThrow(/datasetRgba: index -1 is out of range/);
   });
 });

@@ -116,13 +116,13 @@ describe('decodeImage refuses bad images with a clear MultiheadError', () => {
     await expectRefusal(
       decodeImage(pngClaiming(0, 29)),
       'INVALID_ARGUMENT',
-      /zero-sized \(png header says 0 x 29\)/,
+      /zero-sized \(png header: 0 x 29\)/,
     );
     const gif = [...ascii('GIF89a'), ...u16le(10), ...u16le(0), 0, 0, 0];
     await expectRefusal(
       decodeImage(Uint8Array.from(gif)),
       'INVALID_ARGUMENT',
-      /zero-sized \(gif header says 10 x 0\)/,
+      /zero-sized \(gif header: 10 x 0\)/,
     );
   });
 

@@ -4,13 +4,12 @@
  * Resize, crop and normalization are the shared code of pixels.ts, the same Node runs after sharp, so both
  * paths give the same numbers for the same RGBA pixels (packages/vision/test/browser.test.ts checks it).
  *
- * A canvas stores premultiplied alpha: for pixels that are not opaque, reading through a canvas rounds
- * the color to the nearest value representable at that alpha (exact for alpha = 255; up to 1/alpha of the
- * range for smaller alpha). ImageData given directly is read as it is.
+ * A canvas stores premultiplied alpha, so colors read back through one are exact only where alpha = 255;
+ * elsewhere they are rounded to what alpha x color / 255 can hold (about 128 / alpha levels: at most 1 for
+ * alpha >= 128, measured in test/browser.test.ts). ImageData given directly is read as it is.
  */
 import { describeType, invalidArgument, messageOf, unsupported } from './errors.js';
-import { checkImageSize, checkMaxPixels, readImageHeader } from './image-header.js';
-import type { DecodeOptions } from './image-node.js';
+import { checkImageSize, checkMaxPixels, type DecodeOptions, readImageHeader } from './image-header.js';
 import {
   checkRgbaImage,
   type ImageArray,
@@ -74,7 +73,7 @@ export function rgbaFromBrowserImage(source: BrowserImageSource, options: Decode
     invalidArgument(
       `${where}: source must be ImageData, ImageBitmap, a canvas or an <img>, got ${describeType(source)}`,
     );
-  checkImageSize({ format: 'png', width, height }, maxPixels, where, 'source');
+  checkImageSize({ width, height }, maxPixels, where, 'source');
   if (isImageData(source)) return { width, height, data: source.data };
   const { context } = makeCanvas(width, height, where);
   context.drawImage(source as CanvasImageSource, 0, 0);

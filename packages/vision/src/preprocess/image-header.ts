@@ -113,17 +113,28 @@ function webpHeader(bytes: Uint8Array, name: string, truncated: (f: string, need
   return invalidArgument(`image ${name}: corrupt WebP (first chunk is not VP8, VP8L or VP8X)`);
 }
 
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (width x height). Default DEFAULT_MAX_PIXELS (50 M). */
+  maxPixels?: number;
+}
+
 /**
  * Refuses a zero-sized image or one above `maxPixels` (width x height), before any decoding. `where` names
- * the caller.
+ * the caller, `name` the image; `format`, when given, says the size came from that format's header.
  */
-export function checkImageSize(header: ImageHeader, maxPixels: number, where: string, name: string): void {
-  const { width, height, format } = header;
+export function checkImageSize(
+  size: { width: number; height: number; format?: string },
+  maxPixels: number,
+  where: string,
+  name: string,
+): void {
+  const { width, height, format } = size;
+  const source = format === undefined ? 'its size' : `${format} header`;
   if (width < 1 || height < 1)
-    invalidArgument(`${where}: image ${name} is zero-sized (${format} header says ${width} x ${height})`);
+    invalidArgument(`${where}: image ${name} is zero-sized (${source}: ${width} x ${height})`);
   if (width * height > maxPixels)
     invalidArgument(
-      `${where}: image ${name} is ${width} x ${height} = ${width * height} pixels (${format} header), ` +
+      `${where}: image ${name} is ${width} x ${height} = ${width * height} pixels (${source}), ` +
         `above maxPixels ${maxPixels}; pass a larger maxPixels to decode it`,
     );
 }

@@ -10,7 +10,7 @@
  */
 import { io, MultiheadError } from '@multihead/core';
 import { describeType, invalidArgument, ioError, messageOf } from './errors.js';
-import { checkImageSize, checkMaxPixels, readImageHeader } from './image-header.js';
+import { checkImageSize, checkMaxPixels, type DecodeOptions, readImageHeader } from './image-header.js';
 import { loadSharp, nodeFs } from './node.js';
 import {
   checkRgbaImage,
@@ -21,11 +21,6 @@ import {
   type RgbaImage,
   stackImages,
 } from './pixels.js';
-
-export interface DecodeOptions {
-  /** Refuse images with more pixels than this (width x height). Default DEFAULT_MAX_PIXELS (50 M). */
-  maxPixels?: number;
-}
 
 async function sourceBytes(
   source: string | Uint8Array,
