@@ -1,0 +1,240 @@
+/**
+ * The playground end to end: the production build (dist/, made by `pnpm test` before this runs) served
+ * on 127.0.0.1 with COOP/COEP, driven in headless Debian chromium. Two flows: WebGPU on SwiftShader
+ * (the adapter named, generation typed and run with the keyboard only, the attention explorer, an
+ * offline reload that still runs), and WebGPU disabled (the CPU notice, cross-origin isolation with
+ * several wasm threads, classification, 20 training steps whose loss falls, pause, the held-out metric,
+ * the weights downloaded and loaded back, axe-core). Screenshots of each step go to test-results/.
+ */
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, canvasVariance, launch, screenshot, tabTo, unlabelledControls } from './browser.js';
+import { type StaticServer, serveStatic } from './server.js';
+
+const DIST = new URL('../dist/', import.meta.url).pathname;
+let server: StaticServer;
+const timings: [string, number][] = [];
+
+beforeAll(async () => {
+  if (!existsSync(`${DIST}index.html`))
+    throw new Error('dist/ is missing: run `pnpm test` (it builds first)');
+  server = await serveStatic(DIST);
+});
+
+afterAll(async () => {
+  await server?.close();
+  console.log(`e2e timings:\n${timings.map(([n, s]) => `  ${n.padEnd(60)} ${s.toFixed(1)} s`).join('\n')}`);
+});
+
+/** Runs a step and records how long it took. */
+function step(name: string, fn: () => Promise<void>, timeout?: number) {
+  it(
+    name,
+    async () => {
+      const t0 = performance.now();
+      try {
+        await fn();
+      } finally {
+        timings.push([name, (performance.now() - t0) / 1000]);
+      }
+    },
+    timeout,
+  );
+}
+
+/** Every request went to the app's own origin (or stayed inside the page: blob:, data:). */
+function watchOrigins(context: BrowserContext, seen: string[]) {
+  context.on('request', (r) => seen.push(r.url()));
+}
+function foreign(seen: string[]): string[] {
+  return seen.filter((url) => !url.startsWith(server.origin) && !/^(blob|data):/.test(url));
+}
+
+async function openTask(page: Page, id: string) {
+  await page.click(`nav button[data-task="${id}"]`);
+  await page.waitForSelector('[data-testid="checkpoint-info"]:not(:text("Looking"))');
+}
+
+/** Runs the open task on its current input and waits for the result; returns the output's text. */
+async function runAndWait(page: Page, startWithKeyboard = false): Promise<string> {
+  if (startWithKeyboard) await page.keyboard.press('Enter');
+  else await page.click('[data-testid="run"]');
+  await page.waitForSelector('[data-testid="run-status"]:text-matches("Done|failed")', { timeout: 120_000 });
+  const errors = await page.textContent('[data-testid="errors"]');
+  expect(errors ?? '').toBe('');
+  return (await page.textContent('[data-testid="output-text"]')) ?? '';
+}
+
+describe('WebGPU on SwiftShader', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launch(true);
+    context = await browser.newContext();
+    watchOrigins(context, requests);
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  step('opens the app and names the WebGPU adapter', async () => {
+    await page.goto(`${server.origin}/`);
+    const adapter = await page.waitForSelector('[data-testid="adapter"]', { timeout: 60_000 });
+    expect(await adapter.textContent()).toMatch(/swiftshader/i);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await screenshot(page, 'webgpu-1-adapter');
+  });
+
+  step('keyboard only: picks text/names, types a prompt and generates a name', async () => {
+    await page.locator('body').focus();
+    await tabTo(page, 'nav button[data-task="text/names"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="task-heading"]:focus');
+    await page.waitForSelector('[data-testid="checkpoint-info"]:text("shipped with the package")');
+    await tabTo(page, '[data-testid="task-input"]');
+    await page.keyboard.type('ma');
+    await tabTo(page, '[data-testid="run"]');
+    const name = await runAndWait(page, true);
+    expect(name).toMatch(/^ma[a-z-]+$/);
+    await screenshot(page, 'webgpu-2-names-generated');
+  });
+
+  step('shows the attention maps: one heatmap per head, not blank, hover reads a weight', async () => {
+    await page.click('[data-testid="attention-show"]');
+    await page.waitForSelector('[data-testid="heatmap"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="heatmap"]').count()).toBe(4); // NAMES_GPT: 4 heads
+    expect(await canvasVariance(page, '[data-testid="heatmap"]')).toBeGreaterThan(0);
+    const box = (await page.locator('[data-testid="heatmap"]').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width - 8, box.y + box.height - 8); // the last query, last key
+    expect(await page.textContent('[data-testid="attention-readout"]')).toMatch(
+      /query ".*" \(\d+\) -> key ".*" \(\d+\): [01]\.\d{4}/,
+    );
+    await screenshot(page, 'webgpu-3-attention');
+  });
+
+  step('reloads offline (service worker) and generates again', async () => {
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('[data-testid="adapter"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="checkpoint-info"]:text("shipped with the package")', {
+      timeout: 60_000,
+    });
+    await page.fill('[data-testid="task-input"]', 'jo');
+    expect(await runAndWait(page)).toMatch(/^jo[a-z-]+$/);
+    await screenshot(page, 'webgpu-4-offline');
+    await context.setOffline(false);
+    expect(foreign(requests)).toEqual([]);
+  });
+});
+
+describe('WebGPU disabled: the CPU backend', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launch(false);
+    context = await browser.newContext({ acceptDownloads: true });
+    watchOrigins(context, requests);
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  step('shows the CPU notice; cross-origin isolated with more than one wasm thread', async () => {
+    await page.goto(`${server.origin}/`);
+    await page.waitForSelector('[data-testid="cpu-notice"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="cpu-notice"]')).toMatch(/No WebGPU adapter here/);
+    const isolated = await page.evaluate(() => ({
+      isolated: crossOriginIsolated,
+      cores: navigator.hardwareConcurrency,
+    }));
+    expect(isolated.isolated).toBe(true);
+    const threads = Number((await page.textContent('[data-testid="threads"]'))?.match(/\d+/)?.[0]);
+    expect(threads).toBe(isolated.cores);
+    expect(threads).toBeGreaterThan(1);
+    await screenshot(page, 'cpu-1-notice');
+  });
+
+  step('classifies an email with text/spam: label bars', async () => {
+    await openTask(page, 'text/spam');
+    await page.fill(
+      '[data-testid="task-input"]',
+      'WIN A FREE PRIZE NOW\nClick here to claim your cash reward!!! Limited offer, act now, 100% free money.',
+    );
+    await runAndWait(page);
+    const bars = page.locator('[data-testid="label-bars"] li');
+    expect(await bars.count()).toBe(2);
+    const values = (await bars.locator('.bar-value').allTextContents()).map((t) => Number.parseFloat(t));
+    expect(values[0]! + values[1]!).toBeCloseTo(100, 0);
+    expect(await bars.first().locator('.bar-label').textContent()).toBe('spam');
+    await screenshot(page, 'cpu-2-spam');
+  });
+
+  step('trains text/names for 20 steps in the worker: the loss falls; then the held-out metric', async () => {
+    await openTask(page, 'text/names');
+    await page.fill('[data-testid="train-steps"]', '20');
+    await page.click('[data-testid="train-start"]');
+    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Trained 20 steps")', {
+      timeout: 120_000,
+    });
+    const losses = JSON.parse(
+      (await page.getAttribute('[data-testid="loss-chart"]', 'data-losses')) ?? '[]',
+    ) as number[];
+    expect(losses.length).toBeGreaterThanOrEqual(4); // read every 5 steps
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    await page.waitForSelector('[data-testid="train-result"] [data-testid="eval-report"]', {
+      timeout: 60_000,
+    });
+    expect(await page.textContent('[data-testid="train-result"]')).toMatch(/nll/);
+    await screenshot(page, 'cpu-3-trained');
+  });
+
+  step('pause holds training between steps and resume finishes it', async () => {
+    await page.fill('[data-testid="train-steps"]', '30');
+    await page.click('[data-testid="train-start"]');
+    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^step")', { timeout: 60_000 });
+    await page.click('[data-testid="train-pause"]');
+    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Paused at step")', {
+      timeout: 30_000,
+    });
+    const held = await page.textContent('[data-testid="train-stats"]');
+    await page.waitForTimeout(1500);
+    expect(await page.textContent('[data-testid="train-stats"]')).toBe(held);
+    await page.click('[data-testid="train-pause"]');
+    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Trained 30 steps")', {
+      timeout: 120_000,
+    });
+  });
+
+  step('downloads the trained weights as safetensors and loads them back', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid="checkpoint-download"]'),
+    ]);
+    expect(download.suggestedFilename()).toBe('text-names.safetensors');
+    const path = await download.path();
+    await page.setInputFiles('[data-testid="checkpoint-file"]', path);
+    await page.waitForSelector('[data-testid="checkpoint-info"]:text("the file you loaded: step 30")');
+    await page.fill('[data-testid="task-input"]', 'a');
+    expect(await runAndWait(page)).toMatch(/^a/);
+    await screenshot(page, 'cpu-4-reloaded-weights');
+  });
+
+  step('labelled controls, and axe-core finds no serious or critical violation', async () => {
+    await page.click('[data-testid="attention-show"]');
+    await page.waitForSelector('[data-testid="heatmap"]', { timeout: 60_000 });
+    expect(await unlabelledControls(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(foreign(requests)).toEqual([]);
+    await screenshot(page, 'cpu-5-axe');
+  });
+});
