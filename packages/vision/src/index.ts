@@ -1,6 +1,11 @@
 /** @multihead/vision: image io (sharp in Node, canvas in the browser), pixel transforms, Fashion-MNIST. */
 
 export {
+  fitAndPredict,
+  type PixelClassifierOptions,
+  type PixelDataset,
+} from './baselines/pixel-classifiers.js';
+export {
   type DatasetBatchOptions,
   datasetBatch,
   datasetRgba,
@@ -28,6 +33,18 @@ export {
   readIdxImages,
   readIdxLabels,
 } from './data/idx.js';
+export { PatchEmbedding, type PatchEmbeddingOptions } from './models/patch-embedding.js';
+export { type AttentionMap, attentionRollout, type RolloutGrid } from './models/rollout.js';
+export { VisionTransformer, type ViTForwardDetailed, type ViTOutputs } from './models/vit.js';
+export type { ResolvedViTConfig, ViTConfig } from './models/vit-config.js';
+export {
+  type AugmentOptions,
+  augment,
+  type RandomCropOptions,
+  type RandomHorizontalFlipOptions,
+  randomCrop,
+  randomHorizontalFlip,
+} from './preprocess/augment.js';
 export {
   type Colormap,
   colorizeHeatmap,
@@ -85,3 +102,20 @@ export {
 } from './preprocess/render.js';
 export { RESAMPLE_MODES, type Resample, resizePlanes } from './preprocess/resample.js';
 export { imageTensor } from './preprocess/tensor.js';
+export {
+  createFashionTask,
+  FASHION_NORMALIZATION,
+  FASHION_TASK_ID,
+  FASHION_TRAINING,
+  FASHION_VIT,
+  type FashionOptions,
+  fashionTask,
+} from './tasks/fashion.js';
+export {
+  classifyImages,
+  type ImageClassifierTraining,
+  type Normalization,
+  trainImageClassifier,
+} from './tasks/image-classifier.js';
+export { fitGray, inputImage } from './tasks/image-input.js';
+export { VISION_TASKS } from './tasks/index.js';

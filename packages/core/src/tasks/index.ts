@@ -13,6 +13,7 @@ export { defineTask, TaskRegistry, taskModality } from './registry.js';
 export { checkGoal, evalReport, goalMet } from './reports.js';
 export { collectRun, resultRun, streamingRun } from './run.js';
 export {
+  budgetCosine,
   checkTrainOptions,
   type TaskTrainOptions,
   type TaskTrainSummary,

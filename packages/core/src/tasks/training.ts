@@ -4,6 +4,7 @@
  * `ctx.onProgress` with items per second in the task's unit (tokens, images, clips).
  */
 import { fail } from '../errors.js';
+import { cosineWithWarmup, type Schedule } from '../optim/schedules.js';
 import { type TrainOptions, type TrainSummary, train } from '../train/train.js';
 import type { TaskContext } from './types.js';
 
@@ -94,4 +95,30 @@ export async function trainForTask<B>(
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Hugging Face's cosine with warmup, except that with a time budget progress is the larger of steps done /
+ * `steps` and seconds spent / `maxSeconds`: a run bounded by time still decays to `minLr` by the end of its
+ * budget. Warmup then ends after `warmupSteps` or a tenth of the budget, whichever comes first. The clock
+ * starts when the schedule is made.
+ */
+export function budgetCosine(opts: {
+  warmupSteps: number;
+  steps: number;
+  minLr: number;
+  maxSeconds?: number | undefined;
+}): Schedule {
+  const { warmupSteps, steps, minLr, maxSeconds } = opts;
+  if (maxSeconds === undefined) {
+    return cosineWithWarmup({ warmupSteps: Math.min(warmupSteps, steps), totalSteps: steps, minLr });
+  }
+  const started = performance.now();
+  return (step, baseLr) => {
+    const seconds = (performance.now() - started) / 1000;
+    const warm = Math.max(step / Math.max(1, warmupSteps), seconds / (0.1 * maxSeconds));
+    if (warm < 1) return baseLr * warm;
+    const progress = Math.min(1, Math.max(step / Math.max(1, steps), seconds / maxSeconds));
+    return minLr + (baseLr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  };
 }

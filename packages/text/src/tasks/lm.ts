@@ -76,34 +76,6 @@ export function packRows(
   };
 }
 
-/**
- * HF's cosine with warmup, except that with a time budget progress is the larger of steps done /
- * `steps` and seconds spent / `maxSeconds`: a run bounded by time still decays to `minLr` by the end
- * of its budget.
- */
-function timeAwareCosine(
-  h: LmTraining,
-  steps: number,
-  maxSeconds: number | undefined,
-  started: number,
-): optim.Schedule {
-  if (maxSeconds === undefined) {
-    return optim.cosineWithWarmup({
-      warmupSteps: Math.min(h.warmupSteps, steps),
-      totalSteps: steps,
-      minLr: h.minLr,
-    });
-  }
-  return (step, baseLr) => {
-    const seconds = (performance.now() - started) / 1000;
-    // warmup ends after warmupSteps or a tenth of the budget, whichever comes first
-    const warm = Math.max(step / Math.max(1, h.warmupSteps), seconds / (0.1 * maxSeconds));
-    if (warm < 1) return baseLr * warm;
-    const progress = Math.min(1, Math.max(step / Math.max(1, steps), seconds / maxSeconds));
-    return h.minLr + (baseLr - h.minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
-  };
-}
-
 /** Steps between loss reads (train's progressEvery): short (time-bounded) runs still report. */
 const REPORT_EVERY = 5;
 
@@ -128,7 +100,12 @@ export async function trainLm(
   );
   const scheduler = new optim.LRScheduler(
     optimizer,
-    timeAwareCosine(h, opts.steps, opts.maxSeconds, performance.now()),
+    tasks.budgetCosine({
+      warmupSteps: h.warmupSteps,
+      steps: opts.steps,
+      minLr: h.minLr,
+      maxSeconds: opts.maxSeconds,
+    }),
   );
   gpt.train();
   try {
