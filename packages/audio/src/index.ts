@@ -1,6 +1,47 @@
 /** @multihead/audio: WAV io (wavefile), resampling, browser audio, MIDI event tokens, offline datasets. */
 
 export {
+  type BuildOptions,
+  DIGIT_WORDS,
+  type DigitSource,
+  type DigitWord,
+  digitLabel,
+  prepareDigitClip,
+  SPOKEN_DIGITS_RATE,
+  type SpokenDigit,
+  type SpokenDigitMeta,
+} from './data/digit-clips.js';
+export {
+  type EspeakClipSpec,
+  type EspeakDigits,
+  type EspeakDigitsOptions,
+  type EspeakPlan,
+  type EspeakPlanOptions,
+  type EspeakVoices,
+  listEspeakVoices,
+  loadEspeakDigits,
+  planEspeakDigits,
+} from './data/espeak-digits.js';
+export {
+  loadMidiCorpus,
+  loadMidiPieces,
+  MIDI_SOURCES,
+  type MidiCorpus,
+  type MidiCorpusCounts,
+  type MidiCorpusOptions,
+  type MidiPiece,
+  type MidiSource,
+} from './data/midi-corpus.js';
+export {
+  FLITE_STRETCHES,
+  FLITE_VOICES,
+  loadAsteriskDigits,
+  loadFliteDigits,
+  loadSpokenDigits,
+  type SpokenDigits,
+  type SpokenDigitsOptions,
+} from './data/spoken-digits.js';
+export {
   type AudioBufferLike,
   audioBufferToClip,
   type DecodeAudioOptions,

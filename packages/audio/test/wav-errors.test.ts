@@ -184,7 +184,7 @@ describe('decodeWav refuses bad files with a clear error', () => {
     const before = process.memoryUsage().arrayBuffers;
     const started = performance.now();
     expect(errorOf(() => decodeWav(absurd)).message).toMatch(/claims 4294967280 bytes/);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(250); // microseconds when idle; generous for a loaded machine
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
   });
 });
@@ -223,7 +223,8 @@ describe('decodeWav under random header mutations (fast-check)', () => {
           expect(e).toBeInstanceOf(MultiheadError);
           outcomes.refused++;
         }
-        expect(performance.now() - started).toBeLessThan(500);
+        // a file of 28 kB decodes in about a millisecond; the bound only has to catch runaway work
+        expect(performance.now() - started).toBeLessThan(2000);
       }),
       { numRuns: 400, seed: 7 },
     );

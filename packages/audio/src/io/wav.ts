@@ -8,7 +8,7 @@
  * expanded to 16-bit by wavefile (G.711) and divided by 32768; float files are kept as they are.
  */
 import { type AudioClip, checkAudioClip } from './clip.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument, unsupported } from './errors.js';
 import { nodeFs } from './node.js';
 import { type InspectWavOptions, inspectWav, type WavInfo } from './riff.js';
 import { WaveFile } from './wavefile.js';
@@ -56,6 +56,11 @@ function canonicalWav(bytes: Uint8Array, info: WavInfo): Uint8Array {
  */
 export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): DecodedWav {
   const format = inspectWav(bytes, options);
+  if (format.frames * format.blockAlign > 0xffffffff - 36) {
+    unsupported(
+      'decodeWav: more than 4 GiB of samples (an RF64 file) does not fit the RIFF file wavefile reads',
+    );
+  }
   const wav = new WaveFile();
   try {
     wav.fromBuffer(canonicalWav(bytes, format));
