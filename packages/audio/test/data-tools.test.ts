@@ -2,10 +2,13 @@
  * Dataset plumbing: the clip file format, seeded splits, running tools (a missing one names its Debian
  * package), the concurrency limit and temporary folders.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { MultiheadError } from '@multihead/core';
 import { describe, expect, it } from 'vitest';
 import { packClips, unpackClips } from '../src/data/clip-store.js';
+import { readMaybeGzipped } from '../src/data/midi-corpus.js';
 import { seededShuffle, splitTrainTest } from '../src/data/split.js';
 import { mapLimit, runTool, withTempDir } from '../src/data/tools.js';
 
@@ -107,5 +110,15 @@ describe('tools', () => {
       }),
     ).rejects.toThrow('boom');
     expect(existsSync(kept)).toBe(false);
+  });
+
+  it('reads gzipped corpus files (.mid.gz) and plain ones alike', async () => {
+    const tune = new Uint8Array(readFileSync(new URL('./fixtures/midi/tune.mid', import.meta.url)));
+    await withTempDir('gz', async (dir) => {
+      writeFileSync(join(dir, 'tune.mid.gz'), gzipSync(tune));
+      writeFileSync(join(dir, 'tune.mid'), tune);
+      expect(await readMaybeGzipped(join(dir, 'tune.mid.gz'))).toEqual(tune);
+      expect(await readMaybeGzipped(join(dir, 'tune.mid'))).toEqual(tune);
+    });
   });
 });

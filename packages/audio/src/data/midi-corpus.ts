@@ -45,7 +45,8 @@ export interface MidiCorpusOptions
     io.CacheOptions,
     Pick<EncodeMidiOptions, 'drums' | 'sustain'> {}
 
-async function readMaybeGzipped(file: string): Promise<Uint8Array> {
+/** A file's bytes, gunzipped when its name ends in .gz. */
+export async function readMaybeGzipped(file: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(await (await nodeFs()).readFile(file));
   return file.endsWith('.gz') ? new Uint8Array((await nodeZlib()).gunzipSync(bytes)) : bytes;
 }
