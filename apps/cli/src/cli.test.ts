@@ -44,7 +44,7 @@ describe('multihead command', () => {
   it('tasks lists every modality with kinds, inputs and outputs', async () => {
     const { stdout } = await cli('tasks', '--json');
     const { tasks, modalities } = JSON.parse(stdout.trim().split('\n').pop()!);
-    expect(modalities).toContain('text');
+    expect(modalities).toEqual(expect.arrayContaining(['text', 'vision']));
     expect(tasks).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -55,6 +55,7 @@ describe('multihead command', () => {
         }),
         expect.objectContaining({ id: 'text/moby', kind: 'generate' }),
         expect.objectContaining({ id: 'text/spam', kind: 'classify', input: 'text', output: 'label' }),
+        expect.objectContaining({ id: 'vision/fashion', kind: 'classify', input: 'image', output: 'label' }),
       ]),
     );
   });
