@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * As in core: `cpu` and `gpu` projects run the same files on the CPU backend and on WebGPU (SwiftShader in
  * CI); `@multihead/core/testing` reads MULTIHEAD_BACKEND. `*.gpu.test.ts` files run on the gpu project only.
+ * `*.fuzz.test.ts` (parser fuzzing, no device) runs on the cpu project only: twice would only cost time.
  */
 const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
 const gpuOnly = '**/*.gpu.test.ts';
@@ -22,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'gpu',
           include,
+          exclude: ['**/*.fuzz.test.ts', '**/node_modules/**'],
           env: { MULTIHEAD_BACKEND: 'webgpu' },
           testTimeout: 120_000,
           hookTimeout: 120_000,
