@@ -5,6 +5,7 @@ export {
   type PixelClassifierOptions,
   type PixelDataset,
 } from './baselines/pixel-classifiers.js';
+export { fitPixelBaselines, NeighbourCounts, PixelHistogram } from './baselines/pixel-counts.js';
 export {
   type DatasetBatchOptions,
   datasetBatch,
@@ -33,6 +34,7 @@ export {
   readIdxImages,
   readIdxLabels,
 } from './data/idx.js';
+export { dequantize, downsampleImages, grayPalette, quantize } from './data/pixel-tokens.js';
 export { PatchEmbedding, type PatchEmbeddingOptions } from './models/patch-embedding.js';
 export { type AttentionMap, attentionRollout, type RolloutGrid } from './models/rollout.js';
 export { VisionTransformer, type ViTForwardDetailed, type ViTOutputs } from './models/vit.js';
@@ -119,3 +121,15 @@ export {
 } from './tasks/image-classifier.js';
 export { fitGray, inputImage } from './tasks/image-input.js';
 export { VISION_TASKS } from './tasks/index.js';
+export { type PixelPreprocessing, type PixelTraining, pixelNll } from './tasks/pixel-gpt.js';
+export { type PixelSampling, samplePixels } from './tasks/pixel-sampler.js';
+export {
+  createPixelsTask,
+  PIXELS_GPT,
+  PIXELS_LEVELS,
+  PIXELS_SIDE,
+  PIXELS_TASK_ID,
+  PIXELS_TRAINING,
+  type PixelsOptions,
+  pixelsTask,
+} from './tasks/pixels.js';

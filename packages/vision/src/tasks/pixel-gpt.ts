@@ -1,0 +1,215 @@
+/**
+ * The pixel GPT of vision/pixels: training on token images (`[BOS, p0 .. p(N-1)]`, next-pixel targets),
+ * summed NLL in bits, attention maps over a picture, and the sample grid its runs draw into.
+ */
+import {
+  type AttentionReport,
+  models,
+  nn,
+  noGrad,
+  optim,
+  seededUniform,
+  type TaskContext,
+  tasks,
+  tidy,
+} from '@multihead/core';
+
+export interface PixelPreprocessing {
+  side: number;
+  /** Gray levels in [0, 1], ascending; token v < palette.length is palette[v]. */
+  palette: number[];
+  /** The begin-of-image token (= palette.length). */
+  bos: number;
+}
+
+export interface PixelTraining {
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipGradNorm: number;
+}
+
+/** Inputs `[B, N]` (BOS, then all pixels but the last) and targets `[B, N]` (every pixel). */
+function packImages(ctx: TaskContext, tokens: Uint8Array, rows: readonly number[], pre: PixelPreprocessing) {
+  const pixels = pre.side * pre.side;
+  const inputs = new Int32Array(rows.length * pixels);
+  const targets = new Int32Array(rows.length * pixels);
+  rows.forEach((r, b) => {
+    const image = tokens.subarray(r * pixels, (r + 1) * pixels);
+    inputs[b * pixels] = pre.bos;
+    inputs.set(image.subarray(0, pixels - 1), b * pixels + 1);
+    targets.set(image, b * pixels);
+  });
+  return {
+    inputs: ctx.device.tensor(inputs, [rows.length, pixels], { dtype: 'i32' }),
+    targets: ctx.device.tensor(targets, [rows.length, pixels], { dtype: 'i32' }),
+  };
+}
+
+/** Trains a fresh GPT on `count` token images and stores the checkpoint; returns the train report. */
+export async function trainPixelGpt(
+  ctx: TaskContext,
+  id: string,
+  config: models.GPTConfig,
+  pre: PixelPreprocessing,
+  tokens: Uint8Array,
+  count: number,
+  h: PixelTraining,
+  run: { steps: number; maxSeconds: number | undefined },
+): Promise<tasks.TrainReport> {
+  const gpt = new models.GPT(ctx.device, config);
+  const params = gpt.parameters();
+  const optimizer = new optim.AdamW(
+    [
+      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
+      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
+    ],
+    { lr: h.lr, betas: [0.9, 0.95] },
+  );
+  const scheduler = new optim.LRScheduler(
+    optimizer,
+    tasks.budgetCosine({
+      warmupSteps: h.warmupSteps,
+      steps: run.steps,
+      minLr: h.minLr,
+      maxSeconds: run.maxSeconds,
+    }),
+  );
+  const uniform = seededUniform((ctx.seed ?? 0) * 7919 + 29);
+  const pixels = pre.side * pre.side;
+  try {
+    ctx.log?.(
+      `${id}: GPT ${config.nLayer} layers x ${config.nEmbd} (${gpt.numParameters()} parameters) on ${count} images of ${pixels} pixels, ${ctx.device.backend}`,
+    );
+    gpt.train();
+    const summary = await tasks.trainForTask(ctx, {
+      model: gpt,
+      optimizer,
+      scheduler,
+      steps: run.steps,
+      maxSeconds: run.maxSeconds,
+      clipGradNorm: h.clipGradNorm,
+      progressEvery: 5,
+      unit: 'pixels',
+      items: () => h.batchSize * pixels,
+      batch: () =>
+        packImages(
+          ctx,
+          tokens,
+          Array.from({ length: h.batchSize }, () => Math.floor(uniform() * count)),
+          pre,
+        ),
+      loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets),
+    });
+    gpt.eval();
+    const { location } = await tasks.saveTaskCheckpoint(ctx, id, {
+      model: gpt.stateDict(),
+      step: summary.steps,
+      config: { ...gpt.config },
+      preprocessing: { ...pre },
+      training: {
+        seed: ctx.seed ?? 0,
+        steps: summary.steps,
+        seconds: Math.round(summary.seconds),
+        finalLoss: summary.finalLoss,
+        backend: ctx.device.backend,
+        hyper: h,
+      },
+    });
+    ctx.log?.(`${id}: saved ${location}`);
+    return { task: id, ...summary, checkpoint: location };
+  } finally {
+    optimizer.dispose();
+    gpt.dispose();
+  }
+}
+
+/** Summed NLL (bits) of `count` token images. */
+export async function pixelNll(
+  gpt: models.GPT,
+  tokens: Uint8Array,
+  count: number,
+  pre: PixelPreprocessing,
+  batch = 100,
+): Promise<number> {
+  gpt.eval();
+  const ctx = { device: gpt.device };
+  let nats = 0;
+  for (let start = 0; start < count; start += batch) {
+    const rows = Array.from({ length: Math.min(batch, count - start) }, (_, i) => start + i);
+    const loss = noGrad(() =>
+      tidy(() => {
+        const { inputs, targets } = packImages(ctx, tokens, rows, pre);
+        return nn.crossEntropy(gpt.forward(inputs), targets, { reduction: 'sum' });
+      }),
+    );
+    nats += (await loss.read())[0]!;
+    loss.dispose();
+  }
+  return nats / Math.LN2;
+}
+
+/** Attention of every layer (or those asked for) over a picture's pixels: BOS, then all but the last pixel. */
+export async function attentionOf(
+  gpt: models.GPT,
+  pre: PixelPreprocessing,
+  image: Uint8Array,
+  layers: readonly number[] | undefined,
+): Promise<AttentionReport> {
+  const { nLayer, nHead } = gpt.config;
+  const which = layers ?? Array.from({ length: nLayer }, (_, i) => i);
+  const pixels = pre.side * pre.side;
+  const ids = Int32Array.from([pre.bos, ...image.subarray(0, pixels - 1)]);
+  const maps = noGrad(() =>
+    tidy(
+      () =>
+        gpt.forwardDetailed(gpt.device.tensor(ids, [1, pixels], { dtype: 'i32' }), {
+          attentionWeights: [...which],
+        }).attentions,
+    ),
+  );
+  const read = await Promise.all(which.map((l) => maps[l]!.read()));
+  for (const m of maps) m?.dispose();
+  const labels = [
+    'bos',
+    ...Array.from({ length: pixels - 1 }, (_, i) => `${Math.floor(i / pre.side)},${i % pre.side}`),
+  ];
+  return {
+    positions: 'patches',
+    labels,
+    numLayers: nLayer,
+    layers: which.map((layer, i) => ({ layer, heads: nHead, weights: read[i] as Float32Array })),
+    causal: true,
+  };
+}
+
+/** A gray grid of `count` cells of `side` x `side` with a 2-pixel margin, filled cell by cell or row by row. */
+export function gridOf(count: number, side: number) {
+  const margin = 2;
+  const columns = Math.ceil(Math.sqrt(count));
+  const rows = Math.ceil(count / columns);
+  const width = columns * (side + margin) + margin;
+  const height = rows * (side + margin) + margin;
+  const data = new Uint8Array(width * height).fill(128);
+  const origin = (n: number) =>
+    [margin + Math.floor(n / columns) * (side + margin), margin + (n % columns) * (side + margin)] as const;
+  return {
+    image: { width, height, channels: 1 as const, data },
+    placeRow(n: number, row: number, values: Uint8Array) {
+      const [top, left] = origin(n);
+      data.set(values, (top + row) * width + left);
+    },
+    place(n: number, values: Uint8Array) {
+      for (let r = 0; r < side; r++) this.placeRow(n, r, values.subarray(r * side, (r + 1) * side));
+    },
+    /** The grid rows that image row `row` lands on. */
+    rowsOf(row: number): number[] {
+      return Array.from({ length: rows }, (_, k) => margin + k * (side + margin) + row);
+    },
+    row(r: number): Uint8Array {
+      return data.slice(r * width, (r + 1) * width);
+    },
+  };
+}
