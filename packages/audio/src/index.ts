@@ -42,6 +42,28 @@ export {
   type SpokenDigitsOptions,
 } from './data/spoken-digits.js';
 export {
+  type LogMelKernel,
+  type LogMelPlan,
+  logMelSpectrogram,
+  whisperLogMel,
+} from './features/log-mel.js';
+export { hzToMel, type MelFilterBankOptions, melFilterBank, melToHz } from './features/mel.js';
+export type { SpectrogramLayout, StftOptions } from './features/plan.js';
+export {
+  type LogMelOptions,
+  logMelSpectrogramReference,
+  powerSpectrogramReference,
+  type ReferenceSpectrogram,
+  type ReferenceSpectrum,
+  type SpectrogramOptions,
+  stftReference,
+  WHISPER,
+  type WhisperOptions,
+  whisperLogMelReference,
+} from './features/reference.js';
+export { powerSpectrogram, stft } from './features/stft.js';
+export { hannWindow } from './features/window.js';
+export {
   type AudioBufferLike,
   audioBufferToClip,
   type DecodeAudioOptions,
