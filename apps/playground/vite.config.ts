@@ -11,6 +11,7 @@ import { offline, SERVICE_WORKER_ENTRY, SERVICE_WORKER_FILE } from './plugins/of
 import { taskManifest } from './plugins/task-manifest.js';
 
 const cache = new URL('./.cache/', import.meta.url);
+const generated = new URL('generated/', cache);
 /** The app shell (page, service worker, engine worker with core; no checkpoint, no modality): gzip KiB. */
 export const SHELL_BUDGET_KIB = 400;
 const budget = sizeBudget({
@@ -23,7 +24,8 @@ export default defineConfig({
   publicDir: new URL('public/', cache).pathname,
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  worker: { format: 'es', plugins: () => [budget.workerPlugin()] },
+  // worker builds get their own plugins: the engine imports the manifest and the task modules too
+  worker: { format: 'es', plugins: () => [taskManifest(generated), budget.workerPlugin()] },
   build: {
     target: 'es2022',
     // the engine worker's core chunk embeds the wasm kernels; the budget plugin reports sizes instead
@@ -38,5 +40,5 @@ export default defineConfig({
       },
     },
   },
-  plugins: [taskManifest(new URL('generated/tasks.json', cache)), offline(), budget.plugin],
+  plugins: [taskManifest(generated), offline(), budget.plugin],
 });

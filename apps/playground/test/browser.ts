@@ -16,14 +16,38 @@ const QUIET = [
 ];
 const WEBGPU = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
 
-export async function launch(webgpu: boolean): Promise<Browser> {
+/** A fake microphone (a tone) that needs no permission prompt. */
+export const FAKE_MICROPHONE = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+
+export async function launch(webgpu: boolean, extra: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (design.md)`);
   // playwright gives each launch a fresh temporary profile
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', ...QUIET, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU'])],
+    args: ['--no-sandbox', ...QUIET, ...(webgpu ? WEBGPU : ['--disable-features=WebGPU']), ...extra],
   });
+}
+
+/** A 16-bit PCM mono WAV of a 440 Hz tone. */
+export function toneWav(seconds = 0.2, sampleRate = 8000): Buffer {
+  const n = Math.round(seconds * sampleRate);
+  const bytes = Buffer.alloc(44 + 2 * n);
+  bytes.write('RIFF', 0);
+  bytes.writeUInt32LE(36 + 2 * n, 4);
+  bytes.write('WAVEfmt ', 8);
+  bytes.writeUInt32LE(16, 16);
+  bytes.writeUInt16LE(1, 20); // PCM
+  bytes.writeUInt16LE(1, 22); // mono
+  bytes.writeUInt32LE(sampleRate, 24);
+  bytes.writeUInt32LE(2 * sampleRate, 28);
+  bytes.writeUInt16LE(2, 32);
+  bytes.writeUInt16LE(16, 34);
+  bytes.write('data', 36);
+  bytes.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++)
+    bytes.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / sampleRate)), 44 + 2 * i);
+  return bytes;
 }
 
 const SHOTS = new URL('../test-results/', import.meta.url);

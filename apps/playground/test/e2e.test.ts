@@ -6,76 +6,24 @@
  * several wasm threads, classification, 20 training steps whose loss falls, pause, the held-out metric,
  * the weights downloaded and loaded back, axe-core). Screenshots of each step go to test-results/.
  */
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { axeViolations, canvasVariance, launch, screenshot, tabTo, unlabelledControls } from './browser.js';
-import { type StaticServer, serveStatic } from './server.js';
+import { boxOf, openTask, runAndWait, useBuild } from './flow.js';
 
-const DIST = new URL('../dist/', import.meta.url).pathname;
-let server: StaticServer;
-const timings: [string, number][] = [];
-
-beforeAll(async () => {
-  if (!existsSync(`${DIST}index.html`))
-    throw new Error('dist/ is missing: run `pnpm test` (it builds first)');
-  server = await serveStatic(DIST);
-});
-
-afterAll(async () => {
-  await server?.close();
-  console.log(`e2e timings:\n${timings.map(([n, s]) => `  ${n.padEnd(60)} ${s.toFixed(1)} s`).join('\n')}`);
-});
-
-/** Runs a step and records how long it took. */
-function step(name: string, fn: () => Promise<void>, timeout?: number) {
-  it(
-    name,
-    async () => {
-      const t0 = performance.now();
-      try {
-        await fn();
-      } finally {
-        timings.push([name, (performance.now() - t0) / 1000]);
-      }
-    },
-    timeout,
-  );
-}
-
-/** Every request went to the app's own origin (or stayed inside the page: blob:, data:). */
-function watchOrigins(context: BrowserContext, seen: string[]) {
-  context.on('request', (r) => seen.push(r.url()));
-}
-function foreign(seen: string[]): string[] {
-  return seen.filter((url) => !url.startsWith(server.origin) && !/^(blob|data):/.test(url));
-}
-
-async function openTask(page: Page, id: string) {
-  await page.click(`nav button[data-task="${id}"]`);
-  await page.waitForSelector('[data-testid="checkpoint-info"]:not(:text("Looking"))');
-}
-
-/** Runs the open task on its current input and waits for the result; returns the output's text. */
-async function runAndWait(page: Page, startWithKeyboard = false): Promise<string> {
-  if (startWithKeyboard) await page.keyboard.press('Enter');
-  else await page.click('[data-testid="run"]');
-  await page.waitForSelector('[data-testid="run-status"]:text-matches("Done|failed")', { timeout: 120_000 });
-  const errors = await page.textContent('[data-testid="errors"]');
-  expect(errors ?? '').toBe('');
-  return (await page.textContent('[data-testid="output-text"]')) ?? '';
-}
+const build = useBuild('dist', 'build');
+const { step } = build;
 
 describe('WebGPU on SwiftShader', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const requests: string[] = [];
+  let foreign: () => string[];
 
   beforeAll(async () => {
     browser = await launch(true);
     context = await browser.newContext();
-    watchOrigins(context, requests);
+    foreign = build.watch(context);
     page = await context.newPage();
   });
   afterAll(async () => {
@@ -83,9 +31,12 @@ describe('WebGPU on SwiftShader', () => {
   });
 
   step('opens the app and names the WebGPU adapter', async () => {
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${build.origin}/`);
     const adapter = await page.waitForSelector('[data-testid="adapter"]', { timeout: 60_000 });
     expect(await adapter.textContent()).toMatch(/swiftshader/i);
+    // the production build lists the modality packages' tasks only (the test's task modules are not in it)
+    expect(await page.locator('nav button[data-task^="toy/"]').count()).toBe(0);
+    expect(await page.locator('nav button[data-task="text/names"]').count()).toBe(1);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     await screenshot(page, 'webgpu-1-adapter');
   });
@@ -109,7 +60,7 @@ describe('WebGPU on SwiftShader', () => {
     await page.waitForSelector('[data-testid="heatmap"]', { timeout: 120_000 });
     expect(await page.locator('[data-testid="heatmap"]').count()).toBe(4); // NAMES_GPT: 4 heads
     expect(await canvasVariance(page, '[data-testid="heatmap"]')).toBeGreaterThan(0);
-    const box = (await page.locator('[data-testid="heatmap"]').first().boundingBox())!;
+    const box = await boxOf(page, '[data-testid="heatmap"] >> nth=0');
     await page.mouse.move(box.x + box.width - 8, box.y + box.height - 8); // the last query, last key
     expect(await page.textContent('[data-testid="attention-readout"]')).toMatch(
       /query ".*" \(\d+\) -> key ".*" \(\d+\): [01]\.\d{4}/,
@@ -129,7 +80,7 @@ describe('WebGPU on SwiftShader', () => {
     expect(await runAndWait(page)).toMatch(/^jo[a-z-]+$/);
     await screenshot(page, 'webgpu-4-offline');
     await context.setOffline(false);
-    expect(foreign(requests)).toEqual([]);
+    expect(foreign()).toEqual([]);
   });
 });
 
@@ -137,12 +88,12 @@ describe('WebGPU disabled: the CPU backend', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const requests: string[] = [];
+  let foreign: () => string[];
 
   beforeAll(async () => {
     browser = await launch(false);
     context = await browser.newContext({ acceptDownloads: true });
-    watchOrigins(context, requests);
+    foreign = build.watch(context);
     page = await context.newPage();
   });
   afterAll(async () => {
@@ -150,7 +101,7 @@ describe('WebGPU disabled: the CPU backend', () => {
   });
 
   step('shows the CPU notice; cross-origin isolated with more than one wasm thread', async () => {
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${build.origin}/`);
     await page.waitForSelector('[data-testid="cpu-notice"]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid="cpu-notice"]')).toMatch(/No WebGPU adapter here/);
     const isolated = await page.evaluate(() => ({
@@ -234,7 +185,7 @@ describe('WebGPU disabled: the CPU backend', () => {
     await page.waitForSelector('[data-testid="heatmap"]', { timeout: 60_000 });
     expect(await unlabelledControls(page)).toEqual([]);
     expect(await axeViolations(page)).toEqual([]);
-    expect(foreign(requests)).toEqual([]);
+    expect(foreign()).toEqual([]);
     await screenshot(page, 'cpu-5-axe');
   });
 });

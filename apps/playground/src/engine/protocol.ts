@@ -17,6 +17,8 @@ import type {
 export interface TaskInfo {
   id: string;
   modality: string;
+  /** Which table it comes from: a key of src/modalities.ts, or `module:<path>` (PLAYGROUND_TASK_MODULES). */
+  source: string;
   kind: tasks.TaskKind;
   description: string;
   input: tasks.InputSpec;

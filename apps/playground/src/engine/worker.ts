@@ -9,6 +9,9 @@
  * Atomics.wait; the page may not), so a paused run keeps its weights and optimizer state and resumes
  * where it stopped; stop aborts `ctx.signal`, and the task saves what it trained.
  */
+
+import taskModules from 'virtual:multihead/task-modules';
+import manifest from 'virtual:multihead/tasks';
 import {
   createDevice,
   type Device,
@@ -41,7 +44,7 @@ let control: Int32Array | null = null;
 let datasetBase = '';
 const store: tasks.CheckpointStore = tasks.memoryStore();
 const given = new Map<string, { bytes: Uint8Array; name: string }>();
-const modalities = new Map<string, Promise<LoadedModality>>();
+const tables = new Map<string, Promise<LoadedModality>>();
 const aborts = new Map<number, AbortController>();
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -55,22 +58,25 @@ function needDevice(): Device {
   return device ?? fail('the engine has no device yet (init first)');
 }
 
+/** Every table's loader: the modality packages', then the task modules given at build time. */
+const LOADERS: Record<string, () => Promise<LoadedModality>> = { ...MODALITIES, ...taskModules };
+
 async function findTask(id: string): Promise<Task> {
-  const modality = id.slice(0, id.indexOf('/'));
-  const load = MODALITIES[modality];
-  if (!load)
-    fail(`unknown modality '${modality}' (task ${id}); this build has ${Object.keys(MODALITIES).join(', ')}`);
-  let loaded = modalities.get(modality);
+  const source = manifest.find((t) => t.id === id)?.source;
+  const load = source === undefined ? undefined : LOADERS[source];
+  if (!source || !load) fail(`unknown task '${id}'; this build has ${manifest.map((t) => t.id).join(', ')}`);
+  let loaded = tables.get(source);
   if (!loaded) {
     loaded = load().then((m) => {
+      if (!Array.isArray(m.tasks)) fail(`${source} exports no TASKS array`);
       m.setDatasetBaseUrl?.(datasetBase);
       return m;
     });
-    loaded.catch(() => modalities.delete(modality));
-    modalities.set(modality, loaded);
+    loaded.catch(() => tables.delete(source));
+    tables.set(source, loaded);
   }
   const task = (await loaded).tasks.find((t) => t.id === id);
-  return task ?? fail(`unknown task '${id}' in the ${modality} table`);
+  return task ?? fail(`task '${id}' is not in ${source} any more (rebuild the app)`);
 }
 
 /** The context of a request: which checkpoint it sees follows the choice, in the protocol's terms. */

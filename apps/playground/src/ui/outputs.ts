@@ -20,7 +20,7 @@ export interface OutputView {
 function pixelStream(parent: HTMLElement) {
   let canvas: HTMLCanvasElement | null = null;
   let rows = 0;
-  return (piece: Extract<TaskPiece, { kind: 'pixels' }>) => {
+  const paint = (piece: Extract<TaskPiece, { kind: 'pixels' }>) => {
     if (!canvas || canvas.width !== piece.width) {
       canvas = h('canvas', {
         width: piece.width,
@@ -47,6 +47,15 @@ function pixelStream(parent: HTMLElement) {
     );
     rows = Math.max(rows, piece.row + 1);
   };
+  /** The final image's height: drops the rows the doubling added beyond it. */
+  const trim = (height: number) => {
+    if (!canvas || canvas.height === height) return;
+    const g = canvas.getContext('2d')!;
+    const kept = g.getImageData(0, 0, canvas.width, Math.min(rows, height));
+    canvas.height = height;
+    g.putImageData(kept, 0, 0);
+  };
+  return { paint, trim, painted: () => rows > 0 };
 }
 
 function labelBars(scores: tasks.LabelScore[]): HTMLElement {
@@ -128,12 +137,12 @@ export function outputView(spec: tasks.OutputSpec): OutputView {
   const element = h('div', { class: 'output', 'data-testid': 'output', 'aria-busy': 'false' });
   const text = h('output', { class: 'stream', 'data-testid': 'output-text', 'aria-live': 'polite' });
   const extra = h('div');
-  let paint = pixelStream(extra);
+  let pixels = pixelStream(extra);
   return {
     element,
     start(prompt = '') {
       mount(extra);
-      paint = pixelStream(extra);
+      pixels = pixelStream(extra);
       text.textContent = spec.stream === 'text' ? prompt : '';
       mount(element, text, extra);
       element.setAttribute('aria-busy', 'true');
@@ -142,7 +151,7 @@ export function outputView(spec: tasks.OutputSpec): OutputView {
       if (piece.kind === 'text') text.textContent += piece.text;
       else if (piece.kind === 'tokens') text.textContent += piece.text ?? `${piece.ids.join(' ')} `;
       else if (piece.kind === 'events') text.textContent += `${piece.events.join(' ')} `;
-      else paint(piece);
+      else pixels.paint(piece);
     },
     result(output) {
       element.setAttribute('aria-busy', 'false');
@@ -177,11 +186,12 @@ export function outputView(spec: tasks.OutputSpec): OutputView {
             ),
           );
           break;
-        case 'image':
-          mount(extra);
-          view.push(
-            imageCanvas(output.image, `output image, ${output.image.width} x ${output.image.height}`),
-          );
+        case 'image': // the streamed rows are the image already
+          if (pixels.painted()) pixels.trim(output.image.height);
+          else
+            view.push(
+              imageCanvas(output.image, `output image, ${output.image.width} x ${output.image.height}`),
+            );
           break;
         case 'audio': {
           const wav = wavBytes(output.samples, output.sampleRate);

@@ -13,7 +13,11 @@ const MAX_RECORD_SECONDS = 10;
 export function audioInput(spec: tasks.InputSpec): InputWidget {
   let value: InputValue | undefined;
   const player = h('audio', { controls: true, 'aria-label': 'The chosen audio' });
-  const status = h('small', { class: 'hint', 'aria-live': 'polite' }, 'No audio yet.');
+  const status = h(
+    'small',
+    { class: 'hint', 'aria-live': 'polite', 'data-testid': 'audio-status' },
+    'No audio yet.',
+  );
   let playerUrl: string | null = null;
   const preview = (blob: Blob) => {
     if (playerUrl) URL.revokeObjectURL(playerUrl);
@@ -24,6 +28,7 @@ export function audioInput(spec: tasks.InputSpec): InputWidget {
   const file = h('input', {
     type: 'file',
     accept: (spec.accept ?? ['.wav', 'audio/wav']).join(','),
+    'data-testid': 'audio-file',
     onchange: async () => {
       const chosen = file.files?.[0];
       if (!chosen) return;
@@ -34,7 +39,11 @@ export function audioInput(spec: tasks.InputSpec): InputWidget {
   });
 
   let recorder: MediaRecorder | null = null;
-  const record = h('button', { type: 'button', 'aria-pressed': 'false' }, 'Record from the microphone');
+  const record = h(
+    'button',
+    { type: 'button', 'aria-pressed': 'false', 'data-testid': 'record' },
+    'Record from the microphone',
+  );
   const canRecord = typeof MediaRecorder === 'function' && !!navigator.mediaDevices?.getUserMedia;
   if (!canRecord) {
     record.disabled = true;

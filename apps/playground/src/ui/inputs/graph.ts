@@ -28,6 +28,7 @@ export function graphInput(spec: tasks.InputSpec): InputWidget {
     height: HEIGHT,
     class: 'graph-editor',
     role: 'img',
+    'data-testid': 'graph-editor',
     'aria-label':
       'Graph editor: click to add a node, click two nodes to join them; it writes the edge list above',
   });

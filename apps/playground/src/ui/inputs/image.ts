@@ -18,6 +18,7 @@ export function imageInput(spec: tasks.InputSpec): InputWidget {
     height: DRAW_SIZE,
     class: 'draw',
     role: 'img',
+    'data-testid': 'draw',
     'aria-label': 'Drawing area: draw with a mouse, pen or finger, or drop an image file here',
   });
   const g = canvas.getContext('2d', { willReadFrequently: true })!;
