@@ -55,6 +55,8 @@ ready.catch((e) => {
 });
 
 let markOpen: (id: string) => void = () => {};
+/** Views are kept when another task is opened: a training run goes on in the worker, and its curve with it. */
+const views = new Map<string, HTMLElement>();
 
 function open(id: string, focus: boolean): void {
   const task = tasks.find((t) => t.id === id);
@@ -68,7 +70,9 @@ function open(id: string, focus: boolean): void {
   // the view waits for the device (the checkpoint lookup needs it)
   void ready
     .then(() => {
-      mount($('task'), taskView(engine, task, report));
+      const view = views.get(id) ?? taskView(engine, task, report);
+      views.set(id, view);
+      mount($('task'), view);
       if (focus) $('task-heading').focus();
     })
     .catch(() => {}); // reported where the engine failed to start
