@@ -150,7 +150,7 @@ describe('WebGPU disabled: the CPU backend', () => {
   });
 
   step('pause holds training between steps and resume finishes it', async () => {
-    await page.fill('[data-testid="train-steps"]', '30');
+    await page.fill('[data-testid="train-steps"]', '15'); // loss reads (and so pause points) every 5 steps
     await page.click('[data-testid="train-start"]');
     await page.waitForSelector('[data-testid="train-stats"]:text-matches("^step")', { timeout: 60_000 });
     await page.click('[data-testid="train-pause"]');
@@ -161,7 +161,7 @@ describe('WebGPU disabled: the CPU backend', () => {
     await page.waitForTimeout(1500);
     expect(await page.textContent('[data-testid="train-stats"]')).toBe(held);
     await page.click('[data-testid="train-pause"]');
-    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Trained 30 steps")', {
+    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Trained 15 steps")', {
       timeout: 120_000,
     });
   });
@@ -174,7 +174,7 @@ describe('WebGPU disabled: the CPU backend', () => {
     expect(download.suggestedFilename()).toBe('text-names.safetensors');
     const path = await download.path();
     await page.setInputFiles('[data-testid="checkpoint-file"]', path);
-    await page.waitForSelector('[data-testid="checkpoint-info"]:text("the file you loaded: step 30")');
+    await page.waitForSelector('[data-testid="checkpoint-info"]:text("the file you loaded: step 15")');
     await page.fill('[data-testid="task-input"]', 'a');
     expect(await runAndWait(page)).toMatch(/^a/);
     await screenshot(page, 'cpu-4-reloaded-weights');

@@ -1,5 +1,5 @@
 /**
- * The steps the e2e files share: a served build (dist/ or dist-toy/), steps timed and reported, opening
+ * The steps the e2e files share: a served build (dist/, or the toy build in node_modules/.cache/), steps timed and reported, opening
  * a task from the list, running it and waiting for the result, and the requests that left the origin.
  */
 import { existsSync } from 'node:fs';

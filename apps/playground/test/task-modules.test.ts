@@ -1,17 +1,18 @@
 /**
- * Every input widget and output view, through tasks the app has never heard of: dist-toy/ is the app
- * built with `PLAYGROUND_TASK_MODULES=test/toy-tasks.ts` (package.json: build:toy), served and driven in
- * headless chromium on the CPU backend with a fake microphone. Drawing on the canvas, a WAV file and a
- * recording, the graph editor, a FASTA record and no input at all; streamed pixels, audio, per-node
- * labels, values, MIDI events with playback; attention maps over patches (with the rollout overlay),
- * frames, nodes, residues and events; and axe-core on those widgets.
+ * Every input widget and output view, through tasks the app has never heard of: the app built with
+ * `PLAYGROUND_TASK_MODULES=test/toy-tasks.ts` (package.json: build:toy, into
+ * node_modules/.cache/playground-toy), served and driven in headless chromium on the CPU backend with a
+ * fake microphone. Drawing on the canvas, a WAV file and a recording, the graph editor, a FASTA record
+ * and no input at all; streamed pixels, audio, per-node labels, values, MIDI events with playback;
+ * attention maps over patches (with the rollout overlay), frames, nodes, residues and events; and
+ * axe-core on those widgets.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { axeViolations, canvasVariance, FAKE_MICROPHONE, launch, screenshot, toneWav } from './browser.js';
 import { boxOf, openTask, runAndWait, useBuild } from './flow.js';
 
-const build = useBuild('dist-toy', 'build:toy');
+const build = useBuild('node_modules/.cache/playground-toy', 'build:toy');
 const { step } = build;
 
 async function showAttention(page: Page, heads = 2): Promise<void> {
