@@ -51,7 +51,7 @@ export function renderStatus(root: HTMLElement, info: EngineInfo): void {
         'WebGPU on ',
         h('strong', { 'data-testid': 'adapter' }, adapterName(info.adapter!)),
         info.adapter?.isSoftware ? ' (a software adapter)' : '',
-        ` · ${isolated}`,
+        ` · no wasm threads (the GPU runs the kernels) · ${isolated}`,
       ),
       chooser(),
     );
