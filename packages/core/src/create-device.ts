@@ -1,8 +1,11 @@
 import { installAutograd } from './autograd/engine.js';
+import { registerBuiltinBackends } from './backend/builtin.js';
 import { WasmRuntime } from './backend/wasm/runtime.js';
-import { type WebGpuOptions, WebGpuRuntime } from './backend/webgpu.js';
+import type { WebGpuOptions } from './backend/webgpu/adapter.js';
+import { WebGpuRuntime } from './backend/webgpu/runtime.js';
 import { type Backend, Device } from './device.js';
 import { fail } from './errors.js';
+import { backendStorage } from './kernels/registry.js';
 import { copy } from './ops/elementwise.js';
 import { matmul } from './ops/matmul.js';
 import { rand } from './ops/random.js';
@@ -10,6 +13,7 @@ import { tensorHooks } from './tensor.js';
 
 tensorHooks.contiguous = copy;
 installAutograd();
+registerBuiltinBackends();
 
 export interface CreateDeviceOptions extends WebGpuOptions {
   /**
@@ -21,8 +25,10 @@ export interface CreateDeviceOptions extends WebGpuOptions {
   /**
    * CPU backend kernels: 'wasm' (WebAssembly SIMD on worker threads, the default wherever WebAssembly
    * SIMD runs) or 'reference' (the plain-TypeScript kernels every other kernel is tested against).
+   * Any other name selects a kernel backend registered with `registerBackend` (host storage for
+   * `backend: 'cpu'`, WebGPU storage for `backend: 'webgpu'`); its missing kernels run on its fallback.
    */
-  kernels?: 'auto' | 'wasm' | 'reference';
+  kernels?: 'auto' | 'wasm' | 'reference' | (string & {});
   /**
    * Threads the CPU backend's kernels use, the calling one included (default: the machine's cores).
    * Threads need Node's worker_threads or a cross-origin isolated page; elsewhere one thread.
@@ -35,15 +41,30 @@ export interface CreateDeviceOptions extends WebGpuOptions {
 /** Runtimes are shared by devices that ask for the same threads and build (their ops are synchronous). */
 const runtimes = new Map<string, Promise<WasmRuntime>>();
 
-async function cpuKernels(opts: CreateDeviceOptions): Promise<WasmRuntime | null> {
+/** A registered kernel backend other than the built-in ones, checked against the device's storage. */
+function customKernels(opts: CreateDeviceOptions, storage: 'host' | 'webgpu'): string | undefined {
   const kernels = opts.kernels ?? 'auto';
-  if (!['auto', 'wasm', 'reference'].includes(kernels)) {
+  if (['auto', 'wasm', 'reference'].includes(kernels)) return undefined;
+  const found = typeof kernels === 'string' ? backendStorage(kernels) : null;
+  if (found === null || kernels === 'webgpu') {
     fail(
       'INVALID_ARGUMENT',
-      `createDevice: kernels ${JSON.stringify(kernels)}; expected 'auto', 'wasm' or 'reference'`,
+      `createDevice: kernels ${JSON.stringify(kernels)}; expected 'auto', 'wasm', 'reference' or a backend registered with registerBackend`,
     );
   }
+  if (found !== storage) {
+    fail(
+      'INVALID_ARGUMENT',
+      `createDevice: kernels '${kernels}' keep tensors in ${found} storage; use them with backend: '${found === 'host' ? 'cpu' : 'webgpu'}'`,
+    );
+  }
+  return kernels;
+}
+
+async function cpuKernels(opts: CreateDeviceOptions): Promise<WasmRuntime | null> {
+  const kernels = opts.kernels ?? 'auto';
   if (kernels === 'reference') return null;
+  // a registered backend gets the wasm runtime too, in case its kernels fall back to 'wasm'
   if (!WasmRuntime.supported()) {
     if (kernels === 'wasm')
       fail('UNSUPPORTED', 'createDevice: kernels: wasm needs WebAssembly SIMD, which this runtime lacks');
@@ -62,8 +83,9 @@ async function cpuKernels(opts: CreateDeviceOptions): Promise<WasmRuntime | null
   return rt;
 }
 
-function cpuDevice(reason: string, rt: WasmRuntime | null): Device {
-  return new Device('cpu', null, `${reason} (${rt ? rt.describe() : 'TypeScript reference kernels'})`, rt);
+function cpuDevice(reason: string, rt: WasmRuntime | null, kernels?: string): Device {
+  const what = kernels ? `kernels '${kernels}'` : rt ? rt.describe() : 'TypeScript reference kernels';
+  return new Device('cpu', null, `${reason} (${what})`, rt, kernels);
 }
 
 const CALIBRATION_SIZE = 192;
@@ -98,7 +120,13 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
       `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`,
     );
   }
-  if (backend === 'cpu') return cpuDevice('cpu backend requested', await cpuKernels(opts));
+  if (backend === 'cpu') {
+    const custom = customKernels(opts, 'host');
+    return cpuDevice('cpu backend requested', await cpuKernels(opts), custom);
+  }
+  const customGpu = backend === 'webgpu' ? customKernels(opts, 'webgpu') : undefined;
+  if (backend === 'auto') customKernels(opts, 'host'); // checked early; 'auto' takes built-in kernels
+
   const gpu = await WebGpuRuntime.create(opts);
   if (!gpu) {
     if (backend === 'webgpu') {
@@ -117,6 +145,8 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
     'webgpu',
     gpu,
     backend === 'webgpu' ? `webgpu requested (${name})` : `auto: hardware adapter ${name}`,
+    null,
+    customGpu,
   );
   if (backend === 'webgpu' || !a.isSoftware) return gpuDevice;
   const rt = await cpuKernels(opts);

@@ -1,5 +1,6 @@
 import type { WasmRuntime } from './backend/wasm/runtime.js';
-import type { AdapterDescription, WebGpuRuntime } from './backend/webgpu.js';
+import type { AdapterDescription } from './backend/webgpu/adapter.js';
+import type { WebGpuRuntime } from './backend/webgpu/runtime.js';
 import {
   cpuArray,
   type DType,
@@ -40,6 +41,12 @@ export class Device {
   private readonly storages = new Set<Storage>();
   private liveBytes = 0;
 
+  /**
+   * The kernel backend every op on this device resolves its kernels on (kernels/registry.ts):
+   * 'webgpu', 'wasm', 'reference', or a backend registered with `registerBackend`.
+   */
+  readonly kernels: string;
+
   constructor(
     readonly backend: Backend,
     /** The WebGPU runtime (null on the CPU backend). */
@@ -51,7 +58,10 @@ export class Device {
      * `kernels: 'reference'`, where every op runs its plain-TypeScript reference).
      */
     readonly cpu: WasmRuntime | null = null,
-  ) {}
+    kernels?: string,
+  ) {
+    this.kernels = kernels ?? (gpu ? 'webgpu' : cpu ? 'wasm' : 'reference');
+  }
 
   get adapter(): AdapterDescription | null {
     return this.gpu?.adapter ?? null;
@@ -202,11 +212,9 @@ export class Device {
 
   describe(): string {
     const a = this.adapter;
-    return a
-      ? `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})`
-      : this.cpu
-        ? `cpu (${this.cpu.describe()})`
-        : 'cpu (TypeScript)';
+    if (a) return `webgpu (${a.vendor}/${a.architecture}${a.isSoftware ? ', software' : ''})`;
+    if (this.kernels !== 'wasm' && this.kernels !== 'reference') return `cpu (kernels '${this.kernels}')`;
+    return this.cpu ? `cpu (${this.cpu.describe()})` : 'cpu (TypeScript)';
   }
 
   /** Disposes every live tensor and frees pooled GPU memory. */

@@ -48,12 +48,45 @@ export {
   unary,
   where,
 } from './autograd/functions.js';
-export type { AdapterDescription } from './backend/webgpu.js';
+export type { AdapterDescription } from './backend/webgpu/adapter.js';
+export { defaultAttentionKernel } from './backend/webgpu/heuristics.js';
 export { type CreateDeviceOptions, createDevice } from './create-device.js';
 export { type Backend, Device, type MemoryInfo, type TensorOptions } from './device.js';
 export type { DType, ReadArray } from './dtype.js';
 export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
+export type { ResolvedAttention } from './kernels/attention.js';
+export type { ResolvedBlockSparse } from './kernels/block-sparse.js';
+export type { LinearGrads, ResolvedLinear } from './kernels/linear-attention.js';
+export { COPY, copyOf, type MapArgs, type MapOp, mapInto } from './kernels/map.js';
+export type { MatmulGeometry } from './kernels/matmul.js';
+export {
+  backendStorage,
+  getKernel,
+  type KernelArgs,
+  type KernelBackendConfig,
+  type KernelImpl,
+  type KernelName,
+  type KernelResult,
+  type KernelSignatures,
+  type KernelStorage,
+  kernelLog,
+  registerBackend,
+  registeredKernels,
+  registerKernel,
+  resolveKernel,
+  runKernel,
+  unregisterKernel,
+} from './kernels/registry.js';
+export type { RowLayout } from './kernels/rows.js';
+export type {
+  AdamWConstants,
+  CrossEntropyRowOptions,
+  NormKind,
+  RandomStream,
+  ReduceKind,
+  SgdHyper,
+} from './kernels/signatures.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export {
@@ -71,7 +104,6 @@ export {
   type AttentionOutputs,
   attentionBackward,
   type CausalAlignment,
-  defaultAttentionKernel,
   type MaskMod,
   type ScoreMod,
 } from './ops/attention/index.js';
@@ -101,7 +133,7 @@ export { arange, dropoutMask, type RandomOptions, rand, randn } from './ops/rand
 export { argmax, argmin, type ReduceOptions } from './ops/reduce.js';
 export * as optim from './optim/index.js';
 export { keep, tidy } from './scope.js';
-export { seededUniform } from './seeded.js';
+export { manualSeed, mixSeed, nextSeed, seededUniform } from './seeded.js';
 export * as tasks from './tasks/index.js';
 export type {
   AttentionReport,

@@ -42,7 +42,7 @@ if (onGpu) {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const address = server.address();
       url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-      // playwright gives the browser a fresh temporary profile (design.md asks for a fresh user-data-dir)
+      // playwright gives the browser a fresh temporary profile (docs/decisions.md "Platform pitfalls": a fresh user-data-dir)
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: [

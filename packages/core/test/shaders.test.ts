@@ -3,15 +3,15 @@
  * Pure text generation: runs without a GPU.
  */
 import { describe, expect, it } from 'vitest';
-import { UniformLayout } from '../src/backend/uniforms.js';
-import { type KernelSpec, shaderSource } from '../src/backend/webgpu.js';
+import { gatherSpec } from '../src/backend/webgpu/kernels/gather.js';
+import { mapSpec } from '../src/backend/webgpu/kernels/map.js';
+import { normSpec } from '../src/backend/webgpu/kernels/norm.js';
+import { randomSpec } from '../src/backend/webgpu/kernels/random.js';
+import { reduceSpec } from '../src/backend/webgpu/kernels/reduce.js';
+import { softmaxSpec } from '../src/backend/webgpu/kernels/softmax.js';
+import { type KernelSpec, shaderSource } from '../src/backend/webgpu/shader.js';
+import { UniformLayout } from '../src/backend/webgpu/uniforms.js';
 import { BINARY, UNARY } from '../src/ops/elementwise.js';
-import { gatherSpec } from '../src/ops/gather.js';
-import { mapSpec } from '../src/ops/map.js';
-import { normSpec } from '../src/ops/norm.js';
-import { randomSpec } from '../src/ops/random.js';
-import { reduceSpec } from '../src/ops/reduce.js';
-import { softmaxSpec } from '../src/ops/softmax.js';
 
 const MAX_BINDING = 128 * 2 ** 20;
 

@@ -2,15 +2,9 @@
  * AssemblyScript entry point: the kernels the CPU backend runs (see wasm/build.mjs). Every export takes
  * byte addresses into the one shared memory that JavaScript lays out; nothing here allocates.
  */
-export {
-  attnBackwardKV,
-  attnBackwardQ,
-  attnBackwardScratch,
-  attnDelta,
-  attnForward,
-  attnForwardScratch,
-  attnPackKt,
-} from './attention';
+export { attnBackwardKV, attnBackwardQ, attnBackwardScratch, attnDelta } from './attention-backward';
+export { attnPackKt } from './attention-common';
+export { attnForward, attnForwardScratch } from './attention-forward';
 export { mapChunk } from './elementwise';
 export {
   gemm,

@@ -20,11 +20,12 @@ import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import { Dropout } from '../nn/dropout.js';
 import { Embedding, LayerNorm, Linear } from '../nn/layers.js';
-import { Module, ModuleList, mixSeed, nextSeed, tieWeights } from '../nn/module.js';
+import { Module, ModuleList, tieWeights } from '../nn/module.js';
 import { applyRope } from '../nn/positional.js';
 import { KVCache } from '../ops/attention/kv-cache.js';
 import { copyInto } from '../ops/elementwise.js';
 import { randn } from '../ops/random.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 

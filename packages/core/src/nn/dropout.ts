@@ -7,8 +7,9 @@ import { mul } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import { dropoutMask } from '../ops/random.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
-import { Module, mixSeed, nextSeed } from './module.js';
+import { Module } from './module.js';
 
 export interface DropoutOptions {
   /** Seed of the mask (default: the next seed of the global generator, see `manualSeed`). */

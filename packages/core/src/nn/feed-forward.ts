@@ -7,10 +7,11 @@ import { gelu, mul, relu, silu } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import { tidy } from '../scope.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './layers.js';
-import { Module, mixSeed, nextSeed } from './module.js';
+import { Module } from './module.js';
 
 /** Pointwise activations by PyTorch name (`gelu` is the exact erf form; `gelu_tanh` is `approximate='tanh'`). */
 export const ACTIVATIONS = {

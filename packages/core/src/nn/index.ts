@@ -1,3 +1,4 @@
+export { manualSeed } from '../seeded.js';
 export { Dropout, type DropoutOptions, dropout } from './dropout.js';
 export {
   ACTIVATIONS,
@@ -31,7 +32,6 @@ export {
   type LoadStateDictResult,
   Module,
   ModuleList,
-  manualSeed,
   type StateValue,
   tieWeights,
 } from './module.js';

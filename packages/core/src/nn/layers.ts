@@ -11,9 +11,10 @@ import { copyInto } from '../ops/elementwise.js';
 import * as gather from '../ops/gather.js';
 import { rand, randn } from '../ops/random.js';
 import { tidy } from '../scope.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { Module, mixSeed, nextSeed } from './module.js';
+import { Module } from './module.js';
 
 function positiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1)

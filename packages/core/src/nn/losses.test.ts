@@ -3,10 +3,13 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { UniformLayout } from '../backend/uniforms.js';
-import { type KernelSpec, shaderSource } from '../backend/webgpu.js';
+import {
+  crossEntropyBackwardSpec,
+  crossEntropyForwardSpec,
+} from '../backend/webgpu/kernels/cross-entropy.js';
+import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
+import { UniformLayout } from '../backend/webgpu/uniforms.js';
 import { type Device, io, MultiheadError, nn, type Tensor, tidy } from '../index.js';
-import { crossEntropyBackwardSpec, crossEntropyForwardSpec } from '../ops/cross-entropy.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),

@@ -13,40 +13,9 @@ import { fail } from '../errors.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { cast, copyInto } from '../ops/elementwise.js';
 import { untrack } from '../scope.js';
+
 import { fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-
-// ---- seeds ---------------------------------------------------------------------------------------
-
-let globalSeed = 0;
-let drawn = 0;
-
-/** Mixes `salt` into `seed` (FNV-1a, 48 bits): independent streams for children and calls. */
-export function mixSeed(seed: number, salt: number | string): number {
-  const text = `${seed}/${salt}`;
-  let lo = 0x811c9dc5;
-  let hi = 0x050c5d1f;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    lo = Math.imul(lo ^ c, 0x01000193) >>> 0;
-    hi = Math.imul(hi ^ c ^ (lo >>> 7), 0x01000193) >>> 0;
-  }
-  return lo + (hi & 0xffff) * 2 ** 32;
-}
-
-/**
- * Resets the generator that seeds modules built without a `seed` (PyTorch `torch.manual_seed`): the
- * same program then builds the same initial weights and draws the same dropout masks.
- */
-export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed))
-    fail('INVALID_ARGUMENT', `manualSeed: seed must be a safe integer, got ${seed}`);
-  globalSeed = seed;
-  drawn = 0;
-}
-
-/** The next seed of the global generator (used when a module or `dropout` gets no `seed`). */
-export const nextSeed = (): number => mixSeed(globalSeed, drawn++);
 
 // ---- Module ----------------------------------------------------------------------------------------
 

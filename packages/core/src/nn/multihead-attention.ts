@@ -16,10 +16,11 @@ import { eq, where } from '../ops/elementwise.js';
 import { rand } from '../ops/random.js';
 import { mean } from '../ops/reduce.js';
 import { tidy } from '../scope.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { fillInPlace, Linear, linear } from './layers.js';
-import { Module, mixSeed, nextSeed } from './module.js';
+import { Module } from './module.js';
 
 export interface MultiHeadAttentionOptions {
   embedDim: number;

@@ -9,10 +9,11 @@ import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import type { ScoreMod } from '../ops/attention/options.js';
 import { tidy } from '../scope.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding } from './layers.js';
-import { Module, mixSeed, nextSeed } from './module.js';
+import { Module } from './module.js';
 
 function positiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1)

@@ -18,11 +18,12 @@ import { add } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import { tidy } from '../scope.js';
+import { mixSeed, nextSeed } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
 import { Dropout } from './dropout.js';
 import { FeedForward, type FeedForwardActivation } from './feed-forward.js';
 import { LayerNorm, type RMSNorm } from './layers.js';
-import { Module, ModuleList, mixSeed, nextSeed } from './module.js';
+import { Module, ModuleList } from './module.js';
 import { MultiHeadAttention, type MultiHeadAttentionForward } from './multihead-attention.js';
 
 export interface TransformerLayerOptions {

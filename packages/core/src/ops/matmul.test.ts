@@ -6,9 +6,11 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
+import { setMatmulKernel } from '../backend/webgpu/heuristics.js';
+import { matmulPath } from '../backend/webgpu/kernels/matmul.js';
 import type { Device } from '../device.js';
 import type { Tensor } from '../tensor.js';
-import { matmul, matmulPath, setMatmulKernel } from './matmul.js';
+import { matmul } from './matmul.js';
 
 let dev: Device;
 let cpu: Device;

@@ -1,8 +1,8 @@
 /** AdamW (Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization"; PyTorch `torch.optim.AdamW`). */
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { type AdamWHyper, adamwUpdate } from './kernels.js';
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { type AdamWHyper, adamwUpdate } from './updates.js';
 
 export type AdamWOptions = Partial<AdamWHyper>;
 

@@ -4,7 +4,7 @@ import * as ew from '../ops/elementwise.js';
 import { concat } from '../ops/layout.js';
 import * as reduce from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
-import { scaleInPlace } from './kernels.js';
+import { scaleInPlace } from './updates.js';
 
 export interface ClipGradNormOptions {
   /** p of the p-norm over all gradients together: 2 (default), 1, any p > 0, or Infinity (max |g|). */

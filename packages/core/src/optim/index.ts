@@ -1,7 +1,6 @@
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradNormValue } from './clip.js';
 export { ExponentialMovingAverage, type ExponentialMovingAverageOptions } from './ema.js';
-export type { AdamWHyper, SgdHyper } from './kernels.js';
 export {
   type HostArray,
   type HyperValue,
@@ -20,3 +19,4 @@ export {
   type WarmupOptions,
 } from './schedules.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export type { AdamWHyper, SgdHyper } from './updates.js';

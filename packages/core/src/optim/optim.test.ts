@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
-import { UniformLayout } from '../backend/uniforms.js';
-import { type KernelSpec, shaderSource } from '../backend/webgpu.js';
+import { adamwSpec, scaleSpec, sgdSpec } from '../backend/webgpu/kernels/optim.js';
+import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
+import { UniformLayout } from '../backend/webgpu/uniforms.js';
 import { add, copyInto, type Device, io, noGrad, optim, type Tensor, tidy } from '../index.js';
-import { adamwSpec, scaleSpec, sgdSpec } from './kernels.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),

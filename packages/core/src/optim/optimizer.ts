@@ -3,7 +3,7 @@
  * hyper-parameters, per-parameter state tensors updated in place, `zeroGrad`, and a state dict that
  * resumes a run exactly.
  *
- * `step()` is synchronous: it queues one fused kernel per parameter (optim/kernels.ts) and reads
+ * `step()` is synchronous: it queues one fused kernel per parameter (optim/updates.ts) and reads
  * nothing back, so a whole training step fits in one `tidy` and the GPU queue stays full. Parameters
  * are updated in place: the tensors a model holds stay the same objects.
  */

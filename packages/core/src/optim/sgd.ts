@@ -1,8 +1,8 @@
 /** Stochastic gradient descent with momentum (PyTorch `torch.optim.SGD`, same update order). */
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { type SgdHyper, sgdUpdate } from './kernels.js';
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { type SgdHyper, sgdUpdate } from './updates.js';
 
 export type SGDOptions = { lr: number } & Partial<Omit<SgdHyper, 'lr'>>;
 

@@ -5,17 +5,13 @@
  * or block of keys (dK, dV). scoreMod and maskMod return null: the caller runs the reference.
  */
 import { gatherStrided } from '../../device.js';
-import type { ResolvedAttention } from '../../ops/attention/options.js';
-import { hashKey } from '../../ops/random.js';
+import type { ResolvedAttention } from '../../kernels/attention.js';
+import { hashKey } from '../../kernels/random.js';
+import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
+import { flashAttentionGradReference, flashAttentionReference, gradTensors } from '../reference/attention.js';
+import { ATTENTION_KEY_BLOCK, attentionQueryTile, INLINE_SCORES } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
-
-/**
- * Query rows per task (forward, dQ) and keys per block: a multiple of the gemm's register block (6 rows
- * with fused multiply-add, else 4) so tiles run whole blocks; [QT, KB] score tiles stay in L1.
- */
-const queryTile = (rt: WasmRuntime) => (rt.call('gemmRowBlock') === 6 ? 36 : 32);
-const KEY_BLOCK = 64;
 
 // field indices of the parameter block (wasm/attention.ts)
 const FIELDS = [
@@ -192,8 +188,8 @@ function stageCommon(
     kt,
     v: vp,
     QT,
-    KB: KEY_BLOCK,
-    // dropout: the same key as ops/attention/cpu.ts dropKeep and the WGSL
+    KB: ATTENTION_KEY_BLOCK,
+    // dropout: the same key as backend/reference/attention.ts dropKeep and the WGSL
     dropP: r.dropP,
     dropScale: r.dropP > 0 ? 1 / (1 - r.dropP) : 1,
     dropKey0: dropKey.key0,
@@ -202,9 +198,6 @@ function stageCommon(
   for (const f of FIELDS) set(f, values[f] ?? 0);
   return { params, set };
 }
-
-/** Work below which a call stays on the calling thread (score entries). */
-const INLINE_SCORES = 1 << 14;
 
 export function attentionForwardWasm(
   rt: WasmRuntime,
@@ -215,7 +208,7 @@ export function attentionForwardWasm(
 ): { out: Float32Array; lse: Float32Array } | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Nq, Nk, Dv } = r;
-  const QT = queryTile(rt);
+  const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
     const out = rt.alloc(B * H * Nq * Dv * 4);
@@ -245,7 +238,7 @@ export function attentionBackwardWasm(
 ): { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null } | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Hkv, Nq, Nk, D, Dv } = r;
-  const QT = queryTile(rt);
+  const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
     const DvP = ceil4(Dv);
@@ -267,7 +260,7 @@ export function attentionBackwardWasm(
     rt.parallel('attnPackKt', B * Hkv, 0, [s.params], inline);
     rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], inline);
     const scratch = rt.call('attnBackwardScratch', s.params);
-    rt.parallel('attnBackwardKV', B * Hkv * Math.ceil(Nk / KEY_BLOCK), scratch, [s.params], inline);
+    rt.parallel('attnBackwardKV', B * Hkv * Math.ceil(Nk / ATTENTION_KEY_BLOCK), scratch, [s.params], inline);
     rt.parallel('attnBackwardQ', B * H * Math.ceil(Nq / QT), scratch, [s.params], inline);
     const f = rt.f32;
     return {
@@ -277,4 +270,30 @@ export function attentionBackwardWasm(
       dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
     };
   });
+}
+
+type Sig = KernelSignatures;
+
+/** FlashAttention on the wasm kernels; maps (`weights`) and JavaScript mods run the reference. */
+export function flashAttentionWasm(
+  args: Sig['FlashAttention']['args'],
+  device: Tensor['device'],
+): Sig['FlashAttention']['result'] {
+  const { r, q, k, v } = args;
+  const fast = args.weights ? null : attentionForwardWasm(device.cpu!, r, q, k, v);
+  if (!fast) return flashAttentionReference(args, device);
+  return {
+    out: device.tensor(fast.out, [r.B, r.H, r.Nq, r.Dv]),
+    lse: device.tensor(fast.lse, [r.B, r.H, r.Nq]),
+    weights: null,
+  };
+}
+
+export function flashAttentionGradWasm(
+  args: Sig['FlashAttentionGrad']['args'],
+  device: Tensor['device'],
+): Sig['FlashAttentionGrad']['result'] {
+  const { r, q, k, v, out, lse, dout } = args;
+  const g = attentionBackwardWasm(device.cpu!, r, q, k, v, out, lse, dout);
+  return g ? gradTensors(device, r, g) : flashAttentionGradReference(args, device);
 }

@@ -7,6 +7,7 @@
  * and GELU (1e-7).
  */
 import type { Tensor } from '../../tensor.js';
+import { MAP_MIN_ELEMENTS as MIN_ELEMENTS, taskElements } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
 /** map-op name -> [engine op code, which inputs feed its operands a, b, c]. */
@@ -36,10 +37,6 @@ const OPS: Record<string, [number, number[]]> = {
   gelu_dx: [13, [0, 1]],
   gelu_tanh_dx: [14, [0, 1]],
 };
-
-/** Below this many elements the reference loop is as fast as staging in and out. */
-const MIN_ELEMENTS = 256;
-const TASK_ELEMENTS = 1 << 15;
 
 /** Elements a view with these strides over `shape` spans in its storage (strides >= 0). */
 function span(shape: readonly number[], strides: readonly number[]): number {
@@ -101,7 +98,7 @@ export function elementwiseWasm(
     }
     set(22, op);
     for (let s = 0; s < 3; s++) set(23 + s, ptrs[s]!);
-    const per = rt.splitSmall ? 256 : TASK_ELEMENTS;
+    const per = taskElements(rt);
     set(26, n);
     set(27, per);
     const tasks = Math.ceil(n / per);

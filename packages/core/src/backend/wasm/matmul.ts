@@ -3,27 +3,10 @@
  * of storage they use (views keep their strides: the packing reads any layout), B is packed in
  * parallel, then tasks of MC rows each compute their block of C, which is copied out.
  */
+import type { MatmulGeometry } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
+import { INLINE_MACS } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
-
-export interface MatmulLayout {
-  M: number;
-  N: number;
-  K: number;
-  sam: number;
-  sak: number;
-  sbk: number;
-  sbn: number;
-  batchShape: number[];
-  sab: number[];
-  sbb: number[];
-}
-
-/**
- * Below this many multiply-adds (~0.1 ms on one core) the product runs on the calling thread only:
- * waking a worker costs tens of microseconds, and far more on a loaded machine.
- */
-const INLINE_MACS = 1 << 21;
 
 /**
  * Copies into the wasm memory the storage elements that matrices starting at `offsets` (each spanning
@@ -73,7 +56,7 @@ function batchOffsets(base: number, shape: readonly number[], strides: readonly 
 }
 
 /** C = A·B into `out` (contiguous [batch, M, N]); false when the reference should run instead. */
-export function matmulWasm(rt: WasmRuntime, a: Tensor, b: Tensor, out: Tensor, g: MatmulLayout): boolean {
+export function matmulWasm(rt: WasmRuntime, a: Tensor, b: Tensor, out: Tensor, g: MatmulGeometry): boolean {
   const { M, N, K } = g;
   const batch = out.size / Math.max(1, M * N);
   if (M === 0 || N === 0 || K === 0 || batch === 0) return false;

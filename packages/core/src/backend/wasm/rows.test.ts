@@ -23,7 +23,7 @@ import {
   sum,
   type Tensor,
 } from '../../index.js';
-import type { KernelName } from './runtime.js';
+import type { WasmKernelName } from './runtime.js';
 
 /** 1 thread, and 2 threads with small tasks so that these test sizes cross the threaded paths. */
 const variants = async () => {
@@ -36,7 +36,7 @@ const reference = () => createDevice({ backend: 'cpu', kernels: 'reference' });
 /** Runs `fn` on the reference and on each wasm variant and compares every returned array. */
 async function parity(
   name: string,
-  kernels: KernelName[],
+  kernels: WasmKernelName[],
   fn: (dev: Device) => Promise<Float32Array[]>,
   atol = 1e-5,
   rtol = 1e-5,

@@ -5,20 +5,10 @@
  * returns false when the layout or size is not worth it, and the caller runs its reference.
  */
 import type { TypedArray } from '../../dtype.js';
+import type { AdamWConstants, CrossEntropyRowOptions } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
+import { ROWS_MIN_ELEMENTS as MIN_ELEMENTS, rowsPerTask, taskElements } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
-
-/** Below this many elements the reference loop is as fast as staging in and out. */
-const MIN_ELEMENTS = 512;
-/** Elements per task (and below twice this, the calling thread alone). */
-const TASK_ELEMENTS = 1 << 15;
-
-/** Elements per task (small with `splitSmall`, so that test-sized inputs run on every thread). */
-const taskElements = (rt: WasmRuntime) => (rt.splitSmall ? 256 : TASK_ELEMENTS);
-
-/** Rows per task for rows of `n` elements. */
-const rowsPerTask = (rt: WasmRuntime, n: number) =>
-  Math.max(1, Math.floor(taskElements(rt) / Math.max(1, n)));
 
 /** Copies the elements of a contiguous tensor (from its offset) into the memory, padded to 4 floats. */
 function stage(rt: WasmRuntime, t: Tensor): Ptr {
@@ -114,11 +104,6 @@ export function normBackwardWasm(
   return true;
 }
 
-export interface CrossEntropyRowOpts {
-  ignoreIndex: number;
-  labelSmoothing: number;
-}
-
 /** Per-row losses and weights (`rows` [2, n]) and log-sum-exp (`lse` [n]); targets already checked. */
 export function crossEntropyWasm(
   rt: WasmRuntime,
@@ -126,7 +111,7 @@ export function crossEntropyWasm(
   targets: Tensor,
   rowsOut: Tensor,
   lseOut: Tensor,
-  opts: CrossEntropyRowOpts,
+  opts: CrossEntropyRowOptions,
 ): boolean {
   const C = logits.shape[logits.rank - 1] ?? 1;
   if (logits.rank === 0 || !ok(logits, targets) || logits.size < MIN_ELEMENTS) return false;
@@ -160,7 +145,7 @@ export function crossEntropyBackwardWasm(
   g: Tensor,
   gStride: 0 | 1,
   dx: Tensor,
-  opts: CrossEntropyRowOpts,
+  opts: CrossEntropyRowOptions,
 ): boolean {
   const C = logits.shape[logits.rank - 1] ?? 1;
   if (logits.rank === 0 || !ok(logits, targets, lse) || logits.size < MIN_ELEMENTS) return false;
@@ -183,15 +168,6 @@ export function crossEntropyBackwardWasm(
     copyOut(rt, dp, logits.size, dx.storage.array!, dx.offset);
   });
   return true;
-}
-
-export interface AdamWConstants {
-  decay: number;
-  beta1: number;
-  beta2: number;
-  stepSize: number;
-  bc2Sqrt: number;
-  eps: number;
 }
 
 /** One AdamW step in place on p, m, v (and vmax); p and g may start at an offset, the state may not. */

@@ -16,6 +16,24 @@
  */
 import { fail } from '../../errors.js';
 import { KERNELS_RELAXED, KERNELS_SIMD } from './kernels.generated.js';
+import { decode, enableNodeRelaxedSimd, makeMemory, unsharedVariant } from './module.js';
+import {
+  CONTROL_BYTES,
+  DONE,
+  FAILED,
+  GEN,
+  MAX_ARGS,
+  MAX_TASKS,
+  NEXT,
+  PAGE,
+  SLOT_BYTES,
+  SLOT0,
+  spawn,
+  threadEnvironment,
+  type WorkerHandle,
+} from './threads.js';
+
+export { unsharedVariant } from './module.js';
 
 /** Exported kernel names; a job names its kernel by index into this list (the workers get it at start). */
 export const KERNEL_NAMES = [
@@ -34,161 +52,9 @@ export const KERNEL_NAMES = [
   'adamwChunk',
   'mapChunk',
 ] as const;
-export type KernelName = (typeof KERNEL_NAMES)[number];
+export type WasmKernelName = (typeof KERNEL_NAMES)[number];
 
 export type KernelFlavor = 'relaxed-simd' | 'simd';
-
-/**
- * Control block (Int32 indices). A job is published in one of two descriptor slots (generation parity)
- * and its tasks are claimed from NEXT, which holds (generation tag << 16 | next task): a claim is a
- * compare-exchange that also checks the tag, so a worker that wakes late, after the job is over, can
- * never run a task of the next job with this one's arguments, and the caller only waits for the tasks
- * themselves (DONE), never for idle workers to wake up and acknowledge.
- */
-const GEN = 0; // job generation; workers wait on it; -1 = shut down
-const NEXT = 1; // (tag << 16) | next task
-const DONE = 2; // tasks finished in the current job
-const FAILED = 3;
-const SLOT_BYTES = 256; // per slot: FN, TASKS, BASE, SCRATCH, STRIDE, NARGS (i32), args (f64 from +32)
-const SLOT0 = 64;
-const MAX_ARGS = 24;
-/** Tasks one job can address (16 bits of NEXT); larger launches are split into several jobs. */
-const MAX_TASKS = 0xffff;
-/** Bytes reserved for the control block; the bump region starts here. */
-const CONTROL_BYTES = 4096;
-const PAGE = 65536;
-
-/**
- * The worker's code, as a string so it runs from `new Worker(code, { eval: true })` in Node and from a
- * blob URL in a browser without a build step or a file beside the bundle. It spins briefly after a job
- * (the next op usually follows within microseconds), then sleeps in Atomics.wait.
- */
-const WORKER_SOURCE = `
-const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
-let port = null;
-function start(init) {
-  const { memory, module, names, tid } = init;
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const fns = names.map((n) => instance.exports[n]);
-  const ctl = new Int32Array(memory.buffer, 0, ${CONTROL_BYTES / 4});
-  const f64 = new Float64Array(memory.buffer, 0, ${CONTROL_BYTES / 8});
-  let seen = Atomics.load(ctl, ${GEN});
-  post('ready');
-  for (;;) {
-    let spins = 0;
-    while (Atomics.load(ctl, ${GEN}) === seen && spins < 20000) spins++;
-    if (Atomics.load(ctl, ${GEN}) === seen) Atomics.wait(ctl, ${GEN}, seen);
-    const gen = Atomics.load(ctl, ${GEN});
-    if (gen === seen) continue;
-    if (gen < 0) return;
-    seen = gen;
-    const s = (${SLOT0} + (gen & 1) * ${SLOT_BYTES}) >> 2;
-    const fn = fns[ctl[s]];
-    const tasks = ctl[s + 1];
-    const base = ctl[s + 2];
-    const call = [0, ctl[s + 3] + tid * ctl[s + 4]];
-    for (let i = 0; i < ctl[s + 5]; i++) call.push(f64[(s >> 1) + 4 + i]);
-    const tag = gen & 0x7fff;
-    for (;;) {
-      const v = Atomics.load(ctl, ${NEXT});
-      if (v >>> 16 !== tag || (v & 0xffff) >= tasks) break;
-      if (Atomics.compareExchange(ctl, ${NEXT}, v, v + 1) !== v) continue;
-      call[0] = base + (v & 0xffff);
-      try { fn(...call); } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
-      Atomics.add(ctl, ${DONE}, 1);
-      Atomics.notify(ctl, ${DONE});
-    }
-  }
-}
-function post(m) { if (port) port.postMessage(m); else self.postMessage(m); }
-if (isNode) {
-  const { parentPort, workerData } = require('node:worker_threads');
-  port = parentPort;
-  start(workerData);
-} else {
-  self.onmessage = (e) => start(e.data);
-}
-`;
-
-interface WorkerHandle {
-  terminate(): unknown;
-}
-
-/**
- * Node 20's V8 implements relaxed SIMD completely (Chrome ships it from V8 11.4; Node 22 has it on) but keeps
- * it behind a flag; V8 reads the flag when it validates and compiles a module, so setting it at run time,
- * before our kernels compile, is enough. Returns whether it tried. Never throws (other runtimes: false).
- */
-async function enableNodeRelaxedSimd(): Promise<boolean> {
-  const g = globalThis as { process?: { versions?: { node?: string } } };
-  if (!g.process?.versions?.node) return false;
-  try {
-    const specifier = 'node:v8';
-    const v8 = (await import(/* @vite-ignore */ specifier)) as { setFlagsFromString(flags: string): void };
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(base64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/**
- * The same module with its memory import declared unshared (limits flag 0x03 -> 0x01): for pages that
- * are not cross-origin isolated, where a shared memory cannot be made. The kernels use no atomics, so
- * nothing else changes.
- */
-export function unsharedVariant(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes);
-  const leb = (pos: number): [number, number] => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const b = out[pos++]!;
-      value |= (b & 0x7f) << shift;
-      shift += 7;
-      if (!(b & 0x80)) return [value >>> 0, pos];
-    }
-  };
-  let pos = 8;
-  while (pos < out.length) {
-    const id = out[pos++]!;
-    const [size, body] = leb(pos);
-    if (id === 2) {
-      let p = body;
-      let count: number;
-      [count, p] = leb(p);
-      for (let i = 0; i < count; i++) {
-        for (let s = 0; s < 2; s++) {
-          const [len, q] = leb(p);
-          p = q + len; // module and field names
-        }
-        const kind = out[p++]!;
-        if (kind === 2) {
-          if (out[p] === 0x03) out[p] = 0x01;
-          return out;
-        }
-        // skip the other import kinds: function (type index), table, global
-        if (kind === 0) p = leb(p)[1];
-        else if (kind === 1) {
-          p++;
-          const flags = out[p++]!;
-          p = leb(p)[1];
-          if (flags & 1) p = leb(p)[1];
-        } else if (kind === 3) p += 2;
-      }
-      return out;
-    }
-    pos = body + size;
-  }
-  return out;
-}
 
 export interface WasmRuntimeOptions {
   /** Threads that run kernels, the calling one included (default: the machine's cores). */
@@ -218,7 +84,7 @@ export class WasmRuntime {
   private readonly exports: WebAssembly.Exports;
   private busy = false;
   /** Jobs run per kernel (tests check that an op took the wasm path). */
-  readonly jobs = new Map<KernelName, number>();
+  readonly jobs = new Map<WasmKernelName, number>();
   /**
    * @internal Tests: run even small ops on every thread, in small tasks, so that test-sized inputs cross
    * the threading paths (results do not depend on it: tasks write disjoint outputs).
@@ -372,7 +238,13 @@ export class WasmRuntime {
    * all are done. Each thread's `scratch` is its own `scratchBytes` region. `inline` runs every task on
    * the calling thread (work too small to be worth waking the workers).
    */
-  parallel(kernel: KernelName, tasks: number, scratchBytes: number, args: number[], inline = false): void {
+  parallel(
+    kernel: WasmKernelName,
+    tasks: number,
+    scratchBytes: number,
+    args: number[],
+    inline = false,
+  ): void {
     if (tasks <= 0) return;
     this.jobs.set(kernel, (this.jobs.get(kernel) ?? 0) + 1);
     const index = KERNEL_NAMES.indexOf(kernel);
@@ -449,87 +321,4 @@ export class WasmRuntime {
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }
-}
-
-function makeMemory(shared: boolean): WebAssembly.Memory {
-  // a shared memory must declare its maximum, and the engine reserves it up front: try 4 GiB, then less
-  let lastError: unknown = null;
-  for (const maximum of [65536, 16384, 4096]) {
-    try {
-      return new WebAssembly.Memory({ initial: 256, maximum, shared } as WebAssembly.MemoryDescriptor);
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  return fail('OUT_OF_MEMORY', `wasm kernels: cannot create a WebAssembly memory: ${String(lastError)}`);
-}
-
-interface ThreadEnvironment {
-  kind: 'node' | 'browser-main' | 'browser-worker' | 'none';
-  cores: number;
-  workerThreads?: {
-    Worker: new (
-      code: string,
-      opts: { eval: true; workerData: unknown },
-    ) => WorkerHandle & { once(e: string, f: (v: unknown) => void): void; unref(): void };
-  };
-}
-
-async function threadEnvironment(): Promise<ThreadEnvironment> {
-  const g = globalThis as {
-    process?: { versions?: { node?: string } };
-    crossOriginIsolated?: boolean;
-    navigator?: { hardwareConcurrency?: number };
-    Worker?: unknown;
-    document?: unknown;
-  };
-  if (g.process?.versions?.node) {
-    const specifier = 'node:worker_threads';
-    const os = 'node:os';
-    const [wt, osm] = await Promise.all([
-      import(/* @vite-ignore */ specifier) as Promise<ThreadEnvironment['workerThreads']>,
-      import(/* @vite-ignore */ os) as Promise<{
-        availableParallelism?: () => number;
-        cpus: () => unknown[];
-      }>,
-    ]);
-    const cores = osm.availableParallelism?.() ?? osm.cpus().length;
-    return { kind: 'node', cores: Math.max(1, cores), workerThreads: wt! };
-  }
-  const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
-  if (g.crossOriginIsolated && typeof g.Worker === 'function' && typeof SharedArrayBuffer === 'function') {
-    return { kind: g.document ? 'browser-main' : 'browser-worker', cores };
-  }
-  return { kind: 'none', cores: 1 };
-}
-
-async function spawn(env: ThreadEnvironment, init: Record<string, unknown>): Promise<WorkerHandle> {
-  if (env.kind === 'node') {
-    const w = new env.workerThreads!.Worker(WORKER_SOURCE, { eval: true, workerData: init });
-    await new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', (e) => reject(e));
-    });
-    w.unref(); // idle workers must not keep the process alive
-    return w;
-  }
-  const g = globalThis as unknown as {
-    Worker: new (
-      url: string,
-    ) => WorkerHandle & {
-      postMessage(m: unknown): void;
-      onmessage: ((e: unknown) => void) | null;
-      onerror: ((e: unknown) => void) | null;
-    };
-    Blob: typeof Blob;
-    URL: typeof URL;
-  };
-  const url = g.URL.createObjectURL(new g.Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const w = new g.Worker(url);
-  await new Promise<void>((resolve, reject) => {
-    w.onmessage = () => resolve();
-    w.onerror = (e) => reject(e);
-    w.postMessage(init);
-  });
-  return w;
 }

@@ -5,8 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
-import { UniformLayout } from '../../backend/uniforms.js';
-import { shaderSource } from '../../backend/webgpu.js';
+import { blockSparseSpec } from '../../backend/webgpu/attention/block-sparse.js';
+import { shaderSource } from '../../backend/webgpu/shader.js';
+import { UniformLayout } from '../../backend/webgpu/uniforms.js';
 import {
   attention,
   type BlockLayout,
@@ -15,7 +16,6 @@ import {
   blockSparseAttention,
   type Device,
 } from '../../index.js';
-import { blockSparseSpec } from './blocksparse.js';
 
 let dev: Device;
 let cpu: Device;

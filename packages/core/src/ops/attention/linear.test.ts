@@ -5,8 +5,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
-import { UniformLayout } from '../../backend/uniforms.js';
-import { type KernelSpec, shaderSource } from '../../backend/webgpu.js';
+import {
+  linearApplySpec,
+  linearFeatureSpec,
+  linearReduceSpec,
+  linearRowsSpec,
+  linearScanSpec,
+} from '../../backend/webgpu/attention/linear.js';
+import { type KernelSpec, shaderSource } from '../../backend/webgpu/shader.js';
+import { UniformLayout } from '../../backend/webgpu/uniforms.js';
 import {
   type Device,
   type LinearAttentionOptions,
@@ -14,13 +21,6 @@ import {
   linearAttentionBackward,
   type Tensor,
 } from '../../index.js';
-import {
-  linearApplySpec,
-  linearFeatureSpec,
-  linearReduceSpec,
-  linearRowsSpec,
-  linearScanSpec,
-} from './linear.js';
 
 let dev: Device;
 let cpu: Device;

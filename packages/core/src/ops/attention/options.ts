@@ -1,55 +1,33 @@
 /**
- * The attention contract (design.md "The attention contract"), checked and resolved once for both
- * backends: shapes, GQA grouping, scale, softcap, which keys each query sees (causal alignment, sliding
+ * The attention contract (docs/api.md "Attention"), checked and resolved once for every
+ * backend: shapes, GQA grouping, scale, softcap, which keys each query sees (causal alignment, sliding
  * window, boolean mask, kvLens, maskMod), and additive score terms (bias, scoreMod).
  */
-import type { Device } from '../../device.js';
 import { fail } from '../../errors.js';
+import {
+  ATTENTION_KERNELS,
+  type AttentionKernel,
+  type CausalAlignment,
+  MAX_HEAD_DIM,
+  type MaskMod,
+  OPEN,
+  type ResolvedAttention,
+  type ScoreMod,
+} from '../../kernels/attention.js';
 import { broadcastStrides, fmt } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { sameDevice } from '../map.js';
 
-/**
- * A FlexAttention-style modification compiled into the kernel: a WGSL expression over
- * `score: f32, b: u32, h: u32, i: u32, j: u32` (and `<name>_ld(index)` for each tensor in `tensors`),
- * with its TypeScript twin for the CPU backend. Written in code only: nothing loaded from a model file
- * is ever compiled or run.
- */
-export interface ScoreMod {
-  /** Identifies the expression in the pipeline cache: two mods with one name must be the same code. */
-  name: string;
-  wgsl: string;
-  ts: (
-    score: number,
-    b: number,
-    h: number,
-    i: number,
-    j: number,
-    tensors: Record<string, Float32Array>,
-  ) => number;
-  /** d(mod)/d(score) at the mod's input `score`, as WGSL and TS; omitted means 1 (additive mods like ALiBi). */
-  gradWgsl?: string;
-  gradTs?: (
-    score: number,
-    b: number,
-    h: number,
-    i: number,
-    j: number,
-    tensors: Record<string, Float32Array>,
-  ) => number;
-  /** Small f32 tensors the expression reads (e.g. ALiBi slopes), by WGSL name. */
-  tensors?: Record<string, Tensor>;
-}
-
-/** Like ScoreMod, but a boolean expression: true = attend. */
-export interface MaskMod {
-  name: string;
-  wgsl: string;
-  ts: (b: number, h: number, i: number, j: number, tensors: Record<string, Float32Array>) => boolean;
-  tensors?: Record<string, Tensor>;
-}
-
-export type CausalAlignment = 'top-left' | 'bottom-right';
+export {
+  type AttentionKernel,
+  type CausalAlignment,
+  keyRange,
+  MAX_HEAD_DIM,
+  type MaskMod,
+  OPEN,
+  type ResolvedAttention,
+  type ScoreMod,
+} from '../../kernels/attention.js';
 
 export interface AttentionOptions {
   /** Multiplies q·k; default 1/sqrt(D). */
@@ -88,43 +66,6 @@ export interface AttentionOptions {
    */
   kernel?: AttentionKernel;
 }
-
-export type AttentionKernel = 'auto' | 'registers' | 'tiled';
-const KERNELS: readonly AttentionKernel[] = ['auto', 'registers', 'tiled'];
-
-/** Everything the kernels need, checked. */
-export interface ResolvedAttention {
-  device: Device;
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
-  scale: number;
-  /** 0 = none */
-  softcap: number;
-  causal: 'none' | CausalAlignment;
-  /** Visible keys for query i: i + shift - left <= j <= i + shift + right (right capped at 0 when causal). */
-  shift: number;
-  left: number;
-  right: number;
-  mask: { tensor: Tensor; strides: number[] } | null;
-  bias: { tensor: Tensor; strides: number[] } | null;
-  kvLens: Int32Array | null;
-  scoreMod: ScoreMod | null;
-  maskMod: MaskMod | null;
-  /** 0 = no dropout */
-  dropP: number;
-  dropSeed: number;
-  kernel: AttentionKernel;
-}
-
-/** Bound used for "no limit" on a window side; far beyond any sequence length. */
-export const OPEN = 2 ** 30;
-
-export const MAX_HEAD_DIM = 256;
 
 function broadcast4(op: string, name: string, t: Tensor, target: number[]): number[] {
   if (t.rank > 4)
@@ -252,10 +193,10 @@ export function resolveAttention(
     );
   }
   const kernel = opts.kernel ?? 'auto';
-  if (!KERNELS.includes(kernel)) {
+  if (!ATTENTION_KERNELS.includes(kernel)) {
     fail(
       'INVALID_ARGUMENT',
-      `${op}: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(opts.kernel)}`,
+      `${op}: kernel must be one of ${ATTENTION_KERNELS.join(', ')}, got ${JSON.stringify(opts.kernel)}`,
     );
   }
   return {
@@ -282,12 +223,4 @@ export function resolveAttention(
     dropSeed,
     kernel,
   };
-}
-
-/** Keys visible to query i before per-element masks: [lo, hi) (may be empty). */
-export function keyRange(r: ResolvedAttention, i: number, b: number): [number, number] {
-  const lo = Math.max(0, i + r.shift - r.left);
-  const end = r.kvLens ? r.kvLens[b]! : r.Nk;
-  const hi = Math.min(end, i + r.shift + r.right + 1);
-  return [lo, Math.max(lo, hi)];
 }

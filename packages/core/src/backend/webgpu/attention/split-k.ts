@@ -4,14 +4,17 @@
  * (b, h, chunk) to a partial (max, sum, unnormalized output), and a second kernel merges the partials
  * with the usual log-sum-exp rescaling. Exact up to f32 rounding versus the one-pass kernel.
  */
-import type { KernelSpec } from '../../backend/webgpu.js';
-import { ATTENTION_FIELDS, type AttentionFeatures, commonWgsl, featureKey, inputOperands } from './wgsl.js';
-
-/** Keys per chunk: long enough to amortize the merge, short enough to spread over the device. */
-export const DECODE_CHUNK = 64;
+import type { KernelSpec } from '../shader.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  inputOperands,
+} from './features.js';
 
 /** partials: [B, H, S, Dv + 2] = (acc[0..Dv), m, l) */
-export function decodePartialSpec(f: AttentionFeatures): KernelSpec {
+export function splitKPartialSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv } = f;
   return {
     key: `attn-decode-partial:${featureKey(f)}`,
@@ -65,7 +68,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 }
 
 /** Merges S partials per (b, h) into out [B, H, 1, Dv] and lse [B, H, 1]. */
-export function decodeMergeSpec(Dv: number): KernelSpec {
+export function splitKMergeSpec(Dv: number): KernelSpec {
   const W = Dv + 2;
   return {
     key: `attn-decode-merge:Dv${Dv}`,

@@ -9,12 +9,12 @@
  *
  * Backward: dQ over K/V tiles, one query row per invocation; dK/dV over tiles of queries (q, dO, lse,
  * delta), one key row per invocation, the GQA group's heads in turn (no atomics, as in
- * wgsl-fast-backward.ts).
+ * registers-backward.ts).
  *
- * The register kernels (wgsl-fast*.ts) stay the choice on software adapters: SwiftShader pays for every
- * barrier and runs these several times slower. Selection: `kernelFamily` in index.ts.
+ * The register kernels (registers*.ts) stay the choice on software adapters: SwiftShader pays for every
+ * barrier and runs these several times slower. Selection: `defaultAttentionFamily` in ../heuristics.ts.
  */
-import type { KernelSpec } from '../../backend/webgpu.js';
+import type { KernelSpec } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
@@ -23,7 +23,7 @@ import {
   STATS_WGSL,
   vec4BackwardInputOperands,
   vec4InputOperands,
-} from './wgsl.js';
+} from './features.js';
 
 /** Query rows per workgroup (one per invocation). */
 export const TILED_ROWS = 64;

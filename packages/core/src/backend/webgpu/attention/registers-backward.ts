@@ -1,5 +1,6 @@
 /**
- * Fast backward kernels for head dims divisible by 4, built like the fast forward (wgsl-fast.ts):
+ * The register backward kernels (`kernel: 'registers'`) for head dims divisible by 4, built like the
+ * register forward (registers.ts):
  * unrolled named vec4 registers, quad-shared row loads with `subgroups`, one key (or query) per step.
  * - dQ: each invocation owns R query rows (q, dO and the dQ accumulator in registers) and streams keys.
  * - dK/dV: each invocation owns R key rows (k, v and both accumulators in registers) and streams the
@@ -7,7 +8,8 @@
  * Scores are recomputed from the saved lse (FlashAttention-2 Alg. 2); nothing Nq x Nk is stored except
  * the bias gradient when a bias is given.
  */
-import type { KernelSpec, OperandSpec } from '../../backend/webgpu.js';
+import { REGISTERS_BACKWARD_WORKGROUP, registerBackwardRows } from '../heuristics.js';
+import type { KernelSpec, OperandSpec } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
@@ -15,16 +17,7 @@ import {
   featureKey,
   STATS_WGSL,
   vec4BackwardInputOperands,
-} from './wgsl.js';
-
-/** Rows per invocation: three or four register sets of R x D/4 vec4 each. */
-export function fastBackwardRows(D: number, Dv: number): number {
-  const d = Math.max(D, Dv);
-  // 4 rows at D 64 measured ~10-15% faster than 2, but compile time on Subzero grows faster than code size
-  return d <= 32 ? 4 : d <= 64 ? 2 : 1;
-}
-
-export const FAST_BACKWARD_WORKGROUP = 16;
+} from './features.js';
 
 const range = (n: number) => [...Array(n).keys()];
 
@@ -67,7 +60,7 @@ function kernel(
     key: `${name}:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
     uniforms: ATTENTION_FIELDS,
     operands,
-    workgroupSize: FAST_BACKWARD_WORKGROUP,
+    workgroupSize: REGISTERS_BACKWARD_WORKGROUP,
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
@@ -81,10 +74,10 @@ ${body}
   };
 }
 
-export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
+export function registersDqSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
-  const R = fastBackwardRows(D, Dv);
+  const R = registerBackwardRows(D, Dv);
   const lines: string[] = [];
   const emit = (s: string) => lines.push(s);
   const load = rowLoader(subgroups, emit);
@@ -136,7 +129,7 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
     emit('  }');
   }
   return kernel(
-    'attn-dq-fast',
+    'attn-dq-registers',
     f,
     subgroups,
     [...vec4BackwardInputOperands(f), { name: 'dq', dtype: 'f32', write: true, vec4: true }],
@@ -144,10 +137,10 @@ export function dqFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec
   );
 }
 
-export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
+export function registersDkvSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
   const { D, Dv } = f;
   const [D4, V4] = [D / 4, Dv / 4];
-  const R = fastBackwardRows(D, Dv);
+  const R = registerBackwardRows(D, Dv);
   const lines: string[] = [];
   const emit = (s: string) => lines.push(s);
   const load = rowLoader(subgroups, emit);
@@ -210,7 +203,7 @@ export function dkvFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpe
     emit('  }');
   }
   return kernel(
-    'attn-dkv-fast',
+    'attn-dkv-registers',
     f,
     subgroups,
     [

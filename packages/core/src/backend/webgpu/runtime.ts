@@ -1,122 +1,25 @@
-import { type DType, gpuBytes, wgslType } from '../dtype.js';
-import { fail, MultiheadError } from '../errors.js';
-import { type Field, UniformLayout, type UniformValues } from './uniforms.js';
-
-/** What a user may ask of the WebGPU device. */
-export interface WebGpuOptions {
-  powerPreference?: GPUPowerPreference;
-  /**
-   * Lower the device's limits, e.g. `maxStorageBufferBindingSize`, to exercise the code paths that
-   * split work on small devices (tests do this). Values above the adapter's limits are refused.
-   */
-  limits?: {
-    maxStorageBufferBindingSize?: number;
-    maxComputeWorkgroupsPerDimension?: number;
-    maxComputeWorkgroupStorageSize?: number;
-  };
-}
-
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** true for CPU implementations of WebGPU (SwiftShader, lavapipe, WARP). */
-  isSoftware: boolean;
-  /** How the adapter was found (for `multihead info`). */
-  source: string;
-}
-
-/** A storage operand of a kernel: the name its WGSL accessors get, its element type and access mode. */
-export interface OperandSpec {
-  name: string;
-  dtype: DType;
-  write?: boolean;
-  /**
-   * Declare the buffer as `array<vec4<T>>`: besides the scalar `<name>_ld(i)` / `<name>_st(i, v)` the
-   * kernel gets `<name>_ld4(i)` / `<name>_st4(i, v)` over vec4 indices (element i * 4). Such an operand
-   * is never split in segments: check `fitsOneBinding` before choosing a vec4 kernel (`run` refuses).
-   */
-  vec4?: boolean;
-}
-
 /**
- * A compute kernel as data. `body` is WGSL that defines `fn main` and uses `u.<field>`, the accessors
- * `<name>_ld(i)` / `<name>_st(i, v)` of each operand and `workgroupIndex(wg, nwg)`; the runtime adds the
- * declarations, so one builder serves buffers of any size (bindings split in segments) and any count of
- * workgroups (2-D grids, then several dispatches).
+ * The WebGPU runtime: one device, its buffer pool, pipelines cached by key, and `run`, which binds a
+ * `KernelSpec`'s operands (split in segments when larger than one binding) and dispatches it (2-D
+ * grids, then several dispatches, beyond 65535 workgroups). Asynchronous errors and device loss are
+ * kept and thrown by the next call as typed errors.
  */
-export interface KernelSpec {
-  key: string;
-  uniforms: readonly Field[];
-  operands: readonly OperandSpec[];
-  body: string;
-  workgroupSize: number;
-  /** Extra `enable` directives, e.g. 'subgroups'. */
-  enables?: readonly string[];
-}
+import { fail, MultiheadError } from '../../errors.js';
+import {
+  type AdapterDescription,
+  acquireAdapter,
+  describeAdapter,
+  KEEP_ALIVE,
+  type WebGpuOptions,
+} from './adapter.js';
+import { type KernelSpec, shaderSource } from './shader.js';
+import { UniformLayout, type UniformValues } from './uniforms.js';
+
+export type { AdapterDescription, WebGpuOptions } from './adapter.js';
+export type { KernelSpec, OperandSpec } from './shader.js';
 
 /** Device-side error reports: kernels that check indices write here; reads check it (see `gather`). */
 export const DEVICE_ERROR_OPS = ['', 'indexSelect', 'embedding', 'crossEntropy'] as const;
-
-const KEEP_ALIVE: unknown[] = [];
-
-async function acquireAdapter(opts: WebGpuOptions): Promise<{ adapter: GPUAdapter; source: string } | null> {
-  const request: GPURequestAdapterOptions = opts.powerPreference
-    ? { powerPreference: opts.powerPreference }
-    : {};
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) {
-    const adapter = await nav.gpu.requestAdapter(request);
-    return adapter ? { adapter, source: 'navigator.gpu' } : null;
-  }
-  if (typeof process === 'undefined' || !process.versions?.node) return null;
-  // Node: Dawn through the npm package `webgpu`. A variable specifier keeps bundlers from pulling it
-  // into browser builds (toolchain.md).
-  const specifier = 'webgpu';
-  const dawn = (await import(/* @vite-ignore */ specifier)) as {
-    create: (flags: string[]) => GPU;
-    globals: Record<string, unknown>;
-  };
-  for (const [k, v] of Object.entries(dawn.globals)) {
-    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
-  const tryCreate = async () => {
-    const gpu = dawn.create([]);
-    const adapter = await gpu.requestAdapter(request);
-    // Dawn tears the instance down under a live device if `gpu` is collected (peers/README.md pitfall 1).
-    if (adapter) KEEP_ALIVE.push(gpu, adapter);
-    return adapter;
-  };
-  const first = await tryCreate();
-  if (first) return { adapter: first, source: 'Dawn (npm webgpu)' };
-  // No Vulkan driver Dawn accepts: fall back to the SwiftShader ICD that Debian's chromium ships.
-  const fsModule = 'node:fs'; // kept out of browser bundles like `webgpu` above
-  const { existsSync } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
-  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) {
-    process.env.VK_ICD_FILENAMES = icd;
-    const second = await tryCreate();
-    if (second) return { adapter: second, source: `Dawn (npm webgpu) with SwiftShader from ${icd}` };
-  }
-  return null;
-}
-
-function describe(adapter: GPUAdapter, source: string): AdapterDescription {
-  const info = adapter.info;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  const isSoftware =
-    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
-    /swiftshader|llvmpipe|lavapipe|warp|software/.test(text);
-  return {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    isSoftware,
-    source,
-  };
-}
 
 /** Buffers are pooled in size classes of 4 steps per power of two so freed memory is reused. */
 function sizeClass(bytes: number): number {
@@ -203,7 +106,7 @@ export class WebGpuRuntime {
       },
     });
     KEEP_ALIVE.push(device);
-    const runtime = new WebGpuRuntime(adapter, device, describe(adapter, source));
+    const runtime = new WebGpuRuntime(adapter, device, describeAdapter(adapter, source));
     // Test hook: pretend the device is smaller than it is, so splitting is exercised with small data.
     const self = runtime as unknown as { maxBindingBytes: number; maxWorkgroupsPerDim: number };
     self.maxBindingBytes = Math.floor(wantBinding / 256) * 256;
@@ -275,7 +178,7 @@ export class WebGpuRuntime {
 
   write(buffer: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
     this.check();
-    // Dawn rejects views on a SharedArrayBuffer (peers/README.md pitfall 2): copy those.
+    // Dawn rejects views on a SharedArrayBuffer (docs/decisions.md "Platform pitfalls"): copy those.
     const view =
       data.buffer instanceof ArrayBuffer
         ? data
@@ -468,71 +371,4 @@ function padTo4(view: ArrayBufferView): Uint8Array {
   const out = new Uint8Array(Math.ceil(view.byteLength / 4) * 4);
   out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
   return out;
-}
-
-/** Declarations + accessors for each operand; an operand larger than one binding spans several. */
-export function shaderSource(
-  spec: KernelSpec,
-  segs: readonly number[],
-  layout: UniformLayout,
-  maxBindingBytes: number,
-) {
-  const enables = new Set(spec.enables ?? []);
-  if (spec.operands.some((o) => o.dtype === 'f16')) enables.add('f16');
-  const lines: string[] = [...[...enables].map((e) => `enable ${e};`), layout.wgsl];
-  // quad operations run in quad-uniform (not workgroup-uniform) control flow, which WGSL's analysis cannot see
-  if (enables.has('subgroups')) lines.splice(enables.size, 0, 'diagnostic(off, subgroup_uniformity);');
-  let binding = 1;
-  spec.operands.forEach((op, k) => {
-    const t = wgslType(op.dtype);
-    const access = op.write ? 'read_write' : 'read';
-    const n = segs[k]!;
-
-    if (op.vec4) {
-      lines.push(
-        `@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_0: array<vec4<${t}>>;`,
-        `fn ${op.name}_ld4(i: u32) -> vec4<${t}> { return ${op.name}_0[i]; }`,
-        `fn ${op.name}_ld(i: u32) -> ${t} { return ${op.name}_0[i >> 2u][i & 3u]; }`,
-      );
-      if (op.write) {
-        lines.push(
-          `fn ${op.name}_st4(i: u32, v: vec4<${t}>) { ${op.name}_0[i] = v; }`,
-          `fn ${op.name}_st(i: u32, v: ${t}) { ${op.name}_0[i >> 2u][i & 3u] = v; }`,
-        );
-      }
-      return;
-    }
-    const segElems = maxBindingBytes / gpuBytes(op.dtype);
-    for (let s = 0; s < n; s++) {
-      lines.push(`@group(0) @binding(${binding++}) var<storage, ${access}> ${op.name}_${s}: array<${t}>;`);
-    }
-    const pick = (s: number, use: (ref: string) => string) =>
-      use(s === 0 ? `${op.name}_0[i]` : `${op.name}_${s}[i - ${s * segElems}u]`);
-    const chain = (use: (ref: string) => string) => {
-      if (n === 1) return pick(0, use);
-      let text = '';
-      for (let s = 0; s < n; s++) {
-        const cond = s < n - 1 ? `if (i < ${(s + 1) * segElems}u) ` : '';
-        text += `${s > 0 ? ' else ' : ''}${cond}{ ${pick(s, use)} }`;
-      }
-      return text;
-    };
-    lines.push(
-      `fn ${op.name}_ld(i: u32) -> ${t} { ${chain((r) => `return ${r};`)} ${n > 1 ? `return ${t}(0);` : ''} }`,
-    );
-    if (op.write) lines.push(`fn ${op.name}_st(i: u32, v: ${t}) { ${chain((r) => `${r} = v;`)} }`);
-  });
-  lines.push(
-    'fn workgroupIndex(wg: vec3u, nwg: vec3u) -> u32 { return u.wg_base + wg.x + wg.y * nwg.x; }',
-    // WGSL has no infinity literal and rejects one in constant expressions; a private var is not constant
-    'var<private> INF_BITS: u32 = 0x7f800000u;',
-    'var<private> NAN_BITS: u32 = 0x7fc00000u;',
-    'fn inf() -> f32 { return bitcast<f32>(INF_BITS); }',
-    'fn nan() -> f32 { return bitcast<f32>(NAN_BITS); }',
-    // `x != x` may be folded away by compilers that assume no NaNs (SwiftShader does): test the bits
-    'fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }',
-    `const WG: u32 = ${spec.workgroupSize}u;`,
-    spec.body,
-  );
-  return lines.join('\n');
 }

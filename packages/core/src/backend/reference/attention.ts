@@ -3,9 +3,10 @@
  * Row by row with an online softmax over one row of scores at a time: memory stays linear in N here too.
  */
 import { gatherStrided } from '../../device.js';
+import { keyRange, type ResolvedAttention } from '../../kernels/attention.js';
+import { hashKey, unit } from '../../kernels/random.js';
+import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
-import { hashKey, unit } from '../random.js';
-import { keyRange, type ResolvedAttention } from './options.js';
 
 interface Views {
   q: Float32Array;
@@ -191,4 +192,44 @@ export function attentionBackwardCpu(
     }
   }
   return { dq: Float32Array.from(dq), dk: Float32Array.from(dk), dv: Float32Array.from(dv), dbias };
+}
+
+type Sig = KernelSignatures;
+
+export function flashAttentionReference(
+  { r, q, k, v, weights }: Sig['FlashAttention']['args'],
+  device: Tensor['device'],
+): Sig['FlashAttention']['result'] {
+  const { B, H, Nq, Nk, Dv } = r;
+  const fwd = attentionForwardCpu(r, hostViews(r, q, k, v), weights);
+  return {
+    out: device.tensor(fwd.out, [B, H, Nq, Dv]),
+    lse: device.tensor(fwd.lse, [B, H, Nq]),
+    weights: fwd.weights ? device.tensor(fwd.weights, [B, H, Nq, Nk]) : null,
+  };
+}
+
+export function flashAttentionGradReference(
+  { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
+  device: Tensor['device'],
+): Sig['FlashAttentionGrad']['result'] {
+  const host = (t: Tensor) =>
+    gatherStrided(t.storage.array!, t.dtype, t.shape, t.strides, t.offset) as Float32Array;
+  const g = attentionBackwardCpu(r, hostViews(r, q, k, v), host(out), host(lse), host(dout));
+  return gradTensors(device, r, g);
+}
+
+/** Host gradients (the wasm kernels' too) as tensors: dq, dk, dv, and dbias [B, H, Nq, Nk] when present. */
+export function gradTensors(
+  device: Tensor['device'],
+  r: Pick<Sig['FlashAttentionGrad']['args']['r'], 'B' | 'H' | 'Hkv' | 'Nq' | 'Nk' | 'D' | 'Dv'>,
+  g: { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null },
+): Sig['FlashAttentionGrad']['result'] {
+  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  return {
+    dq: device.tensor(g.dq, [B, H, Nq, D]),
+    dk: device.tensor(g.dk, [B, Hkv, Nk, D]),
+    dv: device.tensor(g.dv, [B, Hkv, Nk, Dv]),
+    dbias: g.dbias ? device.tensor(g.dbias, [B, H, Nq, Nk]) : null,
+  };
 }

@@ -1,48 +1,35 @@
 /**
- * The fast forward kernel for head dims divisible by 4 (the common case). Fully unrolled with named vec4
+ * The register forward kernel (`kernel: 'registers'`) for head dims divisible by 4 (the common case). Fully unrolled with named vec4
  * registers: each invocation owns R query rows (q and the output accumulator live in registers), keys
  * are consumed 4 at a time with one online-softmax rescale per step (FlashAttention-2 Alg. 1), and with
  * the `subgroups` feature each K/V row is loaded a quarter per lane and shared across the quad with
- * quadBroadcast, so a lane issues a quarter of the loads (toolchain.md: what made attention fast on
- * SwiftShader). Without subgroups every lane loads whole rows. Masks and mods compile in as in wgsl.ts.
+ * quadBroadcast, so a lane issues a quarter of the loads (what made attention fast on SwiftShader:
+ * docs/decisions.md "Fused attention"). Without subgroups every lane loads whole rows. Masks and mods
+ * compile in as in features.ts.
  */
-import type { KernelSpec } from '../../backend/webgpu.js';
+import { REGISTERS_WORKGROUP, registerRows } from '../heuristics.js';
+import type { KernelSpec } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
   vec4InputOperands,
-} from './wgsl.js';
+} from './features.js';
 
-/**
- * Rows per invocation (q and the accumulator stay in registers). Measured at B1 H8 N1024 D64 on
- * SwiftShader: 8 rows x 2 keys per step 3.4-4.5 GFLOP/s, 4 x 4 3.5, 4 x 2 2.9, 2 x 4 2.2. Subzero's
- * compile time grows faster than the code: the plain 8-row D 64 kernel takes 11-14 s, and with
- * per-element masks or mods inlined 16 times per step it ran for minutes and gigabytes, so 8 rows are
- * kept for kernels without those.
- */
-export function fastRows(f: AttentionFeatures): number {
-  const d = Math.max(f.D, f.Dv);
-  const perElement = f.mask || f.bias || f.scoreMod !== null || f.maskMod !== null || f.dropout;
-  if (d <= 64) return perElement ? 4 : 8;
-  return d <= 128 ? 2 : 1;
-}
-
-// 16 beat 8, 32 and 64 invocations per workgroup at the sizes above
-export const FAST_WORKGROUP = 16;
 const KEYS_PER_STEP = 2;
 const LOG2E = Math.LOG2E;
 
-export function canUseFastForward(f: AttentionFeatures): boolean {
+/** The register and tiled families unroll head dims by vec4. */
+export function vec4HeadDims(f: AttentionFeatures): boolean {
   return f.D % 4 === 0 && f.Dv % 4 === 0;
 }
 
-export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
+export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
   const { D, Dv } = f;
   const D4 = D / 4;
   const V4 = Dv / 4;
-  const R = fastRows(f);
+  const R = registerRows(f);
   const rows = [...Array(R).keys()];
   const keys = [...Array(KEYS_PER_STEP).keys()];
   const slots = (n4: number) => [...Array(Math.ceil(n4 / 4)).keys()];
@@ -145,14 +132,14 @@ export function forwardFastSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   }
 
   return {
-    key: `attn-fwd-fast:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
+    key: `attn-fwd-registers:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
     uniforms: ATTENTION_FIELDS,
     operands: [
       ...vec4InputOperands(f),
       { name: 'out', dtype: 'f32', write: true, vec4: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],
-    workgroupSize: FAST_WORKGROUP,
+    workgroupSize: REGISTERS_WORKGROUP,
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
 @compute @workgroup_size(WG)

@@ -1,0 +1,76 @@
+/** LayerNorm and RMSNorm on the reference backend, forward and backward (PyTorch's formulas). */
+import type { KernelSignatures } from '../../kernels/signatures.js';
+
+type Sig = KernelSignatures;
+
+export function normReference({ kind, x, weight, bias, out, rows, dim, eps }: Sig['Norm']['args']): void {
+  const src = x.storage.array!;
+  const dst = out.storage.array!;
+  const wa = weight?.storage.array;
+  const ba = bias?.storage.array;
+  for (let r = 0; r < rows; r++) {
+    const base = x.offset + r * dim;
+    let mean = 0;
+    if (kind === 'layer') {
+      for (let j = 0; j < dim; j++) mean += src[base + j]!;
+      mean /= dim;
+    }
+    let v = 0;
+    for (let j = 0; j < dim; j++) v += (src[base + j]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / dim + eps);
+    for (let j = 0; j < dim; j++) {
+      const y = (src[base + j]! - mean) * inv;
+      dst[r * dim + j] = y * (wa ? wa[weight!.offset + j]! : 1) + (ba ? ba[bias!.offset + j]! : 0);
+    }
+  }
+}
+
+/**
+ * With xhat = (x - mean)·rstd and g = dy·weight: dx = rstd·(g - mean(g) - xhat·mean(g·xhat)) (RMSNorm
+ * drops mean(g)); with a weight also dy·xhat per element.
+ */
+export function normGradReference({
+  kind,
+  x,
+  gy,
+  weight,
+  dx,
+  gyXhat,
+  rows,
+  dim,
+  eps,
+}: Sig['NormGrad']['args']): void {
+  const xs = x.storage.array!;
+  const gs = gy.storage.array!;
+  const ws = weight?.storage.array;
+  const dxs = dx.storage.array!;
+  const gxs = gyXhat?.storage.array;
+  for (let r = 0; r < rows; r++) {
+    const base = x.offset + r * dim;
+    const gbase = gy.offset + r * dim;
+    let mean = 0;
+    if (kind === 'layer') {
+      for (let k = 0; k < dim; k++) mean += xs[base + k]!;
+      mean /= dim;
+    }
+    let v = 0;
+    for (let k = 0; k < dim; k++) v += (xs[base + k]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / dim + eps);
+    const w = (k: number) => (ws ? ws[weight!.offset + k]! : 1);
+    let sg = 0;
+    let sgx = 0;
+    for (let k = 0; k < dim; k++) {
+      const g = gs[gbase + k]! * w(k);
+      sg += g;
+      sgx += g * (xs[base + k]! - mean) * inv;
+    }
+    const cg = kind === 'layer' ? sg / dim : 0;
+    const cx = sgx / dim;
+    for (let k = 0; k < dim; k++) {
+      const xhat = (xs[base + k]! - mean) * inv;
+      const gk = gs[gbase + k]!;
+      dxs[r * dim + k] = inv * (gk * w(k) - cg - xhat * cx);
+      if (gxs) gxs[r * dim + k] = gk * xhat;
+    }
+  }
+}

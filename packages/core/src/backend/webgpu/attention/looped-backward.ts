@@ -1,0 +1,206 @@
+/**
+ * The loop-based attention backward (FlashAttention-2 Alg. 2 split as delta = rowsum(dO ∘ O); dQ over
+ * key streams; dK/dV over query streams, GQA heads summed without atomics), for the shapes looped.ts
+ * serves. Nothing Nq x Nk is kept except the bias gradient when a bias is given.
+ */
+import type { KernelSpec } from '../shader.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  inputOperands,
+  STATS_OPERAND,
+  STATS_WGSL,
+} from './features.js';
+import { queryTilePrologue, R_LOOP } from './looped.js';
+/** delta[b, h, i] = sum_d dO ∘ O (FlashAttention-2 backward, line 4), written after lse in `stats`. */
+export function deltaSpec(Dv: number): KernelSpec {
+  return {
+    key: `attn-delta:Dv${Dv}`,
+    uniforms: [['rows', 'u32']],
+    operands: [
+      { name: 'dout', dtype: 'f32' },
+      { name: 'out', dtype: 'f32' },
+      { name: 'stats', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = workgroupIndex(wg, nwg) * WG + li;
+  if (row >= u.rows) { return; }
+  var s = 0.0;
+  for (var d = 0u; d < ${Dv}u; d++) { s = fma(dout_ld(row * ${Dv}u + d), out_ld(row * ${Dv}u + d), s); }
+  stats_st(u.rows + row, s); // delta, after lse
+}`,
+  };
+}
+
+/** dQ: each invocation streams the keys for its R query rows. */
+export function dqSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-dq:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'dout', dtype: 'f32' },
+      STATS_OPERAND,
+      { name: 'dq', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 32,
+    body: `${commonWgsl(f)}
+${STATS_WGSL}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${queryTilePrologue(R)}
+  var q: array<array<f32, ${D}>, ${R}>;
+  var go: array<array<f32, ${Dv}>, ${R}>;
+  var dq: array<array<f32, ${D}>, ${R}>;
+  var lse: array<f32, ${R}>;
+  var delta: array<f32, ${R}>;
+  var lo: array<u32, ${R}>;
+  var hi: array<u32, ${R}>;
+  var jlo = u.Nk;
+  var jhi = 0u;
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = min(i0 + r, u.Nq - 1u);
+    let row = (b * u.H + h) * u.Nq + i;
+    for (var d = 0u; d < D; d++) { q[r][d] = q_ld(qb + i * u.q_sn + d) * u.scale; dq[r][d] = 0.0; }
+    for (var d = 0u; d < DV; d++) { go[r][d] = dout_ld(row * DV + d); }
+    lse[r] = lse_ld(row);
+    delta[r] = delta_ld(row);
+    lo[r] = keyLo(i);
+    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq && lse[r] != -inf());
+    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+  }
+  var s: array<f32, ${R}>;
+  var dp: array<f32, ${R}>;
+  for (var j = jlo; j < jhi; j++) {
+    let ko = kb + j * u.k_sn;
+    let vo = vb + j * u.v_sn;
+    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
+    for (var d = 0u; d < D; d++) {
+      let kd = k_ld(ko + d);
+${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
+    }
+    for (var d = 0u; d < DV; d++) {
+      let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `      dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
+    }
+    for (var r = 0u; r < ${R}u; r++) {
+      let i = i0 + r;
+      if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
+      let t = transformed(s[r], b, h, i, j);
+      let p = exp(modded(t, b, h, i, j) - lse[r]);
+      let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
+      for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = i0 + r;
+    if (i >= u.Nq) { break; }
+    let row = (b * u.H + h) * u.Nq + i;
+    for (var d = 0u; d < D; d++) { dq_st(row * D + d, dq[r][d] * u.scale); }
+  }
+}`,
+  };
+}
+
+/**
+ * dK, dV: each invocation owns R key rows of one kv head and streams the queries that can see them,
+ * over every query head of its GQA group (so shared heads' gradients are summed without atomics).
+ * With a bias, dS (the bias gradient before broadcasting) is written as [B, H, Nq, Nk].
+ */
+export function dkvSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-dkv:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'dout', dtype: 'f32' },
+      STATS_OPERAND,
+      // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
+      { name: 'dkv', dtype: 'f32', write: true },
+      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
+    ],
+    workgroupSize: 32,
+    body: `${commonWgsl(f)}
+${STATS_WGSL}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = workgroupIndex(wg, nwg);
+  let bhk = w / u.tiles;
+  let b = bhk / u.Hkv;
+  let hk = bhk % u.Hkv;
+  let j0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || j0 >= u.Nk) { return; }
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+  let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
+  var kr: array<array<f32, ${D}>, ${R}>;
+  var vr: array<array<f32, ${Dv}>, ${R}>;
+  var dk: array<array<f32, ${D}>, ${R}>;
+  var dv: array<array<f32, ${Dv}>, ${R}>;
+  for (var r = 0u; r < ${R}u; r++) {
+    let j = min(j0 + r, u.Nk - 1u);
+    for (var d = 0u; d < D; d++) { kr[r][d] = k_ld(kb + j * u.k_sn + d); dk[r][d] = 0.0; }
+    for (var d = 0u; d < DV; d++) { vr[r][d] = v_ld(vb + j * u.v_sn + d); dv[r][d] = 0.0; }
+  }
+  // queries that can see key j: j - shift - right <= i <= j - shift + left
+  let jLast = min(j0 + ${R - 1}u, u.Nk - 1u);
+  let ilo = u32(clamp(i32(j0) - u.shift - u.right, 0, i32(u.Nq)));
+  let ihi = u32(clamp(i32(jLast) - u.shift + u.left + 1, 0, i32(u.Nq)));
+  var s: array<f32, ${R}>;
+  var dp: array<f32, ${R}>;
+  for (var g = 0u; g < u.group; g++) {
+    let h = hk * u.group + g;
+    let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+    for (var i = ilo; i < ihi; i++) {
+      let row = (b * u.H + h) * u.Nq + i;
+      let l = lse_ld(row);
+      if (l == -inf()) { continue; }
+      let qo = qb + i * u.q_sn;
+      for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
+      for (var d = 0u; d < D; d++) {
+        let qd = q_ld(qo + d) * u.scale;
+${R_LOOP(R, (r) => `        s[${r}] = fma(qd, kr[${r}][d], s[${r}]);`)}
+      }
+      for (var d = 0u; d < DV; d++) {
+        let gd = dout_ld(row * DV + d);
+${R_LOOP(R, (r) => `        dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
+      }
+      let dl = delta_ld(row);
+      let klo = keyLo(i);
+      let khi = keyHi(i, b);
+      for (var r = 0u; r < ${R}u; r++) {
+        let j = j0 + r;
+        if (j >= end || j < klo || j >= khi || !visible(b, h, i, j)) { continue; }
+        let t = transformed(s[r], b, h, i, j);
+        let p = exp(modded(t, b, h, i, j) - l);
+        let keep = dropKeep(b, h, i, j);
+        let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
+        ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
+        let ds = dsT * capGrad(s[r]);
+        for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p * keep, dout_ld(row * DV + d), dv[r][d]); }
+        for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }
+      }
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let j = j0 + r;
+    if (j >= u.Nk) { break; }
+    let row = (b * u.Hkv + hk) * u.Nk + j;
+    let dvBase = u.B * u.Hkv * u.Nk * D;
+    for (var d = 0u; d < D; d++) { dkv_st(row * D + d, dk[r][d] * u.scale); }
+    for (var d = 0u; d < DV; d++) { dkv_st(dvBase + row * DV + d, dv[r][d]); }
+  }
+}`,
+  };
+}

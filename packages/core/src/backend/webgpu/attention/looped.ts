@@ -1,0 +1,166 @@
+/**
+ * The loop-based attention kernels: forward (flash-style: keys streamed, online softmax, lse saved;
+ * FlashAttention-2 Alg. 1) and the attention weights recomputed from lse. They serve every shape the
+ * unrolled families do not (odd head dims, odd strides, operands larger than one binding): barrier-free
+ * with R rows per invocation, the shape SwiftShader runs fastest (docs/decisions.md "Kernels on a
+ * software adapter"). No kernel keeps Nq x Nk memory except `weights`, whose output is that size.
+ */
+import type { KernelSpec } from '../shader.js';
+import {
+  ATTENTION_FIELDS,
+  type AttentionFeatures,
+  commonWgsl,
+  featureKey,
+  inputOperands,
+} from './features.js';
+export const R_LOOP = (R: number, body: (r: number) => string) =>
+  Array.from({ length: R }, (_, r) => body(r)).join('\n');
+
+/**
+ * Opening of the row-streaming kernels (forward, dQ): which (b, h) and which R query rows this
+ * invocation owns, and the base offsets of its q, k and v heads.
+ */
+export function queryTilePrologue(R: number): string {
+  return `  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;
+  let i0 = ((w % u.tiles) * WG + li) * ${R}u;
+  if (b >= u.B || i0 >= u.Nq) { return; }
+  let qb = u.q_off + b * u.q_sb + h * u.q_sh;
+  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;`;
+}
+
+/** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
+export function forwardSpec(f: AttentionFeatures): KernelSpec {
+  const { D, Dv, R } = f;
+  return {
+    key: `attn-fwd:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [
+      ...inputOperands(f),
+      { name: 'out', dtype: 'f32', write: true },
+      { name: 'lse', dtype: 'f32', write: true },
+    ],
+    workgroupSize: 32,
+    body: `${commonWgsl(f)}
+const D: u32 = ${D}u;
+const DV: u32 = ${Dv}u;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${queryTilePrologue(R)}
+  var q: array<array<f32, ${D}>, ${R}>;
+  var acc: array<array<f32, ${Dv}>, ${R}>;
+  var m: array<f32, ${R}>;
+  var l: array<f32, ${R}>;
+  var lo: array<u32, ${R}>;
+  var hi: array<u32, ${R}>;
+  var jlo = u.Nk;
+  var jhi = 0u;
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = min(i0 + r, u.Nq - 1u);
+    for (var d = 0u; d < D; d++) { q[r][d] = q_ld(qb + i * u.q_sn + d) * u.scale; }
+    for (var d = 0u; d < DV; d++) { acc[r][d] = 0.0; }
+    m[r] = -inf();
+    l[r] = 0.0;
+    lo[r] = keyLo(i);
+    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq);
+    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+  }
+  var s: array<f32, ${R}>;
+  for (var j = jlo; j < jhi; j++) {
+    let ko = kb + j * u.k_sn;
+    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; }
+    for (var d = 0u; d < D; d++) {
+      let kd = k_ld(ko + d);
+${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
+    }
+    var any = false;
+    var p: array<f32, ${R}>;
+    for (var r = 0u; r < ${R}u; r++) {
+      let i = i0 + r;
+      p[r] = 0.0;
+      if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
+      let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
+      if (sc > m[r]) {
+        // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
+        let alpha = exp(m[r] - sc);
+        for (var d = 0u; d < DV; d++) { acc[r][d] *= alpha; }
+        l[r] *= alpha;
+        m[r] = sc;
+      }
+      p[r] = exp(sc - m[r]);
+      l[r] += p[r];
+      ${f.dropout ? 'p[r] *= dropKeep(b, h, i, j);' : ''}
+      any = true;
+    }
+    if (!any) { continue; }
+    let vo = vb + j * u.v_sn;
+    for (var d = 0u; d < DV; d++) {
+      let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `      acc[${r}][d] = fma(p[${r}], vd, acc[${r}][d]);`)}
+    }
+  }
+  for (var r = 0u; r < ${R}u; r++) {
+    let i = i0 + r;
+    if (i >= u.Nq) { break; }
+    let row = (b * u.H + h) * u.Nq + i;
+    // a row with no visible key gives zeros and lse = -inf, never NaN
+    let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
+    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, acc[r][d] * inv); }
+    lse_st(row, select(-inf(), m[r] + log(l[r]), l[r] > 0.0));
+  }
+}`,
+  };
+}
+
+/**
+ * Attention probabilities [B, H, Nq, Nk] (for visualization), one invocation per query row: a first
+ * sweep recomputes the row's max and normalizer, a second writes exp(s - m) / l. Normalizing by the row's
+ * own (m, l) rather than exp(s - lse) keeps dominant weights exact when logits are large (lse = m + log l
+ * rounds at |s| ~ 100 by ~1e-5).
+ */
+export function weightsSpec(f: AttentionFeatures): KernelSpec {
+  const { D } = f;
+  return {
+    key: `attn-weights:${featureKey(f)}`,
+    uniforms: ATTENTION_FIELDS,
+    operands: [...inputOperands(f), { name: 'out', dtype: 'f32', write: true }],
+    workgroupSize: 64,
+    body: `${commonWgsl(f)}
+fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
+  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
+  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
+  var raw = 0.0;
+  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
+  return modded(transformed(raw, b, h, i, j), b, h, i, j);
+}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = workgroupIndex(wg, nwg) * WG + li;
+  let i = row % u.Nq;
+  let bh = row / u.Nq;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  if (b >= u.B) { return; }
+  let hk = h / u.group;
+  let lo = keyLo(i);
+  let hi = keyHi(i, b);
+  var m = -inf();
+  var l = 0.0;
+  for (var j = lo; j < hi; j++) {
+    if (!visible(b, h, i, j)) { continue; }
+    let s = score(b, h, hk, i, j);
+    if (s > m) { l = l * exp(m - s); m = s; }
+    l += exp(s - m);
+  }
+  for (var j = 0u; j < u.Nk; j++) {
+    var p = 0.0;
+    if (l > 0.0 && j >= lo && j < hi && visible(b, h, i, j)) { p = exp(score(b, h, hk, i, j) - m) / l; }
+    out_st(row * u.Nk + j, p);
+  }
+}`,
+  };
+}
