@@ -21,5 +21,5 @@ export const MODALITIES: Record<string, () => Promise<LoadedModality>> = {
       datasets: m.TEXT_DATASETS,
       setDatasetBaseUrl: m.setDatasetBaseUrl,
     })),
-  // vision: () => import('@multihead/vision').then((m) => ({ tasks: m.VISION_TASKS })),
+  vision: () => import('@multihead/vision').then((m) => ({ tasks: m.VISION_TASKS })),
 };
