@@ -7,54 +7,74 @@ import { benchAttention } from './attention.js';
 import { benchCpu, cpuRowCount } from './cpu.js';
 import { benchDecode } from './decode.js';
 import { openEnv } from './env.js';
+import { benchLogmel } from './logmel.js';
 import { benchMatmul } from './matmul.js';
 import { benchSoftmax } from './softmax.js';
 import { benchTrain } from './train.js';
-import type { BenchName, BenchOptions, BenchRow } from './types.js';
+import type { AnyBenchName, BenchOptions, BenchRow } from './types.js';
+import { benchVit } from './vit.js';
 
 export { cpuMachine } from './cpu.js';
 export { type BenchEnv, openEnv } from './env.js';
+export { logmelSection } from './logmel.js';
 export { cpuSection, markdownSection, updateBenchmarksDoc } from './report.js';
-export type { BenchName, BenchOptions, BenchRow } from './types.js';
+export type { AnyBenchName, BenchName, BenchOptions, BenchRow, ModalityBenchName } from './types.js';
+export { vitSection } from './vit.js';
 
-export const BENCHMARKS: readonly BenchName[] = ['matmul', 'softmax', 'attention', 'train', 'decode', 'cpu'];
+export const BENCHMARKS: readonly AnyBenchName[] = [
+  'matmul',
+  'softmax',
+  'attention',
+  'train',
+  'decode',
+  'cpu',
+  'vit',
+  'logmel',
+];
 
-const DEFAULT_SIZES: Record<BenchName, number[]> = {
+const DEFAULT_SIZES: Record<AnyBenchName, number[]> = {
   matmul: [256, 512, 1024],
   softmax: [1024],
   attention: [512, 1024, 2048],
   train: [128],
   decode: [15, 127],
   cpu: [512, 1024, 2048],
+  vit: [128], // vision/fashion's batch
+  logmel: [30], // Whisper's window
 };
 /**
  * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
  * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web); train, ours
  * on WebGPU, ours on the CPU, tfjs-webgpu; decode, 2 models x (WebGPU, CPU) x (KV cache, none); cpu: see
- * `cpuRowCount`.
+ * `cpuRowCount`; vit, ours on the CPU and WebGPU, tfjs-wasm, tfjs-webgpu, PyTorch; logmel, ours on the CPU and
+ * WebGPU, the TypeScript reference.
  */
-const IMPLS: Record<BenchName, number> = {
+const IMPLS: Record<AnyBenchName, number> = {
   matmul: 3,
   softmax: 3,
   attention: 19, // 14 rows, then 5 causal speed-ups timed on their own
   train: 4,
   decode: 8,
   cpu: 0,
+  vit: 5,
+  logmel: 3,
 };
 /**
  * Default timed batches (attention: peers take seconds a call on SwiftShader; train: timed steps after
  * one warm-up step, a tfjs-webgpu step takes seconds; decode: timed generations after a warm-up one).
  */
-const DEFAULT_REPS: Record<BenchName, number> = {
+const DEFAULT_REPS: Record<AnyBenchName, number> = {
   matmul: 5,
   softmax: 5,
   attention: 3,
   train: 3,
   decode: 3,
   cpu: 3,
+  vit: 3,
+  logmel: 5,
 };
 
-export async function runBench(name: BenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
+export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
   if (!BENCHMARKS.includes(name)) {
     throw new Error(`bench: unknown benchmark '${name}'; expected one of ${BENCHMARKS.join(', ')}`);
   }
@@ -75,6 +95,8 @@ export async function runBench(name: BenchName, opts: BenchOptions = {}): Promis
   if (name === 'attention') return benchAttention(env, sizes, reps, progress);
   if (name === 'train') return benchTrain(env, sizes, reps, progress);
   if (name === 'decode') return benchDecode(env, sizes, reps, progress);
+  if (name === 'vit') return benchVit(env, sizes, reps, progress);
+  if (name === 'logmel') return benchLogmel(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

@@ -1,11 +1,15 @@
 export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train' | 'decode' | 'cpu';
+/** Benchmarks of the modality packages; vit.ts and logmel.ts write their sections (report.ts the others'). */
+export type ModalityBenchName = 'vit' | 'logmel';
+export type AnyBenchName = BenchName | ModalityBenchName;
 
 export interface BenchOptions {
   /**
    * matmul: square sizes n (n x n x n); softmax: column counts (rows fixed at 4096); attention: sequence
    * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts); decode: tokens
    * generated after a one-token prompt (each model of decode.ts); cpu: attention sequence lengths N
-   * (matmul n x n x n at those up to 1024).
+   * (matmul n x n x n at those up to 1024); vit: batch sizes (the ViT of vit.ts); logmel: seconds of 16 kHz
+   * audio.
    */
   sizes?: number[];
   /** Timed batches per case (train: timed steps after one warm-up step); the median is reported. */
@@ -18,16 +22,21 @@ export interface BenchOptions {
  * 10·B·H·N²·D backward, halved when causal) or GB/s (softmax: read + write); train: tokens/s.
  */
 export interface BenchRow {
-  bench: BenchName;
+  bench: AnyBenchName;
   /**
    * 'multihead-webgpu' | 'tfjs-webgpu' | 'multihead-cpu'; attention: 'multihead-fused' |
    * 'multihead-fused-bwd' | 'multihead-unfused' | 'tfjs-webgpu' | 'ort-web-webgpu' | 'multihead-fused-tiled' (or
    * '-registers', the family 'auto' did not pick) and its '-bwd'; train:
    * 'multihead-webgpu' | 'multihead-cpu' | 'tfjs-webgpu'; decode: 'multihead-webgpu-kvcache' |
-   * 'multihead-webgpu-nocache' | 'multihead-cpu-kvcache' | 'multihead-cpu-nocache'
+   * 'multihead-webgpu-nocache' | 'multihead-cpu-kvcache' | 'multihead-cpu-nocache'; vit: 'multihead-cpu' |
+   * 'multihead-webgpu' | 'tfjs-wasm' | 'tfjs-webgpu' | 'pytorch-cpu'; logmel: 'multihead-cpu' |
+   * 'multihead-webgpu' | 'ts-reference'
    */
   impl: string;
-  /** 'MxNxK' (matmul), 'rowsxcols' (softmax), 'B1 H8 N1024 D64' (attention), 'B8 T128' (train) or 'moby N127' (decode) */
+  /**
+   * 'MxNxK' (matmul), 'rowsxcols' (softmax), 'B1 H8 N1024 D64' (attention), 'B8 T128' (train), 'moby N127'
+   * (decode), 'B128' (vit) or '30 s' (logmel)
+   */
   size: string;
   /** attention: whether the case is causal */
   causal?: boolean;
@@ -44,12 +53,24 @@ export interface BenchRow {
   /** train: loss at the first and the last timed step */
   firstLoss?: number;
   lastLoss?: number;
-  /** train, decode: trainable values (a tied weight counted once) */
+  /** train, decode, vit: trainable values (a tied weight counted once) */
   params?: number;
-  /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows; train: on both of ours) */
+  /** ours / tfjs-webgpu throughput on the same adapter (on our WebGPU rows; train, vit: on both of ours) */
   vsTfjs?: number;
-  /** cpu, train step: the TypeScript reference's ms / this implementation's ms */
+  /** cpu, train step, logmel: the TypeScript reference's ms / this implementation's ms */
   vsReference?: number;
+  /** vit: ours / tfjs-wasm and ours / PyTorch CPU speed (peer ms / our ms), on our rows */
+  vsTfjsWasm?: number;
+  vsTorch?: number;
+  /** vit: images per second at the median step time */
+  imagesPerSecond?: number;
+  /** vit: |initial loss - the reference's| (PyTorch's), and the same for the loss after one step */
+  lossDiff?: number;
+  stepLossDiff?: number;
+  /** vit, the PyTorch row: its BLAS's 1024^3 matmul GFLOP/s per thread, measured in the same process */
+  matmulGflops?: number;
+  /** logmel: seconds of audio per second of compute */
+  realtime?: number;
   /** attention: ours / onnxruntime-web (WebGPU EP) throughput on the same adapter */
   vsOrt?: number;
   /** attention: non-causal ms / causal ms of the same implementation (on our causal rows) */
