@@ -3,10 +3,9 @@
  * our CPU backend and on WebGPU beside its plain-TypeScript float64 reference (`whisperLogMelReference`),
  * in one run; each of ours is checked against the reference's output.
  */
+
+import { WHISPER, whisperLogMel, whisperLogMelReference } from '@multihead/audio';
 import type { Device, Tensor } from '@multihead/core';
-// @multihead/audio is not a dependency of tools/bench yet: its sources, the modules its index exports
-import { whisperLogMel } from '../../../packages/audio/src/features/log-mel.js';
-import { WHISPER, whisperLogMelReference } from '../../../packages/audio/src/features/reference.js';
 import { type BenchEnv, randomFloats, round, timeIt } from './env.js';
 import type { BenchRow } from './types.js';
 

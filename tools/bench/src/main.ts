@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import {
   type AnyBenchName,
   BENCHMARKS,
-  type BenchName,
   cpuMachine,
   cpuSection,
   logmelSection,
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
               ? logmelSection(rows, await openEnv(), command)
               : markdownSection(name, rows, await openEnv(), command);
       // report.ts keys the doc's markers by BenchName; they are plain `bench:<name>` comments for any name
-      updateBenchmarksDoc(DOC, name as BenchName, section);
+      updateBenchmarksDoc(DOC, name, section);
       process.stderr.write(`${name}: wrote ${DOC}\n`);
     }
   }

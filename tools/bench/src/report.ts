@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DECODE_MODELS } from './decode.js';
 import type { BenchEnv } from './env.js';
 import { TRAIN_MODEL, TRAIN_OPTIM } from './train.js';
-import type { BenchName, BenchRow } from './types.js';
+import type { AnyBenchName, BenchName, BenchRow } from './types.js';
 
 const TITLES: Record<BenchName, string> = {
   matmul: 'matmul (f32, square n x n x n)',
@@ -16,7 +16,7 @@ const TITLES: Record<BenchName, string> = {
 
 const HEADER = `# Benchmarks
 
-Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax|attention|train> --write\`, or \`multihead bench <name>\`). Each
+Written by \`tools/bench\` (\`pnpm bench -- <matmul|softmax|attention|train|decode|cpu|vit|logmel> --write\`, or \`multihead bench <name>\`). Each
 section comes from one run: our kernels and the peers on the same device in the same process, so the
 ratios hold even where absolute figures drift (the reference machine has 2 shared cores and runs vary
 by +-20% or more). ms is the median per call over the timed batches, after a warm-up, with the output
@@ -184,7 +184,7 @@ export function cpuSection(rows: readonly BenchRow[], machine: string, command: 
 }
 
 /** Replaces (or appends) the section of `name` in the file; returns the new text. */
-export function updateBenchmarksDoc(path: string, name: BenchName, section: string): string {
+export function updateBenchmarksDoc(path: string, name: AnyBenchName, section: string): string {
   const start = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
   const block = `${start}\n${section}\n${end}`;

@@ -11,14 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevice, type Device, io, nn, optim, type Tensor, tidy } from '@multihead/core';
-// @multihead/vision is not a dependency of tools/bench yet: its sources, the modules its index exports
-import { VisionTransformer } from '../../../packages/vision/src/models/vit.js';
-import type { ResolvedViTConfig } from '../../../packages/vision/src/models/vit-config.js';
-import {
-  FASHION_NORMALIZATION,
-  FASHION_TRAINING,
-  FASHION_VIT,
-} from '../../../packages/vision/src/tasks/fashion.js';
+import type { ResolvedViTConfig } from '@multihead/vision';
+import { FASHION_NORMALIZATION, FASHION_TRAINING, FASHION_VIT, VisionTransformer } from '@multihead/vision';
 import { type BenchEnv, median, randomFloats, round } from './env.js';
 import { useTfjsWasm } from './tfjs-wasm.js';
 import type { BenchRow } from './types.js';
