@@ -5,7 +5,7 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  // workspace packages export TypeScript sources; Node 20 cannot run those from a bin (toolchain.md)
+  // workspace packages export TypeScript sources; Node 20 cannot run those from a bin (docs/toolchain.md)
   noExternal: [/^@multihead\//],
   external: ['webgpu'],
   banner: { js: '#!/usr/bin/env node' },

@@ -1,6 +1,6 @@
 /**
  * What the e2e test needs around playwright-core: Debian chromium with or without WebGPU (SwiftShader,
- * the flags of design.md), screenshots under test-results/, keyboard-only navigation, a canvas's pixel
+ * the flags of docs/design.md), screenshots under test-results/, keyboard-only navigation, a canvas's pixel
  * variance, and axe-core run inside the page.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,7 +21,7 @@ export const FAKE_MICROPHONE = ['--use-fake-ui-for-media-stream', '--use-fake-de
 
 export async function launch(webgpu: boolean, extra: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (design.md)`);
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (docs/design.md)`);
   // playwright gives each launch a fresh temporary profile
   return chromium.launch({
     executablePath: CHROMIUM,

@@ -73,7 +73,7 @@ describe('in headless chromium', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-    // core's browser test flags without the WebGPU ones (design.md), plus audio without a user gesture
+    // core's browser test flags without the WebGPU ones (docs/design.md), plus audio without a user gesture
     // and chromium's fake capture device in place of a microphone
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,6 +1,6 @@
 /**
  * Node built-ins loaded on demand through a variable, so browser bundlers (Vite) neither bundle nor warn
- * about them (toolchain.md) and the tokenizers stay usable in a browser. Only file helpers call these.
+ * about them (docs/toolchain.md) and the tokenizers stay usable in a browser. Only file helpers call these.
  */
 export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   const name = 'node:fs/promises';

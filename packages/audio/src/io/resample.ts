@@ -10,7 +10,7 @@
  *
  * wavefile maps output sample i to input position i * (n - 1) / m (n samples in, m = floor(n * to / from)
  * out) rather than i * from / to, so the last output sample lags by at most one input sample; we keep its
- * convention rather than write our own resampler (design.md: wavefile for WAV io and resampling).
+ * convention rather than write our own resampler (docs/design.md: wavefile for WAV io and resampling).
  */
 import { checkSampleRate, describeType, invalidArgument } from './errors.js';
 import { WaveFile } from './wavefile.js';

@@ -1,5 +1,5 @@
 /**
- * The cache folder every package and app shares (design.md: datasets come from npm/Debian packages into
+ * The cache folder every package and app shares (docs/design.md: datasets come from npm/Debian packages into
  * a git-ignored cache). Its root is, in order:
  *   `MULTIHEAD_CACHE_DIR`; inside this repository `<repo>/.cache` (git-ignored; found by walking up to
  *   the package.json named `multihead`); else `$XDG_CACHE_HOME/multihead` or `~/.cache/multihead`.

@@ -20,7 +20,7 @@ export async function nodePath(): Promise<typeof import('node:path')> {
 
 type Sharp = typeof import('sharp').default;
 
-/** sharp (libvips), the image codec on Node (design.md: "sharp (images in Node)"). */
+/** sharp (libvips), the image codec on Node (docs/design.md: "sharp (images in Node)"). */
 export async function loadSharp(): Promise<Sharp> {
   const specifier = 'sharp';
   const module = (await import(/* @vite-ignore */ specifier)) as { default: Sharp };
