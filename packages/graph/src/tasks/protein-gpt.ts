@@ -1,0 +1,182 @@
+/**
+ * The causal protein generator of graph/protein: core's models.GPT over ESM-2's 33 tokens plus one token
+ * per family. A sequence is read as [family, <cls>, residues..., <eos>], so the family conditions every
+ * residue (CTRL's control codes, Keskar et al. 2019; ProGen's tags, Madani et al. 2023). Sequences longer
+ * than the context are cut into windows that keep the family token first. Scoring (held-out NLL) covers
+ * residues only, each once, with as much preceding context as the window allows.
+ */
+import {
+  type models,
+  nn,
+  noGrad,
+  optim,
+  seededUniform,
+  type TaskContext,
+  type Tensor,
+  tasks,
+  tidy,
+} from '@multihead/core';
+import type { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
+
+export interface ProteinGptTraining {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipGradNorm: number;
+}
+
+/** A row of tokens and which of its next-token targets are scored (`scored[t]` for target ids[t + 1]). */
+export interface ScoredRow {
+  ids: number[];
+  scored: boolean[];
+}
+
+/** [family, <cls>, residues, <eos>] as token ids; family tokens follow the 33 ESM ids. */
+export function familyTokens(tokenizer: ProteinTokenizer, family: number, residues: string): number[] {
+  return [tokenizer.vocabSize + family, ...tokenizer.encode(residues)];
+}
+
+/**
+ * Rows that score every residue of one sequence once (targets at positions 2 .. n + 1 of its tokens),
+ * each row at most `block` inputs long, the family token first.
+ */
+export function scoringRows(tokens: readonly number[], block: number): ScoredRow[] {
+  const residueTargets = (t: number) => t >= 1 && t < tokens.length - 2; // target tokens[t + 1] is a residue
+  if (tokens.length <= block + 1) {
+    return [{ ids: [...tokens], scored: tokens.slice(0, -1).map((_, t) => residueTargets(t)) }];
+  }
+  const rows: ScoredRow[] = [];
+  const stride = Math.max(1, Math.floor(block / 2));
+  let next = 0; // first target index not yet scored
+  for (let end = block; ; end = Math.min(tokens.length - 1, end + stride)) {
+    // inputs: family + tokens[end - block + 1 .. end - 1] (block inputs), targets up to tokens[end]
+    const start = end - block + 1;
+    const ids = start <= 0 ? tokens.slice(0, end + 1) : [tokens[0]!, ...tokens.slice(start, end + 1)];
+    const scored = ids.slice(0, -1).map((_, k) => {
+      const t = start <= 0 ? k : start + k - 1; // index in `tokens` of the target's predecessor
+      return k > 0 && t >= next && residueTargets(t);
+    });
+    rows.push({ ids, scored });
+    next = end;
+    if (end >= tokens.length - 1) return rows;
+  }
+}
+
+/** Inputs [B, T] and targets [B, T] (-100 where not scored) of rows padded with `padId`. */
+function packScored(device: TaskContext['device'], rows: readonly ScoredRow[], padId: number) {
+  const B = rows.length;
+  const T = Math.max(...rows.map((r) => r.ids.length - 1));
+  const inputs = new Int32Array(B * T).fill(padId);
+  const targets = new Int32Array(B * T).fill(-100);
+  let count = 0;
+  rows.forEach((row, b) => {
+    for (let t = 0; t < row.ids.length - 1; t++) {
+      inputs[b * T + t] = row.ids[t]!;
+      if (row.scored[t]) {
+        targets[b * T + t] = row.ids[t + 1]!;
+        count++;
+      }
+    }
+  });
+  return {
+    inputs: device.tensor(inputs, [B, T], { dtype: 'i32' }),
+    targets: device.tensor(targets, [B, T], { dtype: 'i32' }),
+    count,
+  };
+}
+
+/**
+ * A training row of one sequence: the whole of it when it fits, else a random window after the family
+ * token; every target is scored but the first after a cut (it has no context).
+ */
+export function trainingRow(tokens: readonly number[], block: number, uniform: () => number): ScoredRow {
+  if (tokens.length <= block + 1) return { ids: [...tokens], scored: tokens.slice(0, -1).map(() => true) };
+  const start = 1 + Math.floor(uniform() * (tokens.length - block)); // tokens[start .. start + block - 1]
+  const ids = [tokens[0]!, ...tokens.slice(start, start + block)];
+  return { ids, scored: ids.slice(0, -1).map((_, k) => k > 0 || start === 1) };
+}
+
+export async function trainProteinGpt(
+  ctx: TaskContext,
+  gpt: models.GPT,
+  sequences: readonly number[][],
+  padId: number,
+  h: ProteinGptTraining,
+  run: { steps: number; maxSeconds: number | undefined; seed: number },
+): Promise<tasks.TaskTrainSummary> {
+  const params = gpt.parameters();
+  const optimizer = new optim.AdamW(
+    [
+      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
+      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
+    ],
+    { lr: h.lr, betas: [0.9, 0.95] },
+  );
+  const scheduler = new optim.LRScheduler(
+    optimizer,
+    tasks.budgetCosine({
+      warmupSteps: h.warmupSteps,
+      steps: run.steps,
+      minLr: h.minLr,
+      maxSeconds: run.maxSeconds,
+    }),
+  );
+  const uniform = seededUniform(run.seed * 7919 + 23);
+  const block = gpt.config.blockSize;
+  gpt.train();
+  try {
+    return await tasks.trainForTask(ctx, {
+      model: gpt,
+      optimizer,
+      scheduler,
+      steps: run.steps,
+      maxSeconds: run.maxSeconds,
+      clipGradNorm: h.clipGradNorm,
+      progressEvery: 10,
+      unit: 'residues',
+      items: (b) => b.count,
+      batch: () =>
+        packScored(
+          ctx.device,
+          Array.from({ length: h.batchSize }, () =>
+            trainingRow(sequences[Math.floor(uniform() * sequences.length)]!, block, uniform),
+          ),
+          padId,
+        ),
+      loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
+    });
+  } finally {
+    optimizer.dispose();
+    gpt.eval();
+  }
+}
+
+/** Summed NLL (nats) of the residues of `sequences` (token lists) and how many were scored. */
+export async function residueNll(
+  gpt: models.GPT,
+  sequences: readonly number[][],
+  padId: number,
+  maxRows = 16,
+): Promise<{ nll: number; count: number }> {
+  gpt.eval();
+  const rows = sequences.flatMap((tokens) => scoringRows(tokens, gpt.config.blockSize));
+  let nll = 0;
+  let count = 0;
+  for (let i = 0; i < rows.length; i += maxRows) {
+    let scored = 0;
+    const loss: Tensor = noGrad(() =>
+      tidy(() => {
+        const packed = packScored(gpt.device, rows.slice(i, i + maxRows), padId);
+        scored = packed.count;
+        return nn.crossEntropy(gpt.forward(packed.inputs), packed.targets, { reduction: 'sum' });
+      }),
+    );
+    nll += (await loss.read())[0]!;
+    count += scored;
+    loss.dispose();
+  }
+  return { nll, count };
+}
