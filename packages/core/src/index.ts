@@ -55,7 +55,7 @@ export { type Backend, Device, type MemoryInfo, type TensorOptions } from './dev
 export type { DType, ReadArray } from './dtype.js';
 export { type ErrorCode, MultiheadError } from './errors.js';
 export * as io from './io/index.js';
-export type { ResolvedAttention } from './kernels/attention.js';
+export type { AttentionShape, ResolvedAttention, ScoreModFn } from './kernels/attention.js';
 export type { ResolvedBlockSparse } from './kernels/block-sparse.js';
 export type { LinearGrads, ResolvedLinear } from './kernels/linear-attention.js';
 export { COPY, copyOf, type MapArgs, type MapOp, mapInto } from './kernels/map.js';

@@ -6,6 +6,27 @@
 import type { Device } from '../device.js';
 import type { Tensor } from '../tensor.js';
 
+/** The host copies of a mod's tensors, by WGSL name. */
+export type ModTensors = Record<string, Float32Array>;
+/** A score modification's TypeScript twin: the new score of (b, h, i, j) from `score`. */
+export type ScoreModFn = (score: number, b: number, h: number, i: number, j: number, t: ModTensors) => number;
+
+/** The shapes of an attention call: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv]. */
+export interface AttentionShape {
+  B: number;
+  H: number;
+  Hkv: number;
+  Nq: number;
+  Nk: number;
+  D: number;
+  Dv: number;
+}
+
+/** The shape fields of a resolved call (for the resolved options of the other attention ops). */
+export function attentionShape(r: AttentionShape): AttentionShape {
+  return { B: r.B, H: r.H, Hkv: r.Hkv, Nq: r.Nq, Nk: r.Nk, D: r.D, Dv: r.Dv };
+}
+
 /**
  * A FlexAttention-style modification compiled into the kernel: a WGSL expression over
  * `score: f32, b: u32, h: u32, i: u32, j: u32` (and `<name>_ld(index)` for each tensor in `tensors`),
@@ -16,24 +37,10 @@ export interface ScoreMod {
   /** Identifies the expression in the pipeline cache: two mods with one name must be the same code. */
   name: string;
   wgsl: string;
-  ts: (
-    score: number,
-    b: number,
-    h: number,
-    i: number,
-    j: number,
-    tensors: Record<string, Float32Array>,
-  ) => number;
+  ts: ScoreModFn;
   /** d(mod)/d(score) at the mod's input `score`, as WGSL and TS; omitted means 1 (additive mods like ALiBi). */
   gradWgsl?: string;
-  gradTs?: (
-    score: number,
-    b: number,
-    h: number,
-    i: number,
-    j: number,
-    tensors: Record<string, Float32Array>,
-  ) => number;
+  gradTs?: ScoreModFn;
   /** Small f32 tensors the expression reads (e.g. ALiBi slopes), by WGSL name. */
   tensors?: Record<string, Tensor>;
 }
@@ -42,7 +49,7 @@ export interface ScoreMod {
 export interface MaskMod {
   name: string;
   wgsl: string;
-  ts: (b: number, h: number, i: number, j: number, tensors: Record<string, Float32Array>) => boolean;
+  ts: (b: number, h: number, i: number, j: number, tensors: ModTensors) => boolean;
   tensors?: Record<string, Tensor>;
 }
 
@@ -52,15 +59,8 @@ export type AttentionKernel = 'auto' | 'registers' | 'tiled';
 export const ATTENTION_KERNELS: readonly AttentionKernel[] = ['auto', 'registers', 'tiled'];
 
 /** Everything the kernels need, checked. */
-export interface ResolvedAttention {
+export interface ResolvedAttention extends AttentionShape {
   device: Device;
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
   scale: number;
   /** 0 = none */
   softcap: number;

@@ -1,12 +1,7 @@
 /** Block-sparse attention's resolved call, shared by its kernels (ops/attention/blocksparse.ts checks it). */
-export interface ResolvedBlockSparse {
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
+import type { AttentionShape } from './attention.js';
+
+export interface ResolvedBlockSparse extends AttentionShape {
   scale: number;
   causal: boolean;
   /** key j visible from query i iff j <= i + shift (when causal) */

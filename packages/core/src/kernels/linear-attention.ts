@@ -5,20 +5,16 @@
  * so a backend implements five primitives (`LinearEngine`) and runs `linearForward` / `linearBackward`
  * with them: the reference in float64 host arrays, WebGPU in tensors.
  */
+import type { Device } from '../device.js';
 import type { Tensor } from '../tensor.js';
+import type { AttentionShape } from './attention.js';
+import type { KernelSignatures } from './signatures.js';
 
 /** PyTorch F.normalize's default eps: the smallest norm a 'cosine' row is divided by. */
 export const NORM_FLOOR = 1e-12;
 
 /** Shapes and options of a call, checked (ops/attention/linear.ts). */
-export interface ResolvedLinear {
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
+export interface ResolvedLinear extends AttentionShape {
   /** 0 = elu+1, 1 = cosine (the kernels' `map` uniform) */
   map: number;
   causal: boolean;
@@ -138,5 +134,47 @@ export function streamOf(r: ResolvedLinear, dir: Direction) {
     yc: dir === 'queries' ? 1 : group,
     /** 0 = every stream row, 1 = t <= i + shift, 2 = t >= i - shift */
     mode: r.causal ? (dir === 'queries' ? 1 : 2) : 0,
+  };
+}
+
+/** What a backend gives the derivation: its engine, its inputs as matrices, and results as tensors. */
+export interface LinearBackend<S> {
+  engine(B: number, device: Device): LinearEngine<S>;
+  /** [B, heads, rows, width] tensors as matrices; `release` frees any copies made for them. */
+  bind(inputs: readonly Tensor[]): { mats: Mat<S>[]; release(): void };
+  tensor(m: Mat<S>, r: ResolvedLinear, device: Device): Tensor;
+}
+
+type Sig = KernelSignatures;
+
+/** A backend's LinearAttention and LinearAttentionGrad kernels: the derivation above on its engine. */
+export function linearKernels<S>(backend: LinearBackend<S>) {
+  const run = <T>(
+    r: ResolvedLinear,
+    inputs: Tensor[],
+    device: Device,
+    body: (E: LinearEngine<S>, m: Mat<S>[]) => T,
+  ) => {
+    const { mats, release } = backend.bind(inputs);
+    try {
+      return body(backend.engine(r.B, device), mats);
+    } finally {
+      release();
+    }
+  };
+  return {
+    forward: ({ r, q, k, v }: Sig['LinearAttention']['args'], device: Device): Tensor =>
+      run(r, [q, k, v], device, (E, [mq, mk, mv]) =>
+        backend.tensor(linearForward(E, r, mq!, mk!, mv!), r, device),
+      ),
+    backward: ({ r, q, k, v, dout }: Sig['LinearAttentionGrad']['args'], device: Device): LinearGrads =>
+      run(r, [q, k, v, dout], device, (E, [mq, mk, mv, mg]) => {
+        const g = linearBackward(E, r, mq!, mk!, mv!, mg!);
+        return {
+          dq: backend.tensor(g.dq, r, device),
+          dk: backend.tensor(g.dk, r, device),
+          dv: backend.tensor(g.dv, r, device),
+        };
+      }),
   };
 }

@@ -50,8 +50,8 @@ interface BackendEntry {
 }
 
 const backends = new Map<string, BackendEntry>();
-/** Resolved (kernel, backend) pairs; cleared whenever a registration changes. */
-const resolved = new Map<string, KernelImpl<KernelName>>();
+/** Resolved kernels per backend; cleared whenever a registration changes (ops look up one per call). */
+const resolved = new Map<string, Map<string, KernelImpl<KernelName>>>();
 const logged = new Set<string>();
 
 /** Where fallback lines go (console.warn by default; tests and apps may redirect them). */
@@ -112,6 +112,13 @@ export function registerKernel<K extends KernelName>(config: {
   resolved.clear();
 }
 
+/** Registers a table of kernels for one backend: `{ MatMul: run, Softmax: run, ... }`. */
+export function registerKernels(backend: string, kernels: { [K in KernelName]?: KernelImpl<K> }): void {
+  for (const [kernel, run] of Object.entries(kernels)) {
+    registerKernel({ kernel: kernel as KernelName, backend, run: run as KernelImpl<KernelName> });
+  }
+}
+
 export function unregisterKernel(kernel: KernelName, backend: string): void {
   if (!backends.get(backend)?.kernels.delete(kernel)) {
     fail('INVALID_ARGUMENT', `unregisterKernel: ${kernel} is not registered on backend '${backend}'`);
@@ -131,8 +138,7 @@ export function registeredKernels(backend: string): KernelName[] {
 
 /** The implementation that serves `(kernel, backend)`: its own, or its fallback chain's (logged once). */
 export function resolveKernel<K extends KernelName>(kernel: K, backend: string): KernelImpl<K> {
-  const key = `${kernel}\u0000${backend}`;
-  const cached = resolved.get(key);
+  const cached = resolved.get(backend)?.get(kernel);
   if (cached) return cached as unknown as KernelImpl<K>;
   const chain: string[] = [];
   let name: string | null = backend;
@@ -153,13 +159,16 @@ export function resolveKernel<K extends KernelName>(kernel: K, backend: string):
     );
   }
   const served = chain[chain.length - 1]!;
+  const key = `${kernel} on ${backend}`;
   if (served !== backend && !backends.get(backend)!.shared.has(kernel) && !logged.has(key)) {
     logged.add(key);
     kernelLog.write(
       `multihead: kernel ${kernel} is not implemented on backend '${backend}'; running the '${served}' kernel`,
     );
   }
-  resolved.set(key, impl as unknown as KernelImpl<KernelName>);
+  const table = resolved.get(backend) ?? new Map<string, KernelImpl<KernelName>>();
+  resolved.set(backend, table);
+  table.set(kernel, impl as unknown as KernelImpl<KernelName>);
   return impl;
 }
 

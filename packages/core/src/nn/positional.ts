@@ -7,7 +7,7 @@
 import { add, concat, embedding, mul, neg } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import type { ScoreMod } from '../ops/attention/options.js';
+import type { ScoreMod } from '../kernels/attention.js';
 import { tidy } from '../scope.js';
 import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';

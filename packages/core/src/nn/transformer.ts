@@ -108,6 +108,16 @@ function resolve(op: string, o: TransformerLayerOptions): Resolved {
 }
 
 /** The pieces both layers share, registered under PyTorch's names in PyTorch's order. */
+function feedForwardBlock(device: Device, r: Resolved): FeedForward {
+  const { activation, dropout, bias } = r;
+  return new FeedForward(device, r.dModel, r.dimFeedforward, {
+    activation,
+    dropout,
+    bias,
+    seed: mixSeed(r.seed, 'ff'),
+  });
+}
+
 function attentionBlock(device: Device, r: Resolved, name: string): MultiHeadAttention {
   return new MultiHeadAttention(device, {
     embedDim: r.dModel,
@@ -153,15 +163,7 @@ export class TransformerEncoderLayer extends Module {
     this.batchFirst = r.batchFirst;
     this.selfAttn = this.registerModule('self_attn', attentionBlock(device, r, 'self_attn'));
     // linear1 / dropout / linear2 (or w1 / w2 / w3) sit directly on the layer, as PyTorch names them
-    this.ff = this.registerModule(
-      '',
-      new FeedForward(device, r.dModel, r.dimFeedforward, {
-        activation: r.activation,
-        dropout: r.dropout,
-        bias: r.bias,
-        seed: mixSeed(r.seed, 'ff'),
-      }),
-    );
+    this.ff = this.registerModule('', feedForwardBlock(device, r));
     this.norm1 = this.registerModule('norm1', norm(device, r));
     this.norm2 = this.registerModule('norm2', norm(device, r));
     this.dropout1 = this.registerModule(
@@ -229,15 +231,8 @@ export class TransformerDecoderLayer extends Module {
     this.batchFirst = r.batchFirst;
     this.selfAttn = this.registerModule('self_attn', attentionBlock(device, r, 'self_attn'));
     this.multiheadAttn = this.registerModule('multihead_attn', attentionBlock(device, r, 'multihead_attn'));
-    this.ff = this.registerModule(
-      '',
-      new FeedForward(device, r.dModel, r.dimFeedforward, {
-        activation: r.activation,
-        dropout: r.dropout,
-        bias: r.bias,
-        seed: mixSeed(r.seed, 'ff'),
-      }),
-    );
+    // linear1 / dropout / linear2 (or w1 / w2 / w3) sit directly on the layer, as PyTorch names them
+    this.ff = this.registerModule('', feedForwardBlock(device, r));
     this.norm1 = this.registerModule('norm1', norm(device, r));
     this.norm2 = this.registerModule('norm2', norm(device, r));
     this.norm3 = this.registerModule('norm3', norm(device, r));

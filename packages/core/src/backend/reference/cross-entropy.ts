@@ -23,14 +23,8 @@ export function checkTargets(logits: Tensor, targets: Tensor, opts: CrossEntropy
   }
 }
 
-export function crossEntropyReference({
-  logits,
-  targets,
-  rows: r,
-  lossRows,
-  lse,
-  opts,
-}: Sig['CrossEntropy']['args']): void {
+export function crossEntropyReference(args: Sig['CrossEntropy']['args']): void {
+  const { logits, targets, rows: r, lossRows, lse, opts } = args;
   checkTargets(logits, targets, opts);
   const n = r.outerCount;
   const x = logits.storage.array!;
@@ -59,16 +53,8 @@ export function crossEntropyReference({
   }
 }
 
-export function crossEntropyGradReference({
-  logits,
-  targets,
-  rows: r,
-  lse,
-  g,
-  gStride,
-  dx,
-  opts,
-}: Sig['CrossEntropyGrad']['args']): void {
+export function crossEntropyGradReference(args: Sig['CrossEntropyGrad']['args']): void {
+  const { logits, targets, rows: r, lse, g, gStride, dx, opts } = args;
   const n = r.outerCount;
   const x = logits.storage.array!;
   const ids = targets.storage.array!;

@@ -36,14 +36,8 @@ export function gatherReference({ op, x, indices, out, outer, axisLen, inner }: 
   }
 }
 
-export function indexAddReference({
-  src,
-  indices,
-  out,
-  outer,
-  axisLen,
-  inner,
-}: Sig['IndexAdd']['args']): void {
+export function indexAddReference(args: Sig['IndexAdd']['args']): void {
+  const { src, indices, out, outer, axisLen, inner } = args;
   const s = src.storage.array!;
   const ids = indices.storage.array!;
   const dst = out.storage.array!;

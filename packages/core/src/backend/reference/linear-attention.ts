@@ -6,15 +6,11 @@ import { gatherStrided } from '../../device.js';
 import {
   contiguousMat,
   type LinearEngine,
-  linearBackward,
-  linearForward,
+  linearKernels,
   type Mat,
   NORM_FLOOR,
-  type ResolvedLinear,
   streamOf,
 } from '../../kernels/linear-attention.js';
-import type { KernelSignatures } from '../../kernels/signatures.js';
-import type { Tensor } from '../../tensor.js';
 
 type Host = Float64Array | Float32Array;
 
@@ -157,34 +153,16 @@ function hostEngine(B: number): LinearEngine<Host> {
   };
 }
 
-/** Row-major float32 host copies of [B, heads, rows, width] tensors, as matrices. */
-function hostMats(inputs: readonly Tensor[]): Mat<Host>[] {
-  return inputs.map((t) => {
-    const host = gatherStrided(t.storage.array!, t.dtype, t.shape, t.strides, t.offset) as Float32Array;
-    const [, heads, rows, width] = t.shape as [number, number, number, number];
-    return contiguousMat<Host>(host, heads, rows, width);
-  });
-}
-
-function wrap(device: Tensor['device'], r: ResolvedLinear, m: Mat<Host>): Tensor {
-  return device.tensor(Float32Array.from(m.data), [r.B, m.heads, m.rows, m.width]);
-}
-
-type Sig = KernelSignatures;
-
-export function linearAttentionReference(
-  { r, q, k, v }: Sig['LinearAttention']['args'],
-  device: Tensor['device'],
-): Tensor {
-  const [mq, mk, mv] = hostMats([q, k, v]) as [Mat<Host>, Mat<Host>, Mat<Host>];
-  return wrap(device, r, linearForward(hostEngine(r.B), r, mq, mk, mv));
-}
-
-export function linearAttentionGradReference(
-  { r, q, k, v, dout }: Sig['LinearAttentionGrad']['args'],
-  device: Tensor['device'],
-): Sig['LinearAttentionGrad']['result'] {
-  const [mq, mk, mv, mg] = hostMats([q, k, v, dout]) as [Mat<Host>, Mat<Host>, Mat<Host>, Mat<Host>];
-  const g = linearBackward(hostEngine(r.B), r, mq, mk, mv, mg);
-  return { dq: wrap(device, r, g.dq), dk: wrap(device, r, g.dk), dv: wrap(device, r, g.dv) };
-}
+/** The reference's linear attention kernels: float64 host matrices over row-major host copies. */
+export const linearAttentionReference = linearKernels<Host>({
+  engine: (B) => hostEngine(B),
+  bind: (inputs) => ({
+    mats: inputs.map((t) => {
+      const host = gatherStrided(t.storage.array!, t.dtype, t.shape, t.strides, t.offset) as Float32Array;
+      const [, heads, rows, width] = t.shape as [number, number, number, number];
+      return contiguousMat<Host>(host, heads, rows, width);
+    }),
+    release: () => {},
+  }),
+  tensor: (m, r, device) => device.tensor(Float32Array.from(m.data), [r.B, m.heads, m.rows, m.width]),
+});

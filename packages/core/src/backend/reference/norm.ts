@@ -29,17 +29,8 @@ export function normReference({ kind, x, weight, bias, out, rows, dim, eps }: Si
  * With xhat = (x - mean)·rstd and g = dy·weight: dx = rstd·(g - mean(g) - xhat·mean(g·xhat)) (RMSNorm
  * drops mean(g)); with a weight also dy·xhat per element.
  */
-export function normGradReference({
-  kind,
-  x,
-  gy,
-  weight,
-  dx,
-  gyXhat,
-  rows,
-  dim,
-  eps,
-}: Sig['NormGrad']['args']): void {
+export function normGradReference(args: Sig['NormGrad']['args']): void {
+  const { kind, x, gy, weight, dx, gyXhat, rows, dim, eps } = args;
   const xs = x.storage.array!;
   const gs = gy.storage.array!;
   const ws = weight?.storage.array;

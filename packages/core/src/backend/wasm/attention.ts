@@ -13,6 +13,8 @@ import { flashAttentionGradReference, flashAttentionReference, gradTensors } fro
 import { ATTENTION_KEY_BLOCK, attentionQueryTile, INLINE_SCORES } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
+type Sig = KernelSignatures;
+
 // field indices of the parameter block (wasm/attention.ts)
 const FIELDS = [
   'B',
@@ -199,12 +201,9 @@ function stageCommon(
   return { params, set };
 }
 
-export function attentionForwardWasm(
+function attentionForwardWasm(
   rt: WasmRuntime,
-  r: ResolvedAttention,
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
+  { r, q, k, v }: Sig['FlashAttention']['args'],
 ): { out: Float32Array; lse: Float32Array } | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Nq, Nk, Dv } = r;
@@ -226,15 +225,9 @@ export function attentionForwardWasm(
   });
 }
 
-export function attentionBackwardWasm(
+function attentionBackwardWasm(
   rt: WasmRuntime,
-  r: ResolvedAttention,
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  out: Tensor,
-  lse: Tensor,
-  dout: Tensor,
+  { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
 ): { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null } | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Hkv, Nq, Nk, D, Dv } = r;
@@ -272,15 +265,13 @@ export function attentionBackwardWasm(
   });
 }
 
-type Sig = KernelSignatures;
-
 /** FlashAttention on the wasm kernels; maps (`weights`) and JavaScript mods run the reference. */
 export function flashAttentionWasm(
   args: Sig['FlashAttention']['args'],
   device: Tensor['device'],
 ): Sig['FlashAttention']['result'] {
-  const { r, q, k, v } = args;
-  const fast = args.weights ? null : attentionForwardWasm(device.cpu!, r, q, k, v);
+  const { r } = args;
+  const fast = args.weights ? null : attentionForwardWasm(device.cpu!, args);
   if (!fast) return flashAttentionReference(args, device);
   return {
     out: device.tensor(fast.out, [r.B, r.H, r.Nq, r.Dv]),
@@ -293,7 +284,6 @@ export function flashAttentionGradWasm(
   args: Sig['FlashAttentionGrad']['args'],
   device: Tensor['device'],
 ): Sig['FlashAttentionGrad']['result'] {
-  const { r, q, k, v, out, lse, dout } = args;
-  const g = attentionBackwardWasm(device.cpu!, r, q, k, v, out, lse, dout);
-  return g ? gradTensors(device, r, g) : flashAttentionGradReference(args, device);
+  const g = attentionBackwardWasm(device.cpu!, args);
+  return g ? gradTensors(device, args.r, g) : flashAttentionGradReference(args, device);
 }

@@ -3,7 +3,7 @@
  * TypedArrays as the reference. Where a call is too small or its layout is not handled (heuristics.ts),
  * a kernel runs the reference itself; kernels with no wasm version share the reference's by design.
  */
-import { registerBackend, registerKernel } from '../../kernels/registry.js';
+import { registerBackend, registerKernels } from '../../kernels/registry.js';
 import {
   checkTargets,
   crossEntropyGradReference,
@@ -46,80 +46,33 @@ export function registerWasmKernels(): void {
       'BlockSparseAttention',
     ],
   });
-  registerKernel({
-    kernel: 'Map',
-    backend,
-    run: (a, device) => {
+  registerKernels(backend, {
+    Map: (a, device) => {
       if (!elementwiseWasm(device.cpu!, a.op.name, a.inputs, a.out, a.shape, a.strides)) mapReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'MatMul',
-    backend,
-    run: (a, device) => {
+    MatMul: (a, device) => {
       if (!matmulWasm(device.cpu!, a.a, a.b, a.out, a.geometry)) matmulReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'Softmax',
-    backend,
-    run: (a, device) => {
-      if (!softmaxWasm(device.cpu!, a.x, a.out, a.log, a.rows.axis)) softmaxReference(a);
+    Softmax: (a, device) => {
+      if (!softmaxWasm(device.cpu!, a)) softmaxReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'Norm',
-    backend,
-    run: (a, device) => {
-      const layer = a.kind === 'layer';
-      if (!normWasm(device.cpu!, layer, a.x, a.weight, a.bias, a.out, a.rows, a.dim, a.eps)) normReference(a);
+    Norm: (a, device) => {
+      if (!normWasm(device.cpu!, a)) normReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'NormGrad',
-    backend,
-    run: (a, device) => {
-      const layer = a.kind === 'layer';
-      const done = normBackwardWasm(
-        device.cpu!,
-        layer,
-        a.x,
-        a.gy,
-        a.weight,
-        a.dx,
-        a.gyXhat,
-        a.rows,
-        a.dim,
-        a.eps,
-      );
-      if (!done) normGradReference(a);
+    NormGrad: (a, device) => {
+      if (!normBackwardWasm(device.cpu!, a)) normGradReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'CrossEntropy',
-    backend,
-    run: (a, device) => {
+    CrossEntropy: (a, device) => {
       checkTargets(a.logits, a.targets, a.opts);
-      if (!crossEntropyWasm(device.cpu!, a.logits, a.targets, a.lossRows, a.lse, a.opts))
-        crossEntropyReference(a);
+      if (!crossEntropyWasm(device.cpu!, a)) crossEntropyReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'CrossEntropyGrad',
-    backend,
-    run: (a, device) => {
-      const { logits, targets, lse, g, gStride, dx, opts } = a;
-      if (!crossEntropyBackwardWasm(device.cpu!, logits, targets, lse, g, gStride, dx, opts))
-        crossEntropyGradReference(a);
+    CrossEntropyGrad: (a, device) => {
+      if (!crossEntropyBackwardWasm(device.cpu!, a)) crossEntropyGradReference(a);
     },
-  });
-  registerKernel({
-    kernel: 'AdamWStep',
-    backend,
-    run: (a, device) => {
-      if (!adamwWasm(device.cpu!, a.p, a.g, a.m, a.v, a.vmax, a.consts)) adamwStepReference(a);
+    AdamWStep: (a, device) => {
+      if (!adamwWasm(device.cpu!, a)) adamwStepReference(a);
     },
+    FlashAttention: flashAttentionWasm,
+    FlashAttentionGrad: flashAttentionGradWasm,
   });
-  registerKernel({ kernel: 'FlashAttention', backend, run: flashAttentionWasm });
-  registerKernel({ kernel: 'FlashAttentionGrad', backend, run: flashAttentionGradWasm });
 }

@@ -2,10 +2,10 @@
  * The WebGPU backend: WGSL kernels (this folder) on GPU buffers, chosen by heuristics.ts. It has every
  * kernel and no fallback: host kernels cannot read GPU buffers, so a missing one throws UNSUPPORTED.
  */
-import { registerBackend, registerKernel } from '../../kernels/registry.js';
+import { registerBackend, registerKernels } from '../../kernels/registry.js';
 import { blockSparseWebGpu } from './attention/block-sparse.js';
 import { flashAttentionGradWebGpu, flashAttentionWebGpu } from './attention/flash.js';
-import { linearAttentionGradWebGpu, linearAttentionWebGpu } from './attention/linear.js';
+import { linearAttentionWebGpu } from './attention/linear.js';
 import { crossEntropyGradWebGpu, crossEntropyWebGpu } from './kernels/cross-entropy.js';
 import { gatherWebGpu, indexAddWebGpu } from './kernels/gather.js';
 import { mapWebGpu } from './kernels/map.js';
@@ -19,24 +19,26 @@ import { softmaxWebGpu } from './kernels/softmax.js';
 export function registerWebGpuKernels(): void {
   const backend = 'webgpu';
   registerBackend({ name: backend, storage: 'webgpu', fallback: null });
-  registerKernel({ kernel: 'Map', backend, run: mapWebGpu });
-  registerKernel({ kernel: 'MatMul', backend, run: matmulWebGpu });
-  registerKernel({ kernel: 'Reduce', backend, run: reduceWebGpu });
-  registerKernel({ kernel: 'Softmax', backend, run: softmaxWebGpu });
-  registerKernel({ kernel: 'Norm', backend, run: normWebGpu });
-  registerKernel({ kernel: 'NormGrad', backend, run: normGradWebGpu });
-  registerKernel({ kernel: 'Gather', backend, run: gatherWebGpu });
-  registerKernel({ kernel: 'IndexAdd', backend, run: indexAddWebGpu });
-  registerKernel({ kernel: 'RandomFill', backend, run: randomFillWebGpu });
-  registerKernel({ kernel: 'DropoutMask', backend, run: dropoutMaskWebGpu });
-  registerKernel({ kernel: 'CrossEntropy', backend, run: crossEntropyWebGpu });
-  registerKernel({ kernel: 'CrossEntropyGrad', backend, run: crossEntropyGradWebGpu });
-  registerKernel({ kernel: 'SgdStep', backend, run: sgdStepWebGpu });
-  registerKernel({ kernel: 'AdamWStep', backend, run: adamwStepWebGpu });
-  registerKernel({ kernel: 'ScaleInPlace', backend, run: scaleInPlaceWebGpu });
-  registerKernel({ kernel: 'FlashAttention', backend, run: flashAttentionWebGpu });
-  registerKernel({ kernel: 'FlashAttentionGrad', backend, run: flashAttentionGradWebGpu });
-  registerKernel({ kernel: 'LinearAttention', backend, run: linearAttentionWebGpu });
-  registerKernel({ kernel: 'LinearAttentionGrad', backend, run: linearAttentionGradWebGpu });
-  registerKernel({ kernel: 'BlockSparseAttention', backend, run: blockSparseWebGpu });
+  registerKernels(backend, {
+    Map: mapWebGpu,
+    MatMul: matmulWebGpu,
+    Reduce: reduceWebGpu,
+    Softmax: softmaxWebGpu,
+    Norm: normWebGpu,
+    NormGrad: normGradWebGpu,
+    Gather: gatherWebGpu,
+    IndexAdd: indexAddWebGpu,
+    RandomFill: randomFillWebGpu,
+    DropoutMask: dropoutMaskWebGpu,
+    CrossEntropy: crossEntropyWebGpu,
+    CrossEntropyGrad: crossEntropyGradWebGpu,
+    SgdStep: sgdStepWebGpu,
+    AdamWStep: adamwStepWebGpu,
+    ScaleInPlace: scaleInPlaceWebGpu,
+    FlashAttention: flashAttentionWebGpu,
+    FlashAttentionGrad: flashAttentionGradWebGpu,
+    LinearAttention: linearAttentionWebGpu.forward,
+    LinearAttentionGrad: linearAttentionWebGpu.backward,
+    BlockSparseAttention: blockSparseWebGpu,
+  });
 }

@@ -101,3 +101,14 @@ export function shaderSource(
   );
   return lines.join('\n');
 }
+
+/**
+ * WGSL opening of a kernel with one invocation per item: `index` counts items over every workgroup of
+ * a (possibly split) dispatch, and invocations past `count` return at once.
+ */
+export function perItemMain(index: string, count: string): string {
+  return `@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let ${index} = workgroupIndex(wg, nwg) * WG + li;
+  if (${index} >= ${count}) { return; }`;
+}

@@ -64,3 +64,24 @@ export function dimFields(name: string): Field[] {
     [`${name}1`, 'vec4u'],
   ];
 }
+
+/** u32 fields `${prefix}_${suffix}` in order: an operand's offset and strides (`q_off`, `q_sb`, ...). */
+export function u32Fields(prefix: string, suffixes: readonly string[]): Field[] {
+  return suffixes.map((s) => [`${prefix}_${s}`, 'u32'] as const);
+}
+
+/** The suffixes of a [B, heads, rows, cols] operand with contiguous rows: offset, batch, head and row strides. */
+export const BHN_STRIDES = ['off', 'sb', 'sh', 'sn'] as const;
+
+/** Uniform values for `u32Fields(prefix, BHN_STRIDES)` from a 4-D tensor's offset and strides. */
+export function bhnStrides(
+  prefix: string,
+  t: { offset: number; strides: readonly number[] },
+): Record<string, number> {
+  return {
+    [`${prefix}_off`]: t.offset,
+    [`${prefix}_sb`]: t.strides[0]!,
+    [`${prefix}_sh`]: t.strides[1]!,
+    [`${prefix}_sn`]: t.strides[2]!,
+  };
+}

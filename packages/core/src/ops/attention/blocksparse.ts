@@ -12,12 +12,17 @@
  * fused attention backward with the layout as a mask.
  */
 import { fail } from '../../errors.js';
-import type { AttentionGrads, MaskMod } from '../../kernels/attention.js';
+import {
+  type AttentionGrads,
+  attentionShape,
+  type CausalAlignment,
+  type MaskMod,
+} from '../../kernels/attention.js';
 import type { ResolvedBlockSparse } from '../../kernels/block-sparse.js';
 import { runKernel } from '../../kernels/registry.js';
 import type { Tensor } from '../../tensor.js';
 import { attentionBackward } from './index.js';
-import { type CausalAlignment, resolveAttention } from './options.js';
+import { resolveAttention } from './options.js';
 
 export { blockLayouts } from './block-layouts.js';
 
@@ -88,13 +93,7 @@ export function resolveBlockSparse(
   let p = nqb + 1;
   for (let qb = 0; qb < nqb; qb++) for (let kb = 0; kb < nkb; kb++) if (mask[qb * nkb + kb]) blocks[p++] = kb;
   return {
-    B: r.B,
-    H: r.H,
-    Hkv: r.Hkv,
-    Nq: r.Nq,
-    Nk: r.Nk,
-    D: r.D,
-    Dv: r.Dv,
+    ...attentionShape(r),
     scale: r.scale,
     causal: r.causal !== 'none',
     shift: r.shift,

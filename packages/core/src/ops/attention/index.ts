@@ -11,8 +11,15 @@ import type { Tensor } from '../../tensor.js';
 import { sum } from '../reduce.js';
 import { type AttentionOptions, resolveAttention } from './options.js';
 
-export type { AttentionGrads, AttentionOutputs } from '../../kernels/attention.js';
-export type { AttentionKernel, AttentionOptions, CausalAlignment, MaskMod, ScoreMod } from './options.js';
+export type {
+  AttentionGrads,
+  AttentionKernel,
+  AttentionOutputs,
+  CausalAlignment,
+  MaskMod,
+  ScoreMod,
+} from '../../kernels/attention.js';
+export type { AttentionOptions } from './options.js';
 
 export interface AttentionDetailedOptions extends AttentionOptions {
   /**

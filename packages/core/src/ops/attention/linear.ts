@@ -31,10 +31,11 @@
  *   visible key, or a zero query row, gets out = 0 / eps = 0.
  */
 import { fail } from '../../errors.js';
+import { attentionShape, type CausalAlignment } from '../../kernels/attention.js';
 import type { LinearGrads, ResolvedLinear } from '../../kernels/linear-attention.js';
 import { runKernel } from '../../kernels/registry.js';
 import type { Tensor } from '../../tensor.js';
-import { type CausalAlignment, resolveAttention } from './options.js';
+import { resolveAttention } from './options.js';
 
 export type LinearFeatureMap = 'elu+1' | 'cosine';
 
@@ -77,13 +78,7 @@ export function resolveLinear(
     fail('INVALID_ARGUMENT', `${op}: eps must be a finite number >= 0, got ${o.eps}`);
   }
   return {
-    B: r.B,
-    H: r.H,
-    Hkv: r.Hkv,
-    Nq: r.Nq,
-    Nk: r.Nk,
-    D: r.D,
-    Dv: r.Dv,
+    ...attentionShape(r),
     map,
     causal: r.causal !== 'none',
     shift: r.shift,

@@ -18,17 +18,6 @@ import { broadcastStrides, fmt } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { sameDevice } from '../map.js';
 
-export {
-  type AttentionKernel,
-  type CausalAlignment,
-  keyRange,
-  MAX_HEAD_DIM,
-  type MaskMod,
-  OPEN,
-  type ResolvedAttention,
-  type ScoreMod,
-} from '../../kernels/attention.js';
-
 export interface AttentionOptions {
   /** Multiplies q·k; default 1/sqrt(D). */
   scale?: number;

@@ -7,7 +7,7 @@ import type { KernelSignatures } from '../../../kernels/signatures.js';
 import type { Tensor } from '../../../tensor.js';
 import { blockSparseHeadBucket } from '../heuristics.js';
 import type { KernelSpec } from '../shader.js';
-import type { Field } from '../uniforms.js';
+import { BHN_STRIDES, bhnStrides, type Field, u32Fields } from '../uniforms.js';
 
 const BLOCK_SPARSE_FIELDS: Field[] = [
   ['B', 'u32'],
@@ -23,18 +23,7 @@ const BLOCK_SPARSE_FIELDS: Field[] = [
   ['causal', 'u32'],
   ['shift', 'i32'],
   ['scale', 'f32'],
-  ['q_off', 'u32'],
-  ['q_sb', 'u32'],
-  ['q_sh', 'u32'],
-  ['q_sn', 'u32'],
-  ['k_off', 'u32'],
-  ['k_sb', 'u32'],
-  ['k_sh', 'u32'],
-  ['k_sn', 'u32'],
-  ['v_off', 'u32'],
-  ['v_sb', 'u32'],
-  ['v_sh', 'u32'],
-  ['v_sn', 'u32'],
+  ...['q', 'k', 'v'].flatMap((p) => u32Fields(p, BHN_STRIDES)),
 ];
 
 /**
@@ -130,12 +119,6 @@ export function blockSparseWebGpu({ r, q, k, v }: KernelSignatures['BlockSparseA
     const out = device.empty([r.B, r.H, r.Nq, r.Dv], 'f32');
     const lse = device.empty([r.B, r.H, r.Nq], 'f32');
     const tiles = Math.ceil(r.Nq / ROWS_PER_WORKGROUP);
-    const strides = (p: string, t: Tensor) => ({
-      [`${p}_off`]: t.offset,
-      [`${p}_sb`]: t.strides[0]!,
-      [`${p}_sh`]: t.strides[1]!,
-      [`${p}_sn`]: t.strides[2]!,
-    });
     const values = {
       B: r.B,
       H: r.H,
@@ -150,9 +133,9 @@ export function blockSparseWebGpu({ r, q, k, v }: KernelSignatures['BlockSparseA
       causal: r.causal ? 1 : 0,
       shift: r.shift,
       scale: r.scale,
-      ...strides('q', qc),
-      ...strides('k', kc),
-      ...strides('v', vc),
+      ...bhnStrides('q', qc),
+      ...bhnStrides('k', kc),
+      ...bhnStrides('v', vc),
     };
     const buffers = [qc, kc, vc, blocks, out, lse].map((t) => t.storage.buffer!);
     gpu.run(blockSparseSpec(blockSparseHeadBucket(r.D, r.Dv)), buffers, values, r.B * r.H * tiles);

@@ -8,7 +8,7 @@ import type { ResolvedAttention } from '../../../kernels/attention.js';
 import { loopedRows } from '../heuristics.js';
 import { HASH_WGSL } from '../kernels/random.js';
 import type { OperandSpec } from '../shader.js';
-import type { Field } from '../uniforms.js';
+import { BHN_STRIDES, type Field, u32Fields } from '../uniforms.js';
 
 export interface AttentionFeatures {
   D: number;
@@ -93,28 +93,9 @@ export const ATTENTION_FIELDS: Field[] = [
   ['drop_scale', 'f32'],
   ['key0', 'u32'],
   ['key1', 'u32'],
-  ['q_off', 'u32'],
-  ['q_sb', 'u32'],
-  ['q_sh', 'u32'],
-  ['q_sn', 'u32'],
-  ['k_off', 'u32'],
-  ['k_sb', 'u32'],
-  ['k_sh', 'u32'],
-  ['k_sn', 'u32'],
-  ['v_off', 'u32'],
-  ['v_sb', 'u32'],
-  ['v_sh', 'u32'],
-  ['v_sn', 'u32'],
-  ['m_off', 'u32'],
-  ['m_sb', 'u32'],
-  ['m_sh', 'u32'],
-  ['m_si', 'u32'],
-  ['m_sj', 'u32'],
-  ['bi_off', 'u32'],
-  ['bi_sb', 'u32'],
-  ['bi_sh', 'u32'],
-  ['bi_si', 'u32'],
-  ['bi_sj', 'u32'],
+  ...['q', 'k', 'v'].flatMap((p) => u32Fields(p, BHN_STRIDES)),
+  ...u32Fields('m', ['off', 'sb', 'sh', 'si', 'sj']),
+  ...u32Fields('bi', ['off', 'sb', 'sh', 'si', 'sj']),
 ];
 
 /** Operands in binding order: q, k, v, then each optional input, then the kernel's own. */

@@ -21,6 +21,7 @@ import {
   useSplitK,
 } from '../heuristics.js';
 import type { WebGpuRuntime } from '../runtime.js';
+import { bhnStrides } from '../uniforms.js';
 import { type AttentionFeatures, featuresOf } from './features.js';
 import { forwardSpec, weightsSpec } from './looped.js';
 import { deltaSpec, dkvSpec, dqSpec } from './looped-backward.js';
@@ -81,18 +82,9 @@ function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
     drop_p: r.dropP,
     drop_scale: r.dropP > 0 ? 1 / (1 - r.dropP) : 1,
     ...hashKey(r.dropSeed),
-    q_off: qc.offset,
-    q_sb: qc.strides[0]!,
-    q_sh: qc.strides[1]!,
-    q_sn: qc.strides[2]!,
-    k_off: kc.offset,
-    k_sb: kc.strides[0]!,
-    k_sh: kc.strides[1]!,
-    k_sn: kc.strides[2]!,
-    v_off: vc.offset,
-    v_sb: vc.strides[0]!,
-    v_sh: vc.strides[1]!,
-    v_sn: vc.strides[2]!,
+    ...bhnStrides('q', qc),
+    ...bhnStrides('k', kc),
+    ...bhnStrides('v', vc),
     m_off: r.mask?.tensor.offset ?? 0,
     m_sb: ms[0]!,
     m_sh: ms[1]!,

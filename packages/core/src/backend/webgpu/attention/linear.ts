@@ -2,33 +2,44 @@
  * Linear attention on WebGPU: the five primitives of kernels/linear-attention.ts as WGSL kernels with
  * every size in uniforms (few pipelines on Subzero), run by the shared derivation.
  */
-
 import {
   contiguousMat,
   type LinearEngine,
-  linearBackward,
-  linearForward,
+  linearKernels,
   type Mat,
   NORM_FLOOR,
-  type ResolvedLinear,
   streamOf,
 } from '../../../kernels/linear-attention.js';
 import { copyOf } from '../../../kernels/map.js';
-import type { KernelSignatures } from '../../../kernels/signatures.js';
 import type { Tensor } from '../../../tensor.js';
 import type { KernelSpec } from '../shader.js';
-import type { Field } from '../uniforms.js';
+import { BHN_STRIDES, type Field, u32Fields } from '../uniforms.js';
 
 /** Largest inner dim of a product: a head dim, or Dv + 1 with the normalizer column. */
 const MAX_INNER = 257;
 
-const SIDE_FIELDS = (p: string): Field[] => [
-  [`${p}_off`, 'u32'],
-  [`${p}_sb`, 'u32'],
-  [`${p}_sh`, 'u32'],
-  [`${p}_sn`, 'u32'],
-  [`${p}_w`, 'u32'],
-];
+/** A side's offset, [B, heads, rows] strides and row width (`x_off`, ..., `x_w`). */
+const SIDE_FIELDS = (p: string): Field[] => u32Fields(p, [...BHN_STRIDES, 'w']);
+
+/** One of the five kernels: f32 `inputs` and the `output` it writes; one invocation per element or row. */
+function linearSpec(
+  key: string,
+  uniforms: Field[],
+  inputs: readonly string[],
+  body: string,
+  output = 'out',
+): KernelSpec {
+  return {
+    key,
+    uniforms,
+    operands: [
+      ...inputs.map((name) => ({ name, dtype: 'f32' as const })),
+      { name: output, dtype: 'f32', write: true },
+    ],
+    workgroupSize: 64,
+    body,
+  };
+}
 
 /** Uniforms of the three product kernels (see `Engine.product`). */
 const PRODUCT_FIELDS: Field[] = [
@@ -64,17 +75,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
  * ('keys'), emitting x_i · state after adding the stream rows row i sees.
  */
 export function linearScanSpec(): KernelSpec {
-  return {
-    key: 'linattn-scan',
-    uniforms: PRODUCT_FIELDS,
-    operands: [
-      { name: 'x', dtype: 'f32' },
-      { name: 'y', dtype: 'f32' },
-      { name: 'w', dtype: 'f32' },
-      { name: 'out', dtype: 'f32', write: true },
-    ],
-    workgroupSize: 64,
-    body: `${['x', 'y', 'w'].map(sideAt).join('\n')}
+  return linearSpec(
+    'linattn-scan',
+    PRODUCT_FIELDS,
+    ['x', 'y', 'w'],
+    `${['x', 'y', 'w'].map(sideAt).join('\n')}
 ${MAIN}
   if (n >= u.B * u.Hx * u.We) { return; }
   let e = n % u.We;
@@ -105,21 +110,16 @@ ${MAIN}
     out_st((bh * u.Nx + i) * u.We + e, acc);
   }
 }`,
-  };
+  );
 }
 
 /** Non-causal product, step 1: the state T[b, kv head] = Σ_g Σ_t y_t w_tᵀ, [B, S, Dk, We], one entry per invocation. */
 export function linearReduceSpec(): KernelSpec {
-  return {
-    key: 'linattn-reduce',
-    uniforms: PRODUCT_FIELDS,
-    operands: [
-      { name: 'y', dtype: 'f32' },
-      { name: 'w', dtype: 'f32' },
-      { name: 'state', dtype: 'f32', write: true },
-    ],
-    workgroupSize: 64,
-    body: `${['y', 'w'].map(sideAt).join('\n')}
+  return linearSpec(
+    'linattn-reduce',
+    PRODUCT_FIELDS,
+    ['y', 'w'],
+    `${['y', 'w'].map(sideAt).join('\n')}
 ${MAIN}
   if (n >= u.B * u.S * u.Dk * u.We) { return; }
   let e = n % u.We;
@@ -136,21 +136,17 @@ ${MAIN}
   }
   state_st(n, acc);
 }`,
-  };
+    'state',
+  );
 }
 
 /** Non-causal product, step 2: out[b, hx, i, e] = Σ_d x_i[d] T[b, hx / xd][d, e]. */
 export function linearApplySpec(): KernelSpec {
-  return {
-    key: 'linattn-apply',
-    uniforms: PRODUCT_FIELDS,
-    operands: [
-      { name: 'x', dtype: 'f32' },
-      { name: 'state', dtype: 'f32' },
-      { name: 'out', dtype: 'f32', write: true },
-    ],
-    workgroupSize: 64,
-    body: `${sideAt('x')}
+  return linearSpec(
+    'linattn-apply',
+    PRODUCT_FIELDS,
+    ['x', 'state'],
+    `${sideAt('x')}
 ${MAIN}
   if (n >= u.B * u.Hx * u.Nx * u.We) { return; }
   let e = n % u.We;
@@ -164,7 +160,7 @@ ${MAIN}
   for (var d = 0u; d < u.Dk; d++) { acc = fma(xAt(xb, d), state_ld(tb + d * u.We), acc); }
   out_st(n, acc);
 }`,
-  };
+  );
 }
 
 const ROW_FIELDS: Field[] = [
@@ -193,16 +189,11 @@ const ROW_PRELUDE = `${MAIN}
  * (grad = 1); map 0 = elu+1, 1 = cosine. One invocation per row.
  */
 export function linearFeatureSpec(): KernelSpec {
-  return {
-    key: 'linattn-feature',
-    uniforms: ROW_FIELDS,
-    operands: [
-      { name: 'x', dtype: 'f32' },
-      { name: 'g', dtype: 'f32' },
-      { name: 'out', dtype: 'f32', write: true },
-    ],
-    workgroupSize: 64,
-    body: `${ROW_PRELUDE}
+  return linearSpec(
+    'linattn-feature',
+    ROW_FIELDS,
+    ['x', 'g'],
+    `${ROW_PRELUDE}
   let ob = n * u.W;
   if (u.map == 0u) {
     for (var d = 0u; d < u.W; d++) {
@@ -229,7 +220,7 @@ export function linearFeatureSpec(): KernelSpec {
     out_st(ob + d, (g_ld(gb + d) - keep * x_ld(xb + d) * inv * dot) * inv);
   }
 }`,
-  };
+  );
 }
 
 /**
@@ -237,16 +228,11 @@ export function linearFeatureSpec(): KernelSpec {
  * grad = 1 writes ĝ = [g / den, -(g · num) / den²] from the output gradient g.
  */
 export function linearRowsSpec(): KernelSpec {
-  return {
-    key: 'linattn-rows',
-    uniforms: ROW_FIELDS,
-    operands: [
-      { name: 'x', dtype: 'f32' },
-      { name: 'g', dtype: 'f32' },
-      { name: 'out', dtype: 'f32', write: true },
-    ],
-    workgroupSize: 64,
-    body: `${ROW_PRELUDE}
+  return linearSpec(
+    'linattn-rows',
+    ROW_FIELDS,
+    ['x', 'g'],
+    `${ROW_PRELUDE}
   let den = x_ld(xb + u.W) + u.eps;
   if (u.grad == 0u) {
     for (var e = 0u; e < u.W; e++) { out_st(n * u.W + e, x_ld(xb + e) / den); }
@@ -261,7 +247,7 @@ export function linearRowsSpec(): KernelSpec {
   }
   out_st(ob + u.W, -dot / (den * den));
 }`,
-  };
+  );
 }
 
 const sideValues = (p: string, m: Mat<Tensor>) => ({
@@ -356,42 +342,22 @@ function gpuEngine(B: number, device: Tensor['device']): LinearEngine<Tensor> {
   };
 }
 
-/** The kernels read any strides with a contiguous last dim; other views are copied first. */
-function withMats<T>(
-  r: ResolvedLinear,
-  inputs: readonly Tensor[],
-  body: (E: LinearEngine<Tensor>, mats: Mat<Tensor>[]) => T,
-): T {
-  const made: Tensor[] = [];
-  const mats = inputs.map((t) => {
-    const own = t.strides[3] === 1 || t.shape[3] === 1 ? t : copyOf(t);
-    if (own !== t) made.push(own);
-    const [, heads, rows, width] = own.shape as [number, number, number, number];
-    const [sb, sh, sn] = own.strides as [number, number, number];
-    return { data: own, heads, rows, width, off: own.offset, sb, sh, sn, aug: false };
-  });
-  try {
-    return body(gpuEngine(r.B, inputs[0]!.device), mats);
-  } finally {
-    for (const t of made) t.dispose();
-  }
-}
-
-type Sig = KernelSignatures;
-
-export function linearAttentionWebGpu({ r, q, k, v }: Sig['LinearAttention']['args']): Tensor {
-  return withMats(r, [q, k, v], (E, [mq, mk, mv]) => linearForward(E, r, mq!, mk!, mv!).data);
-}
-
-export function linearAttentionGradWebGpu({
-  r,
-  q,
-  k,
-  v,
-  dout,
-}: Sig['LinearAttentionGrad']['args']): Sig['LinearAttentionGrad']['result'] {
-  return withMats(r, [q, k, v, dout], (E, [mq, mk, mv, mg]) => {
-    const g = linearBackward(E, r, mq!, mk!, mv!, mg!);
-    return { dq: g.dq.data, dk: g.dk.data, dv: g.dv.data };
-  });
-}
+/** The WebGPU linear attention kernels; they read any strides with a contiguous last dim, copy the rest. */
+export const linearAttentionWebGpu = linearKernels<Tensor>({
+  engine: (B, device) => gpuEngine(B, device),
+  bind: (inputs) => {
+    const made: Tensor[] = [];
+    const mats = inputs.map((t) => {
+      const own = t.strides[3] === 1 || t.shape[3] === 1 ? t : copyOf(t);
+      if (own !== t) made.push(own);
+      const [, heads, rows, width] = own.shape as [number, number, number, number];
+      const [sb, sh, sn] = own.strides as [number, number, number];
+      return { data: own, heads, rows, width, off: own.offset, sb, sh, sn, aug: false };
+    });
+    const release = () => {
+      for (const t of made) t.dispose();
+    };
+    return { mats, release };
+  },
+  tensor: (m) => m.data,
+});

@@ -3,7 +3,7 @@
  * key streams; dK/dV over query streams, GQA heads summed without atomics), for the shapes looped.ts
  * serves. Nothing Nq x Nk is kept except the bias gradient when a bias is given.
  */
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
@@ -26,10 +26,7 @@ export function deltaSpec(Dv: number): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = workgroupIndex(wg, nwg) * WG + li;
-  if (row >= u.rows) { return; }
+${perItemMain('row', 'u.rows')}
   var s = 0.0;
   for (var d = 0u; d < ${Dv}u; d++) { s = fma(dout_ld(row * ${Dv}u + d), out_ld(row * ${Dv}u + d), s); }
   stats_st(u.rows + row, s); // delta, after lse

@@ -4,7 +4,7 @@
  * (b, h, chunk) to a partial (max, sum, unnormalized output), and a second kernel merges the partials
  * with the usual log-sum-exp rescaling. Exact up to f32 rounding versus the one-pass kernel.
  */
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
@@ -83,10 +83,7 @@ export function splitKMergeSpec(Dv: number): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = workgroupIndex(wg, nwg) * WG + li;
-  if (row >= u.rows) { return; }
+${perItemMain('row', 'u.rows')}
   var m = -inf();
   for (var s = 0u; s < u.splits; s++) {
     let base = (row * u.splits + s) * ${W}u;

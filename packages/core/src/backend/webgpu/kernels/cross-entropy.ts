@@ -1,6 +1,7 @@
 /** Fused cross-entropy on WebGPU (ops/cross-entropy.ts has the formulas): one invocation per row. */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
 import { DEVICE_ERROR_OPS, type KernelSpec } from '../runtime.js';
+import { perItemMain } from '../shader.js';
 import { ROW_FIELDS, ROW_WGSL, rowValues } from './rows.js';
 
 type Sig = KernelSignatures;
@@ -27,10 +28,7 @@ export function crossEntropyForwardSpec(): KernelSpec {
     workgroupSize: 64,
     body: `
 ${ROW_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let r = workgroupIndex(wg, nwg) * WG + li;
-  if (r >= u.n) { return; }
+${perItemMain('r', 'u.n')}
   let base = rowBase(r);
   var m = -inf();
   for (var k = 0u; k < u.len; k++) { m = max(m, x_ld(base + k * u.stride)); }
@@ -75,10 +73,7 @@ export function crossEntropyBackwardSpec(): KernelSpec {
     workgroupSize: 64,
     body: `
 ${ROW_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let r = workgroupIndex(wg, nwg) * WG + li;
-  if (r >= u.n) { return; }
+${perItemMain('r', 'u.n')}
   let base = rowBase(r);
   let obase = r * u.len;
   let t = t_ld(u.t_off + r);
@@ -98,14 +93,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   };
 }
 
-export function crossEntropyWebGpu({
-  logits,
-  targets,
-  rows: r,
-  lossRows,
-  lse,
-  opts,
-}: Sig['CrossEntropy']['args']): void {
+export function crossEntropyWebGpu(args: Sig['CrossEntropy']['args']): void {
+  const { logits, targets, rows: r, lossRows, lse, opts } = args;
   const gpu = logits.device.gpu!;
   const n = r.outerCount;
   const values = {
@@ -126,16 +115,8 @@ export function crossEntropyWebGpu({
   gpu.run(crossEntropyForwardSpec(), buffers, values, Math.ceil(n / 64));
 }
 
-export function crossEntropyGradWebGpu({
-  logits,
-  targets,
-  rows: r,
-  lse,
-  g,
-  gStride,
-  dx,
-  opts,
-}: Sig['CrossEntropyGrad']['args']): void {
+export function crossEntropyGradWebGpu(args: Sig['CrossEntropyGrad']['args']): void {
+  const { logits, targets, rows: r, lse, g, gStride, dx, opts } = args;
   const n = r.outerCount;
   const values = {
     ...rowValues(logits, r),

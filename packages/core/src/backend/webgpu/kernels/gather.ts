@@ -6,6 +6,7 @@
 import type { DType } from '../../../dtype.js';
 import type { KernelSignatures } from '../../../kernels/signatures.js';
 import { DEVICE_ERROR_OPS, type KernelSpec } from '../runtime.js';
+import { perItemMain } from '../shader.js';
 
 type Sig = KernelSignatures;
 
@@ -29,10 +30,7 @@ export function gatherSpec(dtype: DType, idxDtype: DType): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+${perItemMain('i', 'u.n')}
   let inner = i % u.inner;
   let p = (i / u.inner) % u.count;
   let outer = i / (u.inner * u.count);
@@ -69,10 +67,7 @@ export function indexAddSpec(idxDtype: DType): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+${perItemMain('i', 'u.n')}
   let chunk = i % u.chunks;
   let j = (i / u.chunks) % u.axis_len;
   let outer = i / (u.chunks * u.axis_len);

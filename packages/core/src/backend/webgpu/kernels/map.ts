@@ -6,7 +6,7 @@
  */
 import type { DType } from '../../../dtype.js';
 import { isDense, type MapArgs, type MapOp } from '../../../kernels/map.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 import { dimFields, packDims } from '../uniforms.js';
 
 const WORKGROUP = 64;
@@ -57,10 +57,7 @@ export function mapSpec(
   const body = `
 fn dimAt(a: vec4u, b: vec4u, d: u32) -> u32 { if (d < 4u) { return a[d]; } return b[d - 4u]; }
 ${op.helpers ?? ''}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.runs) { return; }
+${perItemMain('i', 'u.runs')}
   ${idx}
   for (var e = 0u; e < count; e++) {
     ${inDtypes.map((_, k) => `let x${k} = in${k}_ld(o${k} + e * s${k}_in);`).join(' ')}

@@ -6,24 +6,42 @@
  */
 import type { QuadTile } from '../heuristics.js';
 import type { KernelSpec } from '../shader.js';
-import { dimFields } from '../uniforms.js';
+import { dimFields, type Field } from '../uniforms.js';
 
-const QUAD_FIELDS = [
-  ['M', 'u32'],
-  ['N', 'u32'],
-  ['K', 'u32'],
-  ['tiles_m', 'u32'],
-  ['tiles_n', 'u32'],
-  ['batch', 'u32'],
-  ['brank', 'u32'],
-  ['a_off', 'u32'],
-  ['b_off', 'u32'],
-  ['sam', 'u32'],
-  ['sbs', 'u32'],
-  ...dimFields('bshape'),
-  ...dimFields('sab'),
-  ...dimFields('sbb'),
-] as const;
+/**
+ * WGSL shared by both matmul kernels: the tile (tm, tn) and batch entry `bt` of workgroup `w`, and A's
+ * and B's offsets `ao`, `bo` for that entry through broadcast batch strides (`c` names the coordinate).
+ */
+export const batchPrologue = (c: string) => `  let w = workgroupIndex(wg, nwg);
+  let tn = w % u.tiles_n;
+  let tm = (w / u.tiles_n) % u.tiles_m;
+  let bt = w / (u.tiles_n * u.tiles_m);
+  if (bt >= u.batch) { return; } // a 2-D grid may hold a few extra workgroups
+  var rem = bt;
+  var ao = u.a_off;
+  var bo = u.b_off;
+  for (var d = u.brank; d > 0u; d--) {
+    let dim = dimAt(u.bshape0, u.bshape1, d - 1u);
+    let ${c} = rem % dim;
+    rem = rem / dim;
+    ao += ${c} * dimAt(u.sab0, u.sab1, d - 1u);
+    bo += ${c} * dimAt(u.sbb0, u.sbb1, d - 1u);
+  }
+`;
+
+/** Uniforms of both matmul kernels around each kernel's own operand strides (`strides`). */
+export function matmulFields(strides: readonly string[]): Field[] {
+  return [
+    ...['M', 'N', 'K', 'tiles_m', 'tiles_n', 'batch', 'brank', 'a_off', 'b_off', ...strides].map(
+      (name) => [name, 'u32'] as const,
+    ),
+    ...dimFields('bshape'),
+    ...dimFields('sab'),
+    ...dimFields('sbb'),
+  ];
+}
+
+const QUAD_FIELDS = matmulFields(['sam', 'sbs']);
 
 const quadSpecs = new Map<string, KernelSpec>();
 
@@ -140,22 +158,7 @@ fn storeGroup(o: u32, col: u32, v: vec4f, x: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) li: u32${sub ? ', @builtin(subgroup_invocation_id) sg: u32' : ''}) {
-  let w = workgroupIndex(wg, nwg);
-  let tn = w % u.tiles_n;
-  let tm = (w / u.tiles_n) % u.tiles_m;
-  let bt = w / (u.tiles_n * u.tiles_m);
-  if (bt >= u.batch) { return; } // a 2-D grid may hold a few extra workgroups
-  var rem = bt;
-  var ao = u.a_off;
-  var bo = u.b_off;
-  for (var d = u.brank; d > 0u; d--) {
-    let dim = dimAt(u.bshape0, u.bshape1, d - 1u);
-    let cdx = rem % dim;
-    rem = rem / dim;
-    ao += cdx * dimAt(u.sab0, u.sab1, d - 1u);
-    bo += cdx * dimAt(u.sbb0, u.sbb1, d - 1u);
-  }
-  let ao4 = ao / 4u;
+${batchPrologue('cdx')}  let ao4 = ao / 4u;
   let bo4 = bo / 4u;
   let sam4 = u.sam / 4u;
   let sbs4 = u.sbs / 4u;

@@ -12,32 +12,15 @@ import { size } from '../../../shape.js';
 import type { Tensor } from '../../../tensor.js';
 import { matmulSubgroups, matmulTile, QUAD_MIN_MN } from '../heuristics.js';
 import type { KernelSpec, WebGpuRuntime } from '../runtime.js';
-import { dimFields, packDims } from '../uniforms.js';
-import { quadMatmulSpec } from './matmul-quad.js';
+import { packDims } from '../uniforms.js';
+import { batchPrologue, matmulFields, quadMatmulSpec } from './matmul-quad.js';
 
 /** Register-blocked: each invocation owns a 4x4 block of C; 8x8 invocations cover a 32x32 tile. */
 const TILE = 32;
 
-const MATMUL_STRIDED: KernelSpec = {
+export const MATMUL_STRIDED: KernelSpec = {
   key: 'matmul:strided4x4',
-  uniforms: [
-    ['M', 'u32'],
-    ['N', 'u32'],
-    ['K', 'u32'],
-    ['tiles_m', 'u32'],
-    ['tiles_n', 'u32'],
-    ['batch', 'u32'],
-    ['brank', 'u32'],
-    ['a_off', 'u32'],
-    ['b_off', 'u32'],
-    ['sam', 'u32'],
-    ['sak', 'u32'],
-    ['sbk', 'u32'],
-    ['sbn', 'u32'],
-    ...dimFields('bshape'),
-    ...dimFields('sab'),
-    ...dimFields('sbb'),
-  ],
+  uniforms: matmulFields(['sam', 'sak', 'sbk', 'sbn']),
   operands: [
     { name: 'a', dtype: 'f32' },
     { name: 'b', dtype: 'f32' },
@@ -48,22 +31,7 @@ const MATMUL_STRIDED: KernelSpec = {
 fn dimAt(a: vec4u, b: vec4u, d: u32) -> u32 { if (d < 4u) { return a[d]; } return b[d - 4u]; }
 @compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let w = workgroupIndex(wg, nwg);
-  let tn = w % u.tiles_n;
-  let tm = (w / u.tiles_n) % u.tiles_m;
-  let bt = w / (u.tiles_n * u.tiles_m);
-  if (bt >= u.batch) { return; } // a 2-D grid may hold a few extra workgroups
-  var rem = bt;
-  var ao = u.a_off;
-  var bo = u.b_off;
-  for (var d = u.brank; d > 0u; d--) {
-    let dim = dimAt(u.bshape0, u.bshape1, d - 1u);
-    let c = rem % dim;
-    rem = rem / dim;
-    ao += c * dimAt(u.sab0, u.sab1, d - 1u);
-    bo += c * dimAt(u.sbb0, u.sbb1, d - 1u);
-  }
-  let row = tm * 32u + lid.y * 4u;
+${batchPrologue('c')}  let row = tm * 32u + lid.y * 4u;
   let col = tn * 32u + lid.x * 4u;
   if (row >= u.M || col >= u.N) { return; }
   // clamp instead of branching inside the loop; out-of-range rows/cols are simply not stored

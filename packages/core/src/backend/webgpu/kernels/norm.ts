@@ -3,7 +3,7 @@
  * two sweeps for accuracy (biased variance, as PyTorch).
  */
 import type { KernelSignatures, NormKind } from '../../../kernels/signatures.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 
 type Sig = KernelSignatures;
 
@@ -44,10 +44,7 @@ export function normSpec(kind: NormKind, affine: 'none' | 'weight' | 'weight+bia
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let r = workgroupIndex(wg, nwg) * WG + li;
-  if (r >= u.rows) { return; }
+${perItemMain('r', 'u.rows')}
   let base = u.x_off + r * u.dim;${ROW_STATS_WGSL(kind)}
   for (var k = 0u; k < u.dim; k++) {
     out_st(r * u.dim + k, (x_ld(base + k) - mean) * inv${w ? ' * w_ld(u.w_off + k)' : ''}${b ? ' + b_ld(u.b_off + k)' : ''});
@@ -81,10 +78,7 @@ export function normBackwardSpec(kind: NormKind, weighted: boolean): KernelSpec 
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let r = workgroupIndex(wg, nwg) * WG + li;
-  if (r >= u.rows) { return; }
+${perItemMain('r', 'u.rows')}
   let base = u.x_off + r * u.dim;
   let gbase = u.g_off + r * u.dim;${ROW_STATS_WGSL(kind)}
   var sg = 0.0;
@@ -120,17 +114,8 @@ export function normWebGpu({ kind, x, weight, bias, out, rows, dim, eps }: Sig['
   x.device.gpu!.run(normSpec(kind, affine), buffers, values, Math.ceil(rows / 64));
 }
 
-export function normGradWebGpu({
-  kind,
-  x,
-  gy,
-  weight,
-  dx,
-  gyXhat,
-  rows,
-  dim,
-  eps,
-}: Sig['NormGrad']['args']): void {
+export function normGradWebGpu(args: Sig['NormGrad']['args']): void {
+  const { kind, x, gy, weight, dx, gyXhat, rows, dim, eps } = args;
   const buffers = [
     x.storage.buffer!,
     (weight ?? x).storage.buffer!,

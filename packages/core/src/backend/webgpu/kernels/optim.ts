@@ -4,16 +4,13 @@
  * so updates that read and write a tensor use one read_write operand.
  */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 
 type Sig = KernelSignatures;
 
 const WG = 64;
 const HEAD = `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }`;
+${perItemMain('i', 'u.n')}`;
 
 // SGD: PyTorch torch.optim.SGD, 1.13 `_single_tensor_sgd`
 export function sgdSpec(withMomentum: boolean): KernelSpec {

@@ -1,7 +1,7 @@
 /** Random tensors on WebGPU: the counter hash of kernels/random.ts in WGSL, uniform, normal and dropout masks. */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
 import { SINCOS_WGSL } from '../../../kernels/wgsl-math.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 
 type Sig = KernelSignatures;
 
@@ -35,10 +35,7 @@ export function randomSpec(dist: 'uniform' | 'normal'): KernelSpec {
     workgroupSize: 64,
     body: `${HASH_WGSL}
 ${SINCOS_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+${perItemMain('i', 'u.n')}
   out_st(i, ${value});
 }`,
   };
@@ -57,10 +54,7 @@ const dropoutMaskSpec: KernelSpec = {
   operands: [{ name: 'out', dtype: 'f32', write: true }],
   workgroupSize: 64,
   body: `${HASH_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+${perItemMain('i', 'u.n')}
   out_st(i, select(0.0, u.scale, unit(u.offset + i) >= u.p));
 }`,
 };

@@ -7,7 +7,7 @@ import { rowLayout } from '../../../kernels/rows.js';
 import type { KernelSignatures, ReduceKind } from '../../../kernels/signatures.js';
 import type { Tensor } from '../../../tensor.js';
 import { reduceChunks } from '../heuristics.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 import { ROW_FIELDS, ROW_WGSL, rowValues } from './rows.js';
 
 const NEG_INF = '-inf()';
@@ -66,10 +66,7 @@ export function reduceSpec(kind: ReduceKind, inDtype: DType, outDtype: DType): K
     body: `
 alias T = ${t};
 ${ROW_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = workgroupIndex(wg, nwg) * WG + li;
-  if (i >= u.n) { return; }
+${perItemMain('i', 'u.n')}
   let base = rowBase(i / u.chunks);
   let k0 = (i % u.chunks) * u.chunk;
   let k1 = min(u.len, k0 + u.chunk);

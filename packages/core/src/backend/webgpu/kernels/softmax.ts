@@ -1,6 +1,6 @@
 /** softmax / logSoftmax on WebGPU: one invocation per row, three sweeps (max, sum, write). */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, perItemMain } from '../shader.js';
 import { ROW_FIELDS, ROW_WGSL, rowValues } from './rows.js';
 
 export function softmaxSpec(log: boolean): KernelSpec {
@@ -14,10 +14,7 @@ export function softmaxSpec(log: boolean): KernelSpec {
     workgroupSize: 64,
     body: `
 ${ROW_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let o = workgroupIndex(wg, nwg) * WG + li;
-  if (o >= u.n) { return; }
+${perItemMain('o', 'u.n')}
   let base = rowBase(o);
   // output is contiguous: its outer index o maps to (o / inner) * len * inner + o % inner
   let inner = u.out_axis_stride;
