@@ -22,4 +22,5 @@ export const MODALITIES: Record<string, () => Promise<LoadedModality>> = {
       setDatasetBaseUrl: m.setDatasetBaseUrl,
     })),
   vision: () => import('@multihead/vision').then((m) => ({ tasks: m.VISION_TASKS })),
+  graph: () => import('@multihead/graph').then((m) => ({ tasks: m.GRAPH_TASKS })),
 };
