@@ -1,5 +1,21 @@
-/** @multihead/audio: WAV io (wavefile), resampling, browser audio, MIDI event tokens, offline datasets. */
+/**
+ * @multihead/audio: WAV io (wavefile), resampling, browser audio, spectrogram features, MIDI event tokens,
+ * offline datasets, a spectrogram transformer and a music decoder, and the audio tasks (`AUDIO_TASKS`).
+ */
 
+export {
+  type LabelledVectors,
+  type LogisticOptions,
+  LogisticRegression,
+  NearestCentroid,
+  poolFrames,
+} from './baselines/clip-classifiers.js';
+export {
+  EventBigram,
+  EventUnigram,
+  fitEventNgrams,
+  STRENGTH_GRID,
+} from './baselines/event-ngrams.js';
 export {
   type BuildOptions,
   DIGIT_WORDS,
@@ -102,6 +118,16 @@ export {
   readWavFile,
 } from './io/wav.js';
 export {
+  MusicTransformer,
+  type MusicTransformerConfig,
+  type ResolvedMusicConfig,
+} from './models/music-transformer.js';
+export {
+  type SpectrogramForwardDetailed,
+  SpectrogramTransformer,
+  type SpectrogramTransformerConfig,
+} from './models/spectrogram-transformer.js';
+export {
   BOS,
   binToVelocity,
   decodeEvents,
@@ -141,3 +167,74 @@ export {
   renderNotes,
   type SynthOptions,
 } from './music/synth.js';
+export {
+  type AugmentDraw,
+  augmentClip,
+  changeSpeed,
+  checkWaveAugmentation,
+  type Range,
+  type SpecAugment,
+  specAugmentMask,
+  type WaveAugmentation,
+} from './preprocess/augment.js';
+export {
+  type ClipFeatureConfig,
+  type ClipSpan,
+  clipFeatures,
+  frameWidth,
+  loudestStart,
+  placeInWindow,
+  prepareClip,
+  spanFrames,
+  tokenTimes,
+  windowFrames,
+} from './preprocess/clip-features.js';
+export { inputAudio } from './tasks/audio-input.js';
+export {
+  type ClipClassifierTraining,
+  centeredWindows,
+  classifyClips,
+  type LabelledClip,
+  pooledFeatures,
+  trainClipClassifier,
+  trainingBatch,
+} from './tasks/clip-classifier.js';
+export {
+  createDigitsTask,
+  DIGIT_LABELS,
+  DIGITS_FEATURES,
+  DIGITS_MODEL,
+  DIGITS_TASK_ID,
+  DIGITS_TRAINING,
+  type DigitSets,
+  type DigitsOptions,
+  digitsTask,
+} from './tasks/digits.js';
+export { AUDIO_TASKS } from './tasks/index.js';
+export {
+  createMusicTask,
+  MUSIC_MODEL,
+  MUSIC_TASK_ID,
+  MUSIC_TRAINING,
+  type MusicData,
+  type MusicOptions,
+  musicTask,
+} from './tasks/music.js';
+export {
+  fitMusicBaselines,
+  type MusicTraining,
+  musicBatch,
+  musicNll,
+  ngramNll,
+  pieceTokens,
+  trainMusic,
+  transposeEvents,
+} from './tasks/music-lm.js';
+export {
+  type GenerationStats,
+  generationStats,
+  ngramIndex,
+  VERBATIM_ORDERS,
+  verbatimShare,
+} from './tasks/music-stats.js';
+export { meanPoolRollout, spectrogramImage } from './tasks/spectrogram-maps.js';
