@@ -162,4 +162,36 @@ describe('training batches', () => {
       expect(a.masks.subarray(r * 16, r * 16 + 8)).toEqual(a.masks.subarray(r * 16 + 8, r * 16 + 16));
     for (const span of a.spans) expect(span.offset + span.length).toBeLessThanOrEqual(4800);
   });
+
+  it('draw words evenly: a word with one clip comes as often as a word with nine', () => {
+    const clips = [
+      { samples: tone(200, 0.1), label: 0, word: 'oh' },
+      ...Array.from({ length: 9 }, () => ({ samples: tone(300, 0.1), label: 1, word: 'one' })),
+    ];
+    const cfg = {
+      sampleRate: RATE,
+      windowSamples: 1600,
+      nFft: 400,
+      hopLength: 160,
+      nMels: 4,
+      fMin: 20,
+      fMax: 4000,
+      floorBelowMax: 8,
+      clipMeanNormalized: false,
+    };
+    const h = {
+      steps: 1,
+      batchSize: 400,
+      lr: 0,
+      minLr: 0,
+      warmupSteps: 1,
+      weightDecay: 0,
+      labelSmoothing: 0,
+      clipGradNorm: 1,
+      augmentation: NONE,
+      specAugment: { timeMasks: 0, timeWidth: 0, freqMasks: 0, freqWidth: 0 },
+    };
+    const { labels } = trainingBatch(clips, cfg, h, 1, 0);
+    expect(labels.filter((l) => l === 0).length / 400).toBeCloseTo(0.5, 1);
+  });
 });

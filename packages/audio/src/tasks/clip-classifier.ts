@@ -1,6 +1,6 @@
 /**
  * Training and scoring a spectrogram transformer on labelled clips (16 kHz mono): each step draws a batch
- * with a seeded generator, augments every clip on the waveform (speed, gain, noise; preprocess/augment.ts),
+ * with a seeded generator (words evenly), augments every clip on the waveform (speed, gain, noise; preprocess/augment.ts),
  * puts it at a random place in its window, computes the log-mel on the device and masks it (SpecAugment);
  * AdamW with decay on matrices only, label smoothing, clipping, and a warmup + cosine schedule that a time
  * budget bends (core's `budgetCosine`). Scoring puts each clip in the middle of its window, as `run` does.
@@ -41,6 +41,27 @@ import {
 export interface LabelledClip {
   samples: Float32Array;
   label: number;
+  /**
+   * What was said ("zero" and "oh" are both label 0): batches draw words evenly, so a label spoken two
+   * ways gets each way as often as any other word. Without it, clips are drawn evenly.
+   */
+  word?: string;
+}
+
+/** Draws a clip: a word evenly, then one of its clips (clips without a word share one group). */
+function clipSampler(clips: readonly LabelledClip[]): (random: () => number) => LabelledClip {
+  const groups = new Map<string, LabelledClip[]>();
+  for (const clip of clips) {
+    const key = clip.word ?? '';
+    const group = groups.get(key);
+    if (group) group.push(clip);
+    else groups.set(key, [clip]);
+  }
+  const lists = [...groups.values()];
+  return (random) => {
+    const list = lists[Math.floor(random() * lists.length)]!;
+    return list[Math.floor(random() * list.length)]!;
+  };
 }
 
 export interface ClipClassifierTraining {
@@ -79,8 +100,9 @@ export function trainingBatch(
   const masks = new Float32Array(B * frames * width);
   const labels = new Int32Array(B);
   const spans: ClipSpan[] = [];
+  const draw = clipSampler(clips);
   for (let b = 0; b < B; b++) {
-    const clip = clips[Math.floor(random() * clips.length)]!;
+    const clip = draw(random);
     labels[b] = clip.label;
     const augmented = augmentClip(clip.samples, h.augmentation, cfg.sampleRate, random);
     const { window, offset, length } = placeInWindow(augmented.samples, cfg.windowSamples, random());
