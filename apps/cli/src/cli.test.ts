@@ -44,7 +44,7 @@ describe('multihead command', () => {
   it('tasks lists every modality with kinds, inputs and outputs', async () => {
     const { stdout } = await cli('tasks', '--json');
     const { tasks, modalities } = JSON.parse(stdout.trim().split('\n').pop()!);
-    expect(modalities).toEqual(expect.arrayContaining(['text', 'vision', 'graph']));
+    expect(modalities).toEqual(['text', 'vision', 'audio', 'graph']);
     expect(tasks).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

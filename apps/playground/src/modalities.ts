@@ -22,5 +22,6 @@ export const MODALITIES: Record<string, () => Promise<LoadedModality>> = {
       setDatasetBaseUrl: m.setDatasetBaseUrl,
     })),
   vision: () => import('@multihead/vision').then((m) => ({ tasks: m.VISION_TASKS })),
+  audio: () => import('@multihead/audio').then((m) => ({ tasks: m.AUDIO_TASKS })),
   graph: () => import('@multihead/graph').then((m) => ({ tasks: m.GRAPH_TASKS })),
 };
