@@ -172,6 +172,8 @@ export {
   augmentClip,
   changeSpeed,
   checkWaveAugmentation,
+  type Equalizer,
+  equalizerGains,
   type Range,
   type SpecAugment,
   specAugmentMask,

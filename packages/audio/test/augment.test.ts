@@ -10,6 +10,7 @@ import {
   augmentClip,
   changeSpeed,
   checkWaveAugmentation,
+  equalizerGains,
   specAugmentMask,
   trainingBatch,
   type WaveAugmentation,
@@ -78,6 +79,22 @@ describe('waveform augmentation', () => {
     expect(() => changeSpeed(clip, 3, RATE)).toThrow(/changeSpeed: factor is 3; expected \[0.5, 2\]/);
   });
 
+  it("changeSpeed's cubic (training's) matches the sinc under 4 kHz: length, pitch, level within 1 dB", () => {
+    for (const hz of [400, 1500, 3500]) {
+      const clip = tone(hz, 0.5);
+      for (const factor of [0.85, 1.18]) {
+        const cubic = changeSpeed(clip, factor, RATE, 'cubic');
+        const sinc = changeSpeed(clip, factor, RATE, 'sinc');
+        expect(Math.abs(cubic.length - sinc.length)).toBeLessThanOrEqual(1);
+        expect(frequencyOf(cubic) / (hz * factor)).toBeCloseTo(1, 2);
+        const middle = (x: Float32Array) => x.subarray(x.length >> 2, (3 * x.length) >> 2);
+        const db = 20 * Math.log10(rms(middle(cubic)) / rms(middle(clip)));
+        expect(Math.abs(db)).toBeLessThan(1); // Catmull-Rom's droop: ~0.6 dB at 3.5 kHz x 1.18
+      }
+    }
+    expect(changeSpeed(tone(300, 0.1), 1, RATE, 'cubic')).toEqual(tone(300, 0.1));
+  });
+
   it('a gain scales and clips at full scale; noise lands at the drawn SNR', () => {
     const loud = augmentClip(
       tone(300, 0.2, 0.5),
@@ -126,6 +143,25 @@ describe('SpecAugment', () => {
   });
 });
 
+describe('equalizer', () => {
+  it('draws smooth seeded curves within +-maxDb, or none with probability 1 - p', () => {
+    const eq = { p: 1, maxDb: 12 };
+    const curves = Array.from({ length: 50 }, (_, seed) => equalizerGains(40, eq, seededUniform(seed)));
+    expect(equalizerGains(40, eq, seededUniform(3))).toEqual(curves[3]);
+    let largest = 0;
+    for (const curve of curves) {
+      for (let m = 0; m < 40; m++) {
+        largest = Math.max(largest, Math.abs(curve[m]!));
+        // three cosines at most: neighbouring bins differ by at most 12 * (pi/40) * (1/2 + 2/4 + 3/8)
+        if (m > 0) expect(Math.abs(curve[m]! - curve[m - 1]!)).toBeLessThan(1.3);
+      }
+    }
+    expect(largest).toBeLessThanOrEqual(12);
+    expect(largest).toBeGreaterThan(4); // not all flat
+    expect(equalizerGains(40, { p: 0, maxDb: 12 }, seededUniform(1))).toEqual(new Float32Array(40));
+  });
+});
+
 describe('training batches', () => {
   it('are a function of (seed, step): clips, placement, noise and masks', () => {
     const clips = Array.from({ length: 6 }, (_, i) => ({ samples: tone(200 + 50 * i, 0.2), label: i % 3 }));
@@ -151,8 +187,11 @@ describe('training batches', () => {
       clipGradNorm: 1,
       augmentation: ALL,
       specAugment: { timeMasks: 1, timeWidth: 3, freqMasks: 1, freqWidth: 2 },
+      equalizer: { p: 1, maxDb: 10 },
     };
     const a = trainingBatch(clips, cfg, h, 5, 3);
+    expect(a.binGainsDb).toHaveLength(4 * 8);
+    expect(a.binGainsDb.some((g) => g !== 0)).toBe(true);
     expect(trainingBatch(clips, cfg, h, 5, 3)).toEqual(a);
     expect(trainingBatch(clips, cfg, h, 5, 4).windows).not.toEqual(a.windows);
     expect(a.windows).toHaveLength(4 * 4800);

@@ -116,6 +116,34 @@ describe('clip features on the device', () => {
     expect(offset + length).toBeLessThanOrEqual(CFG.windowSamples);
   });
 
+  it('equalizer gains shift their bins by gain / 10 log10 units, clamped at the floor', async () => {
+    const { window } = placeInWindow(clip(), CFG.windowSamples);
+    const plain = { ...CFG, clipMeanNormalized: false };
+    const read = async (gains?: Float32Array) => {
+      const x = clipFeatures(device, window, 1, plain, undefined, gains);
+      const values = (await x.read()) as Float32Array;
+      x.dispose();
+      return values;
+    };
+    const base = await read();
+    const flat = await read(new Float32Array(16).fill(6)); // a level change: peak-relative, no change
+    for (let i = 0; i < base.length; i++) expect(Math.abs(flat[i]! - base[i]!)).toBeLessThan(1e-5);
+    const peakBin = base.indexOf(Math.max(...base)) % 16;
+    const bin = (peakBin + 8) % 16;
+    const gains = new Float32Array(16);
+    gains[bin] = -20; // -2 log10 units = -0.5 on the [-1, 1] scale of 8 units
+    const cut = await read(gains);
+    for (let t = 0; t < 50; t++) {
+      for (let b = 0; b < 16; b++) {
+        const expected = b === bin ? Math.max(-1, base[t * 16 + b]! - 0.5) : base[t * 16 + b]!;
+        expect(Math.abs(cut[t * 16 + b]! - expected)).toBeLessThan(1e-5);
+      }
+    }
+    expect(() => clipFeatures(device, window, 1, plain, undefined, new Float32Array(3))).toThrow(
+      /binGainsDb has 3 values; expected 1 x 16 mel bins/,
+    );
+  });
+
   it('the clip-mean-normalized copy has zero mean per bin over the clip and -1 outside', async () => {
     const placed = placeInWindow(clip(), CFG.windowSamples);
     const x = clipFeatures(device, placed.window, 1, CFG, [placed]);

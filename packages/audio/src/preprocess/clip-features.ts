@@ -10,7 +10,20 @@
  * line or a voice's overall timbre add a constant per bin, which this removes), -1 outside the clip.
  * docs/decisions.md ("Audio tasks") has the measurements that chose it.
  */
-import { abs, add, concat, type Device, div, max, mul, sub, sum, type Tensor, tidy } from '@multihead/core';
+import {
+  abs,
+  add,
+  concat,
+  type Device,
+  div,
+  max,
+  maximum,
+  mul,
+  sub,
+  sum,
+  type Tensor,
+  tidy,
+} from '@multihead/core';
 import { logMelSpectrogram } from '../features/log-mel.js';
 import { type AudioClip, toMono, trimSilence } from '../io/clip.js';
 import { invalidArgument } from '../io/errors.js';
@@ -111,6 +124,8 @@ export function placeInWindow(
  * Windows `[count * windowSamples]` -> features `[count, frames, frameWidth]` on `device`: log10 mel
  * power floored at (peak - floorBelowMax), then (x - peak) / (floorBelowMax / 2) + 1; with
  * `clipMeanNormalized`, the clip-mean-normalized copy after it (the clips' `spans` are then needed).
+ * `binGainsDb` `[count * nMels]` (training's random equalizer, preprocess/augment.ts) is added to each
+ * example's log-mel bins before the peak is taken; values pushed under the floor are clamped to it.
  */
 export function clipFeatures(
   device: Device,
@@ -118,6 +133,7 @@ export function clipFeatures(
   count: number,
   cfg: ClipFeatureConfig,
   spans?: readonly ClipSpan[],
+  binGainsDb?: Float32Array,
 ): Tensor {
   if (windows.length !== count * cfg.windowSamples) {
     invalidArgument(
@@ -127,6 +143,11 @@ export function clipFeatures(
   if (cfg.clipMeanNormalized && spans?.length !== count) {
     invalidArgument(
       `clipFeatures: ${spans?.length ?? 'no'} clip spans; expected ${count} (clipMeanNormalized)`,
+    );
+  }
+  if (binGainsDb !== undefined && binGainsDb.length !== count * cfg.nMels) {
+    invalidArgument(
+      `clipFeatures: binGainsDb has ${binGainsDb.length} values; expected ${count} x ${cfg.nMels} mel bins`,
     );
   }
   const frames = windowFrames(cfg);
@@ -144,8 +165,19 @@ export function clipFeatures(
       floorBelowMax: cfg.floorBelowMax,
       layout: 'time-first',
     }).slice(1, 0, frames); // [B, frames, nMels]
-    const peak = max(logMel, [1, 2], { keepdim: true }); // [B, 1, 1]
-    const scaled = add(mul(sub(logMel, peak), 2 / cfg.floorBelowMax), 1);
+    const equalized =
+      binGainsDb === undefined
+        ? logMel
+        : add(
+            logMel,
+            device.tensor(
+              binGainsDb.map((db) => db / 10),
+              [count, 1, cfg.nMels],
+            ),
+          ); // dB -> log10
+    const peak = max(equalized, [1, 2], { keepdim: true }); // [B, 1, 1]
+    const rescaled = add(mul(sub(equalized, peak), 2 / cfg.floorBelowMax), 1);
+    const scaled = binGainsDb === undefined ? rescaled : maximum(rescaled, -1);
     if (!cfg.clipMeanNormalized) return scaled.contiguous();
     const inside = new Float32Array(count * frames); // 1 on the clip's frames
     spans!.forEach((span, b) => {

@@ -24,6 +24,8 @@ import type { SpectrogramTransformer } from '../models/spectrogram-transformer.j
 import {
   augmentClip,
   checkWaveAugmentation,
+  type Equalizer,
+  equalizerGains,
   type SpecAugment,
   specAugmentMask,
   type WaveAugmentation,
@@ -75,6 +77,8 @@ export interface ClipClassifierTraining {
   clipGradNorm: number;
   augmentation: WaveAugmentation;
   specAugment: SpecAugment;
+  /** A random equalizer on the log-mel (none when absent). */
+  equalizer?: Equalizer;
 }
 
 /** The seed of step `step`'s draws (clips, augmentation, placement, masks). */
@@ -83,7 +87,8 @@ const stepSeed = (seed: number, step: number) =>
 
 /**
  * One training batch, on the host: the windows `[B * windowSamples]`, the SpecAugment masks
- * `[B * frames * nMels]` and the labels. Deterministic in (seed, step).
+ * `[B * frames * frameWidth]`, the equalizer's gains `[B * nMels]` (dB) and the labels. Deterministic
+ * in (seed, step).
  */
 export function trainingBatch(
   clips: readonly LabelledClip[],
@@ -99,6 +104,7 @@ export function trainingBatch(
   const windows = new Float32Array(B * cfg.windowSamples);
   const masks = new Float32Array(B * frames * width);
   const labels = new Int32Array(B);
+  const binGainsDb = new Float32Array(B * cfg.nMels);
   const spans: ClipSpan[] = [];
   const draw = clipSampler(clips);
   for (let b = 0; b < B; b++) {
@@ -119,8 +125,9 @@ export function trainingBatch(
         );
       }
     }
+    if (h.equalizer) binGainsDb.set(equalizerGains(cfg.nMels, h.equalizer, random), b * cfg.nMels);
   }
-  return { windows, masks, labels, spans };
+  return { windows, masks, labels, spans, binGainsDb };
 }
 
 /** Trains `model` on `clips`; stops at `steps`, `maxSeconds` or ctx.signal. */
@@ -165,10 +172,11 @@ export async function trainClipClassifier(
       unit: 'clips',
       items: () => B,
       batch: (step) => {
-        const { windows, masks, labels, spans } = trainingBatch(clips, cfg, h, run.seed, step);
+        const { windows, masks, labels, spans, binGainsDb } = trainingBatch(clips, cfg, h, run.seed, step);
+        const gains = h.equalizer ? binGainsDb : undefined;
         return {
           features: tidy(() => {
-            const x = clipFeatures(ctx.device, windows, B, cfg, spans); // [B, frames, width]
+            const x = clipFeatures(ctx.device, windows, B, cfg, spans, gains); // [B, frames, width]
             const m = ctx.device.tensor(masks, [B, frames, frameWidth(cfg)]);
             // SpecAugment fills masked values with the example's mean (Park et al. 2019)
             const fill = mean(x, [1, 2], { keepdim: true });

@@ -77,11 +77,12 @@ export const DIGITS_TRAINING: ClipClassifierTraining & { maxSeconds: number } = 
   labelSmoothing: 0.1,
   clipGradNorm: 1,
   augmentation: {
-    speed: { p: 0.2, min: 0.88, max: 1.12 },
+    speed: { p: 0.8, min: 0.85, max: 1.18 },
     gainDb: { p: 0.5, min: -10, max: 10 },
     noise: { p: 0.5, min: 0, max: 35 },
   },
   specAugment: { timeMasks: 2, timeWidth: 8, freqMasks: 2, freqWidth: 6 },
+  equalizer: { p: 0.5, maxDb: 12 },
 };
 
 export interface DigitSets {
