@@ -8,6 +8,7 @@
  * `dropped`). Windows cut long sequences for the encoder; co-variation comes from each family's training
  * rows only, so nothing of a test sequence leaks into it.
  */
+import { identitySplit } from '../data/identity-split.js';
 import { type FamilySplit, loadProteinFamilySplits } from '../data/protein-families.js';
 import { type ColumnCovariation, columnCovariation } from '../models/covariation.js';
 
@@ -93,4 +94,34 @@ export function windowStarts(length: number, window: number): number[] {
   for (let s = 0; s + window < length; s += stride) starts.push(s);
   starts.push(length - window);
   return starts;
+}
+
+/**
+ * A validation set carved out of training sequences the way the test set was (identitySplit per family:
+ * no validation sequence above `threshold` identical to a remaining training one), for early stopping.
+ * Aligned families compare alignment columns; the others are aligned pairwise (Needleman-Wunsch).
+ */
+export function identityHoldout(
+  sequences: readonly LabelledSequence[],
+  opts: { fraction: number; seed: number; threshold?: number },
+): { fit: LabelledSequence[]; valid: LabelledSequence[] } {
+  const fit: LabelledSequence[] = [];
+  const valid: LabelledSequence[] = [];
+  const labels = [...new Set(sequences.map((s) => s.label))];
+  for (const label of labels) {
+    const members = sequences.filter((s) => s.label === label);
+    const aligned = members.every((s) => s.aligned !== undefined);
+    const split = identitySplit(
+      members.map((s) => (aligned ? s.aligned! : s.sequence)),
+      {
+        threshold: opts.threshold ?? 0.5,
+        testFraction: opts.fraction,
+        seed: opts.seed,
+        identity: aligned ? 'aligned' : 'global',
+      },
+    );
+    fit.push(...split.train.map((i) => members[i]!));
+    valid.push(...split.test.map((i) => members[i]!));
+  }
+  return { fit, valid };
 }

@@ -11,9 +11,10 @@ import { getDevices } from '@multihead/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '../../test/expect-error.js';
 import { SAMPLE_FAMILIES } from '../../test/samples.js';
+import { alignedIdentity, globalAlignmentIdentity } from '../data/sequence-identity.js';
 import { GRAPH_TASKS } from './index.js';
 import { createPfamTask } from './pfam.js';
-import { loadPfamData, windowStarts } from './pfam-data.js';
+import { identityHoldout, loadPfamData, windowStarts } from './pfam-data.js';
 
 const task = createPfamTask({
   data: SAMPLE_FAMILIES,
@@ -58,6 +59,26 @@ describe('graph/pfam data', () => {
   it('covers a sequence with windows overlapping by half', () => {
     expect(windowStarts(10, 16)).toEqual([0]);
     expect(windowStarts(40, 16)).toEqual([0, 8, 16, 24]);
+  });
+
+  it('holds out validation sequences by identity, as the test split, within each family', async () => {
+    const { train } = await loadPfamData(SAMPLE_FAMILIES);
+    const { fit, valid } = identityHoldout(train, { fraction: 0.3, seed: 2 });
+    expect([...fit, ...valid].map((s) => s.name).sort()).toEqual(train.map((s) => s.name).sort());
+    expect(valid.length).toBeGreaterThan(0);
+    for (const v of valid)
+      for (const f of fit.filter((s) => s.label === v.label)) {
+        const identity =
+          v.aligned !== undefined && f.aligned !== undefined
+            ? alignedIdentity(v.aligned, f.aligned)
+            : globalAlignmentIdentity(v.sequence, f.sequence);
+        expect(identity).toBeLessThanOrEqual(0.5);
+      }
+    // a near-duplicate of a kept sequence cannot be held out: it would be ~100% identical to it
+    const twin = { ...train[0]!, name: 'twin' };
+    const withTwin = identityHoldout([...train, twin], { fraction: 0.3, seed: 2 });
+    const side = (name: string) => (withTwin.valid.some((s) => s.name === name) ? 'valid' : 'fit');
+    expect(side('twin')).toBe(side(train[0]!.name));
   });
 });
 

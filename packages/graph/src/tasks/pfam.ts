@@ -45,7 +45,7 @@ export const PFAM_TRAINING: ProteinClassifierTraining & { maxSeconds: number } =
   steps: 400,
   /** The default run stops here at the latest. */
   maxSeconds: 570,
-  pretrainSteps: 0,
+  pretrainSteps: 60,
   batchSize: 32,
   window: 128,
   lr: 2e-3,
@@ -56,6 +56,7 @@ export const PFAM_TRAINING: ProteinClassifierTraining & { maxSeconds: number } =
   labelSmoothing: 0.1,
   maskProb: 0.15,
   mlmWeight: 0.5,
+  covariationLrScale: 30,
 };
 
 export interface PfamOptions {

@@ -43,6 +43,8 @@ export interface ProteinClassifierTraining {
   maskProb: number;
   /** Weight of the masked-LM loss beside the family loss. */
   mlmWeight: number;
+  /** Learning-rate multiplier of the per-head co-variation scales. */
+  covariationLrScale: number;
 }
 
 /** One window of a sequence, and the co-variation to bias it with (if any). */
@@ -93,11 +95,20 @@ export async function trainProteinClassifier(
   h: ProteinClassifierTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const params = model.parameters();
+  // the co-variation scales (one per head, starting at zero) get their own learning rate: at the base
+  // rate they move ~lr per step and stay negligible over the few pretraining steps that see co-variation
+  const named = model.namedParameters();
+  const isScale = (name: string) => name === 'pair_bias.covariation_scale';
+  const params = named.filter(([name]) => !isScale(name)).map(([, p]) => p);
   const optimizer = new optim.AdamW(
     [
       { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
       { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
+      {
+        params: named.filter(([name]) => isScale(name)).map(([, p]) => p),
+        weightDecay: 0,
+        lr: h.lr * h.covariationLrScale,
+      },
     ],
     { lr: h.lr },
   );

@@ -6,6 +6,7 @@
  * residues only, each once, with as much preceding context as the window allows.
  */
 import {
+  type io,
   type models,
   nn,
   noGrad,
@@ -99,6 +100,12 @@ export function trainingRow(tokens: readonly number[], block: number, uniform: (
   return { ids, scored: ids.slice(0, -1).map((_, k) => k > 0 || start === 1) };
 }
 
+/**
+ * Trains `gpt` on `sequences` (token lists). With `validation`, the held-out NLL per residue is measured
+ * every `every` steps and the best weights so far are kept (early stopping): a family's sequences are
+ * few and near-duplicates, so a GPT soon memorizes them and its held-out loss rises while its training
+ * loss keeps falling.
+ */
 export async function trainProteinGpt(
   ctx: TaskContext,
   gpt: models.GPT,
@@ -106,7 +113,8 @@ export async function trainProteinGpt(
   padId: number,
   h: ProteinGptTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
-): Promise<tasks.TaskTrainSummary> {
+  validation?: { sequences: readonly number[][]; every: number },
+): Promise<tasks.TaskTrainSummary & { validation: { step: number; nll: number }[]; bestStep: number }> {
   const params = gpt.parameters();
   const optimizer = new optim.AdamW(
     [
@@ -126,28 +134,70 @@ export async function trainProteinGpt(
   );
   const uniform = seededUniform(run.seed * 7919 + 23);
   const block = gpt.config.blockSize;
-  gpt.train();
+  const started = performance.now();
+  const history: { step: number; nll: number }[] = [];
+  let best: { step: number; nll: number; state: Record<string, io.HostTensor> } | null = null;
+  const total = { steps: 0, items: 0, losses: [] as { step: number; loss: number }[], finalLoss: Number.NaN };
+  let stopped = { aborted: false, outOfTime: false };
   try {
-    return await tasks.trainForTask(ctx, {
-      model: gpt,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
-      unit: 'residues',
-      items: (b) => b.count,
-      batch: () =>
-        packScored(
-          ctx.device,
-          Array.from({ length: h.batchSize }, () =>
-            trainingRow(sequences[Math.floor(uniform() * sequences.length)]!, block, uniform),
+    const every = validation?.every ?? run.steps;
+    for (let start = 0; start < run.steps && !stopped.aborted && !stopped.outOfTime; start += every) {
+      const left =
+        run.maxSeconds === undefined ? undefined : run.maxSeconds - (performance.now() - started) / 1000;
+      if (left !== undefined && left <= 0) break;
+      gpt.train();
+      const chunk = await tasks.trainForTask(ctx, {
+        model: gpt,
+        optimizer,
+        scheduler,
+        steps: Math.min(every, run.steps - start),
+        startStep: start,
+        maxSeconds: left,
+        clipGradNorm: h.clipGradNorm,
+        progressEvery: 10,
+        unit: 'residues',
+        items: (b) => b.count,
+        batch: () =>
+          packScored(
+            ctx.device,
+            Array.from({ length: h.batchSize }, () =>
+              trainingRow(sequences[Math.floor(uniform() * sequences.length)]!, block, uniform),
+            ),
+            padId,
           ),
-          padId,
-        ),
-      loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
-    });
+        loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
+      });
+      total.steps += chunk.steps;
+      total.items += chunk.items;
+      total.losses.push(...chunk.losses);
+      total.finalLoss = chunk.finalLoss;
+      stopped = { aborted: chunk.aborted && !chunk.outOfTime, outOfTime: chunk.outOfTime };
+      if (!validation || chunk.steps === 0) continue;
+      const { nll, count } = await residueNll(gpt, validation.sequences, padId);
+      history.push({ step: total.steps, nll: nll / count });
+      ctx.log?.(`validation after ${total.steps} steps: ${(nll / count).toFixed(4)} nats per residue`);
+      if (!best || nll / count < best.nll) {
+        const state: Record<string, io.HostTensor> = {};
+        for (const [name, t] of Object.entries(gpt.stateDict()))
+          state[name] = { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(await t.read()) };
+        best = { step: total.steps, nll: nll / count, state };
+      }
+    }
+    if (best) gpt.loadStateDict(best.state);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      steps: total.steps,
+      finalLoss: total.finalLoss,
+      losses: total.losses,
+      seconds,
+      aborted: stopped.aborted,
+      items: total.items,
+      itemsPerSecond: total.items / Math.max(1e-9, seconds),
+      unit: 'residues',
+      outOfTime: stopped.outOfTime,
+      validation: history,
+      bestStep: best?.step ?? total.steps,
+    };
   } finally {
     optimizer.dispose();
     gpt.eval();

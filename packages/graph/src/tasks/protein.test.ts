@@ -20,7 +20,7 @@ const task = createProteinTask({
   data: SAMPLE_FAMILIES,
   families,
   config: { blockSize: 40, nLayer: 1, nHead: 2, nEmbd: 16 },
-  training: { batchSize: 4, warmupSteps: 2 },
+  training: { batchSize: 4, warmupSteps: 2, validateEvery: 5, validationFraction: 0.3 },
 });
 let device: Device;
 let dir: string;
@@ -69,6 +69,20 @@ describe('graph/protein', () => {
   it('trains, stores, and evaluates held-out perplexity beside the family unigram', async () => {
     const report = await task.train(ctx, { steps: 10 });
     expect(report).toMatchObject({ task: 'graph/protein', steps: 10, unit: 'residues' });
+    // early stopping: validated after steps 5 and 10, the better weights kept
+    const saved = tasks.parseTaskCheckpoint(
+      'graph/protein',
+      (await ctx.store!.read('graph/protein'))!,
+      'trained',
+      'x',
+    );
+    const training = saved.checkpoint.metadata['training'] as {
+      validation: { step: number; nll: number }[];
+      keptStep: number;
+    };
+    expect(training.validation.map((v) => v.step)).toEqual([5, 10]);
+    const bestNll = Math.min(...training.validation.map((v) => v.nll));
+    expect(training.validation.find((v) => v.step === training.keptStep)!.nll).toBe(bestNll);
     const evaluation = await task.evaluate(ctx);
     expect(evaluation).toMatchObject({
       task: 'graph/protein',

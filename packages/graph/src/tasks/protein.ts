@@ -18,7 +18,7 @@ import { FamilyUnigram } from '../baselines/family-unigram.js';
 import { invalidArgument } from '../errors.js';
 import { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
 import { committedCheckpoint } from './committed.js';
-import { defaultPfamSource, loadPfamData, type PfamSource } from './pfam-data.js';
+import { defaultPfamSource, identityHoldout, loadPfamData, type PfamSource } from './pfam-data.js';
 import { familyTokens, type ProteinGptTraining, residueNll, trainProteinGpt } from './protein-gpt.js';
 import { readSequenceInput } from './task-inputs.js';
 
@@ -48,7 +48,11 @@ export const PROTEIN_GPT: Omit<models.GPTConfig, 'vocabSize' | 'seed'> = {
   dropout: 0.1,
 };
 
-export const PROTEIN_TRAINING: ProteinGptTraining & { maxSeconds: number } = {
+export const PROTEIN_TRAINING: ProteinGptTraining & {
+  maxSeconds: number;
+  validationFraction: number;
+  validateEvery: number;
+} = {
   steps: 1200,
   /** The default run stops here at the latest. */
   maxSeconds: 570,
@@ -58,6 +62,9 @@ export const PROTEIN_TRAINING: ProteinGptTraining & { maxSeconds: number } = {
   warmupSteps: 50,
   weightDecay: 0.1,
   clipGradNorm: 1,
+  /** Share of each family's training sequences held out (by identity) for early stopping. */
+  validationFraction: 0.1,
+  validateEvery: 50,
 };
 
 /** Residue letters the generator may emit (ESM ids 4-28); everything else but <eos> is banned. */
@@ -65,7 +72,7 @@ const RESIDUE_IDS = Array.from({ length: 25 }, (_, i) => 4 + i);
 
 export interface ProteinOptions {
   config?: Partial<typeof PROTEIN_GPT>;
-  training?: Partial<ProteinGptTraining>;
+  training?: Partial<typeof PROTEIN_TRAINING>;
   data?: PfamSource;
   /** The `family` choices (default PROTEIN_FAMILIES; must match the data's families). */
   families?: readonly string[];
@@ -179,12 +186,21 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
         ctx.log?.(
           `${PROTEIN_TASK_ID}: GPT ${config.nLayer} layers x ${config.nEmbd} (${gpt.numParameters()} parameters) on ${data.train.length} sequences, ${ctx.device.backend}`,
         );
-        const sequences = data.train.map((s) => familyTokens(tokenizer, s.label, s.sequence));
-        const summary = await trainProteinGpt(ctx, gpt, sequences, tokenizer.padId, h, {
-          steps,
-          maxSeconds: budget,
-          seed,
-        });
+        // early stopping on sequences held out of training by identity, as the test set is
+        const { fit, valid } = identityHoldout(data.train, { fraction: h.validationFraction, seed });
+        const tokens = (set: typeof fit) => set.map((s) => familyTokens(tokenizer, s.label, s.sequence));
+        const summary = await trainProteinGpt(
+          ctx,
+          gpt,
+          tokens(fit),
+          tokenizer.padId,
+          h,
+          { steps, maxSeconds: budget, seed },
+          valid.length > 0 ? { sequences: tokens(valid), every: h.validateEvery } : undefined,
+        );
+        ctx.log?.(
+          `${PROTEIN_TASK_ID}: ${fit.length} training and ${valid.length} validation sequences; kept the weights of step ${summary.bestStep}`,
+        );
         const pre: ProteinPreprocessing = { tokenizer: 'esm-2', families };
         const { location } = await tasks.saveTaskCheckpoint(ctx, PROTEIN_TASK_ID, {
           model: gpt.stateDict(),
@@ -194,6 +210,8 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
           training: {
             seed,
             steps: summary.steps,
+            keptStep: summary.bestStep,
+            validation: summary.validation,
             seconds: Math.round(summary.seconds),
             finalLoss: summary.finalLoss,
             backend: ctx.device.backend,
@@ -201,7 +219,8 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
           },
         });
         ctx.log?.(`${PROTEIN_TASK_ID}: saved ${location}`);
-        return { task: PROTEIN_TASK_ID, ...summary, checkpoint: location };
+        const { validation: _history, bestStep: _kept, ...report } = summary;
+        return { task: PROTEIN_TASK_ID, ...report, checkpoint: location };
       } finally {
         gpt.dispose();
       }
