@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { axeViolations, canvasVariance, launch, screenshot, tabTo, unlabelledControls } from './browser.js';
 import { boxOf, openTask, runAndWait, useBuild } from './flow.js';
 
+const FASHION_TROUSER = new URL('./fixtures/fashion-trouser.png', import.meta.url).pathname;
+
 const build = useBuild('dist', 'build');
 const { step } = build;
 
@@ -128,6 +130,25 @@ describe('WebGPU disabled: the CPU backend', () => {
     expect(values[0]! + values[1]!).toBeCloseTo(100, 0);
     expect(await bars.first().locator('.bar-label').textContent()).toBe('spam');
     await screenshot(page, 'cpu-2-spam');
+  });
+
+  step('names a Fashion-MNIST test image with vision/fashion; the rollout overlays the image', async () => {
+    await openTask(page, 'vision/fashion');
+    await page.waitForSelector('[data-testid="checkpoint-info"]:text("shipped with the package")', {
+      timeout: 60_000,
+    });
+    // test image 2 of the dataset (packages/vision/test/fixtures/fashion-mnist), a pair of trousers
+    await page.setInputFiles('.input-image input[type="file"]', FASHION_TROUSER);
+    await page.waitForSelector('.input-image :text("fashion-trouser.png: 28 x 28 pixels")');
+    await runAndWait(page);
+    const bars = page.locator('[data-testid="label-bars"] li');
+    expect(await bars.count()).toBe(10);
+    expect(await bars.first().locator('.bar-label').textContent()).toBe('Trouser');
+    await page.click('[data-testid="attention-show"]');
+    await page.waitForSelector('[data-testid="heatmap"]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="heatmap"]').count()).toBe(4); // FASHION_VIT: 4 heads
+    expect(await canvasVariance(page, '[data-testid="rollout"]')).toBeGreaterThan(0);
+    await screenshot(page, 'cpu-2b-fashion');
   });
 
   step('trains text/names for 20 steps in the worker: the loss falls; then the held-out metric', async () => {
