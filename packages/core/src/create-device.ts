@@ -112,14 +112,61 @@ async function calibrate(device: Device): Promise<number> {
   return ms;
 }
 
-export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Device> {
-  const backend = opts.backend ?? 'auto';
-  if (!['auto', 'cpu', 'webgpu'].includes(backend)) {
-    fail(
-      'INVALID_ARGUMENT',
-      `createDevice: backend ${JSON.stringify(backend)}; expected 'auto', 'webgpu' or 'cpu'`,
-    );
+const LIMIT_NAMES = [
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupStorageSize',
+  'maxBufferSize',
+] as const;
+
+/** Every option checked as what it is (a typo or a NaN must not silently mean "the default"). */
+function checkOptions(opts: CreateDeviceOptions): void {
+  const o = opts as Record<string, unknown>;
+  const oneOf = (name: string, allowed: readonly string[]) => {
+    if (o[name] !== undefined && !allowed.includes(o[name] as string)) {
+      fail(
+        'INVALID_ARGUMENT',
+        `createDevice: ${name} ${JSON.stringify(o[name])}; expected ${allowed.map((a) => `'${a}'`).join(', ')}`,
+      );
+    }
+  };
+  oneOf('backend', ['auto', 'webgpu', 'cpu']);
+  oneOf('simd', ['auto', 'relaxed', 'plain']);
+  oneOf('powerPreference', ['low-power', 'high-performance']);
+  if (opts.kernels !== undefined && typeof opts.kernels !== 'string') {
+    fail('INVALID_ARGUMENT', `createDevice: kernels must be a string, got ${typeof opts.kernels}`);
   }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    fail('INVALID_ARGUMENT', `createDevice: threads must be an integer >= 1, got ${opts.threads}`);
+  }
+  const limits = opts.limits as Record<string, unknown> | undefined;
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    fail('INVALID_ARGUMENT', `createDevice: limits must be an object, got ${JSON.stringify(limits)}`);
+  }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
+      fail(
+        'INVALID_ARGUMENT',
+        `createDevice: limits.${name} is not a limit that can be lowered; expected ${LIMIT_NAMES.join(', ')}`,
+      );
+    }
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      fail(
+        'INVALID_ARGUMENT',
+        `createDevice: limits.${name} must be a positive integer (bytes or a count), got ${String(value)}`,
+      );
+    }
+    // bindings are split at multiples of 256 bytes (WebGPU's storage offset alignment)
+    if (name === 'maxStorageBufferBindingSize' && (value as number) < 256) {
+      fail('INVALID_ARGUMENT', `createDevice: limits.${name} must be at least 256 bytes, got ${value}`);
+    }
+  }
+}
+
+export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Device> {
+  checkOptions(opts);
+  const backend = opts.backend ?? 'auto';
   if (backend === 'cpu') {
     const custom = customKernels(opts, 'host');
     return cpuDevice('cpu backend requested', await cpuKernels(opts), custom);

@@ -2,16 +2,19 @@ import type { WasmRuntime } from './backend/wasm/runtime.js';
 import type { AdapterDescription } from './backend/webgpu/adapter.js';
 import type { WebGpuRuntime } from './backend/webgpu/runtime.js';
 import {
+  checkDType,
   cpuArray,
   type DType,
   dtypeOfArray,
   fromHalfBits,
   gpuBytes,
+  hostArray,
   type TypedArray,
   toHalfBits,
 } from './dtype.js';
 import { fail } from './errors.js';
-import { checkShape, fmt, type Shape, size } from './shape.js';
+import { checkFillValue, hostValues, type NestedNumbers } from './host-data.js';
+import { checkShape, type Shape, size } from './shape.js';
 import { Storage, Tensor, tensorHooks } from './tensor.js';
 
 export type Backend = 'cpu' | 'webgpu';
@@ -32,8 +35,6 @@ export interface TensorOptions {
   /** Make the tensor a leaf that collects `.grad` in `backward` (float dtypes only). */
   requiresGrad?: boolean;
 }
-
-type NestedNumbers = number | boolean | readonly NestedNumbers[];
 
 /** A backend and everything allocated on it. Create one with `createDevice`. */
 export class Device {
@@ -79,17 +80,47 @@ export class Device {
     this.live.delete(t);
   }
 
+  /**
+   * @internal Refuses `length` elements of `dtype` that cannot live on this device, before anything
+   * of that size is built: one WebGPU buffer's `maxBufferSize`; on the wasm kernels the WebAssembly
+   * memory's maximum (every operand is staged there); on the host the typed-array limit (below).
+   */
+  checkFits(dtype: DType, length: number): void {
+    const what = `a ${dtype} tensor of ${length} elements`;
+    if (!Number.isSafeInteger(length))
+      fail('OUT_OF_MEMORY', `${what} cannot be addressed (more than 2^53 elements)`);
+    if (this.gpu) {
+      const bytes = length * gpuBytes(dtype);
+      if (bytes > this.gpu.maxBufferBytes) {
+        fail(
+          'OUT_OF_MEMORY',
+          `${what} needs ${bytes} bytes, more than ${this.describe()}'s maxBufferSize ${this.gpu.maxBufferBytes}`,
+        );
+      }
+    } else if (this.cpu && this.kernels === 'wasm') {
+      const bytes = length * cpuArray(dtype, 0).BYTES_PER_ELEMENT;
+      if (bytes > this.cpu.maxMemoryBytes) {
+        fail(
+          'OUT_OF_MEMORY',
+          `${what} needs ${bytes} bytes, more than the ${this.cpu.maxMemoryBytes}-byte WebAssembly memory the wasm kernels stage it in ` +
+            "(createDevice({ backend: 'cpu', kernels: 'reference' }) keeps tensors on the host only)",
+        );
+      }
+    }
+  }
+
   /** @internal Allocates storage for `length` elements of `dtype` (uninitialized on GPU). */
   allocate(dtype: DType, length: number): Storage {
     if (!this.supports(dtype)) {
       fail('UNSUPPORTED', `dtype f16 needs the shader-f16 feature, which ${this.describe()} lacks`);
     }
+    this.checkFits(dtype, length);
     let storage: Storage;
     if (this.gpu) {
       const bytes = Math.max(4, length * gpuBytes(dtype));
       storage = new Storage(this, bytes, this.gpu.allocate(bytes), null);
     } else {
-      storage = new Storage(this, length * 4, null, cpuArray(dtype, length));
+      storage = new Storage(this, length * 4, null, hostArray(dtype, length));
     }
     this.storages.add(storage);
     this.liveBytes += storage.byteLength;
@@ -107,22 +138,17 @@ export class Device {
     return new Tensor(this, this.allocate(dtype, size(shape)), dtype, shape);
   }
 
-  /** A tensor from host data; the dtype comes from the array type unless `dtype` is given. */
+  /**
+   * A tensor from host data; the dtype comes from the array type unless `dtype` is given. Nested
+   * arrays must be rectangular with numbers or booleans at the leaves; values must fit the dtype
+   * (i32/u32 take integers in range: nothing wraps or truncates silently). See host-data.ts.
+   */
   tensor(
     data: ArrayLike<number> | NestedNumbers,
     shape?: readonly number[],
     opts: TensorOptions = {},
   ): Tensor {
-    const { flat, inferred } = flatten(data);
-    const dtype =
-      opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfArray(data as ArrayLike<number>) : inferred);
-    const target = shape ? checkShape('tensor: shape', shape) : inferredShape(data);
-    if (size(target) !== flat.length) {
-      fail(
-        'SHAPE_MISMATCH',
-        `tensor: ${flat.length} values do not fill shape ${fmt(target)} (${size(target)} elements)`,
-      );
-    }
+    const { flat, dtype, shape: target } = hostValues(data, shape, opts.dtype);
     const t = this.empty(target, dtype);
     this.upload(t.storage, dtype, flat);
     if (opts.requiresGrad) {
@@ -137,19 +163,37 @@ export class Device {
   }
 
   scalar(value: number, dtype: DType = 'f32'): Tensor {
-    return this.tensor([value], [], { dtype });
+    return this.full([], value, dtype);
   }
 
   zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const t = this.empty(checkShape('zeros: shape', shape), dtype);
+    const t = this.empty(checkShape('zeros: shape', shape), checkDType('zeros: dtype', dtype));
     if (this.gpu) this.gpu.fill(t.storage.buffer!, 0, t.storage.byteLength);
     return t;
   }
 
+  /** A tensor of `shape` filled with `value` (which must fit `dtype`); no host array of its size on WebGPU. */
   full(shape: readonly number[], value: number, dtype: DType = 'f32'): Tensor {
-    const n = size(checkShape('full: shape', shape));
-    const data = cpuArray(dtype, n).fill(value);
-    return this.tensor(data, shape, { dtype });
+    const target = checkShape('full: shape', shape);
+    checkDType('full: dtype', dtype);
+    const v = checkFillValue('full', value, dtype);
+    const t = this.empty(target, dtype); // size checked before anything is built
+    const { array, buffer } = t.storage;
+    const fill = dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
+    if (array) array.fill(fill);
+    else if (t.size > 0) {
+      // one chunk of at most 1 Mi values, written as often as needed
+      const chunk = Math.min(t.size, 2 ** 20);
+      let part: TypedArray;
+      if (dtype === 'f16') part = new Uint16Array(chunk).fill(toHalfBits(fill));
+      else if (dtype === 'bool') part = new Uint32Array(chunk).fill(fill);
+      else part = cpuArray(dtype, chunk).fill(fill);
+      for (let at = 0; at < t.size; at += chunk) {
+        const n = Math.min(chunk, t.size - at);
+        this.gpu!.write(buffer!, at * gpuBytes(dtype), n === chunk ? part : part.subarray(0, n));
+      }
+    }
+    return t;
   }
 
   ones(shape: readonly number[], dtype: DType = 'f32'): Tensor {
@@ -159,13 +203,15 @@ export class Device {
   /** @internal */ upload(storage: Storage, dtype: DType, values: ArrayLike<number>): void {
     if (storage.array) {
       const arr = storage.array;
-      if (dtype === 'bool') for (let i = 0; i < values.length; i++) arr[i] = values[i] ? 1 : 0;
+      // bool: any nonzero value is true, NaN included (C and PyTorch's bool(x))
+      if (dtype === 'bool') for (let i = 0; i < values.length; i++) arr[i] = values[i] !== 0 ? 1 : 0;
       else arr.set(values as ArrayLike<number>);
       return;
     }
     let bytes: TypedArray;
     if (dtype === 'f16') bytes = Uint16Array.from(values as ArrayLike<number>, toHalfBits);
-    else if (dtype === 'bool') bytes = Uint32Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
+    else if (dtype === 'bool')
+      bytes = Uint32Array.from(values as ArrayLike<number>, (v) => (v !== 0 ? 1 : 0));
     else if (
       ArrayBuffer.isView(values) &&
       dtypeOfArray(values) === dtype &&
@@ -222,32 +268,6 @@ export class Device {
     for (const t of [...this.live]) t.dispose();
     this.gpu?.emptyPool();
   }
-}
-
-function flatten(data: ArrayLike<number> | NestedNumbers): { flat: ArrayLike<number>; inferred: DType } {
-  if (ArrayBuffer.isView(data)) return { flat: data as ArrayLike<number>, inferred: 'f32' };
-  const out: number[] = [];
-  let allBool = true;
-  const walk = (v: NestedNumbers) => {
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else {
-      if (typeof v !== 'boolean') allBool = false;
-      out.push(Number(v));
-    }
-  };
-  walk(data as NestedNumbers);
-  return { flat: out, inferred: allBool && out.length > 0 ? 'bool' : 'f32' };
-}
-
-function inferredShape(data: ArrayLike<number> | NestedNumbers): number[] {
-  if (ArrayBuffer.isView(data)) return [(data as ArrayLike<number>).length];
-  const shape: number[] = [];
-  let v: unknown = data;
-  while (Array.isArray(v)) {
-    shape.push(v.length);
-    v = v[0];
-  }
-  return shape;
 }
 
 /** Row-major copy of a strided view (CPU backend). */

@@ -29,6 +29,22 @@ export function cpuArray(dtype: DType, length: number): TypedArray {
   }
 }
 
+/**
+ * A host array for the CPU backend. Past the engine's typed-array limit (2^32 elements in Node 20's
+ * V8) or the memory it can get, the constructor throws a RangeError at once: that is OUT_OF_MEMORY.
+ */
+export function hostArray(dtype: DType, length: number): TypedArray {
+  try {
+    return cpuArray(dtype, length);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return fail(
+      'OUT_OF_MEMORY',
+      `a ${dtype} tensor of ${length} elements does not fit a host typed array (${error.message})`,
+    );
+  }
+}
+
 /** Bytes per element in a GPU buffer. */
 export function gpuBytes(dtype: DType): number {
   return dtype === 'f16' ? 2 : 4;

@@ -9,7 +9,8 @@ import { fail } from './errors.js';
 
 /** Uniform floats in [0, 1) from a 32-bit seed; the same seed gives the same stream. */
 export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
+  checkSeed('seededUniform', seed);
+  let s = seed >>> 0; // the low 32 bits of any integer
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
@@ -19,11 +20,19 @@ export function seededUniform(seed: number): () => number {
   };
 }
 
+/** Seeds are integers: NaN, infinities and fractions are refused rather than silently made 0. */
+export function checkSeed(where: string, seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    fail('INVALID_ARGUMENT', `${where}: seed must be an integer, got ${String(seed)}`);
+  return seed;
+}
+
 let globalSeed = 0;
 let drawn = 0;
 
 /** Mixes `salt` into `seed` (FNV-1a, 48 bits): independent streams for children and calls. */
 export function mixSeed(seed: number, salt: number | string): number {
+  checkSeed('mixSeed', seed);
   const text = `${seed}/${salt}`;
   let lo = 0x811c9dc5;
   let hi = 0x050c5d1f;

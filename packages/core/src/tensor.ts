@@ -252,6 +252,16 @@ export class Tensor {
 
   private sliceView(axis: number, start: number, end?: number, step = 1): Tensor {
     const a = normalizeAxis('slice', axis, this.rank);
+    for (const [name, v] of [
+      ['start', start],
+      ['end', end],
+    ] as const) {
+      if (v !== undefined && !Number.isSafeInteger(v))
+        fail(
+          'INVALID_ARGUMENT',
+          `slice: ${name} must be an integer (negative counts from the end), got ${v}`,
+        );
+    }
     const n = this.shape[a]!;
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
     const s = clamp(start);
@@ -324,6 +334,17 @@ export class Tensor {
       this.strides.filter((_, i) => !drop.includes(i)),
       this.offset,
     );
+  }
+
+  /**
+   * This tensor's values on `device` (PyTorch `.to(device)`, asynchronous because reads are): a copy
+   * that the caller owns, cut from the autograd graph like `detach()`; on its own device, a view that
+   * shares storage. Ops refuse operands on different devices and point here.
+   */
+  async to(device: Device): Promise<Tensor> {
+    if (device === this.device) return this.detach();
+    const values = await this.read();
+    return device.tensor(values, this.shape, { dtype: this.dtype });
   }
 
   /** Copies the values to the host: Float32Array for f32/f16, Int32Array, Uint32Array, Uint8Array for bool. */

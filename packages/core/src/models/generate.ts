@@ -13,7 +13,7 @@ import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import type { KVCache } from '../ops/attention/kv-cache.js';
 import { tidy } from '../scope.js';
-import { seededUniform } from '../seeded.js';
+import { checkSeed, seededUniform } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
 
 /** What generation needs of a model (models.GPT has it). */
@@ -123,6 +123,7 @@ function checkOptions(model: CausalLM, prompt: readonly number[], opts: Generate
   if (!Number.isInteger(k) || k < 0) fail('INVALID_ARGUMENT', `${op}: topK ${k} must be an integer >= 0`);
   const p = opts.topP ?? 1;
   if (!(p > 0 && p <= 1)) fail('INVALID_ARGUMENT', `${op}: topP ${p} must be in (0, 1]`);
+  checkSeed(op, opts.seed ?? 0);
   const r = opts.repetitionPenalty ?? 1;
   if (!(r > 0 && Number.isFinite(r))) fail('INVALID_ARGUMENT', `${op}: repetitionPenalty ${r} must be > 0`);
   const isId = (t: number) => Number.isInteger(t) && t >= 0 && t < V;

@@ -6,6 +6,7 @@
  */
 import { add, concat, embedding, mul, neg } from '../autograd/functions.js';
 import type { Device } from '../device.js';
+import { hostArray } from '../dtype.js';
 import { fail } from '../errors.js';
 import type { ScoreMod } from '../kernels/attention.js';
 import { tidy } from '../scope.js';
@@ -35,7 +36,8 @@ export function sinusoidalPositions(
   positiveInt('sinusoidalPositions', 'n', n);
   positiveInt('sinusoidalPositions', 'dim', dim);
   const base = opts.base ?? 10000;
-  const out = new Float32Array(n * dim);
+  device.checkFits('f32', n * dim);
+  const out = hostArray('f32', n * dim) as Float32Array;
   for (let p = 0; p < n; p++) {
     for (let c = 0; c < dim; c++) {
       const angle = p / base ** ((c - (c % 2)) / dim);
@@ -84,7 +86,8 @@ export function sinCos2d(
   const base = opts.base ?? 10000;
   const first = opts.clsToken ? 1 : 0;
   const rows = first + gridH * gridW;
-  const out = new Float32Array(rows * dim);
+  device.checkFits('f32', rows * dim);
+  const out = hostArray('f32', rows * dim) as Float32Array;
   for (let h = 0; h < gridH; h++) {
     for (let w = 0; w < gridW; w++) {
       const row = first + h * gridW + w;
@@ -165,8 +168,9 @@ export function ropeTables(
     );
   }
   const half = rotaryDim / 2;
-  const cos = new Float32Array(n * rotaryDim);
-  const sin = new Float32Array(n * rotaryDim);
+  device.checkFits('f32', n * rotaryDim);
+  const cos = hostArray('f32', n * rotaryDim) as Float32Array;
+  const sin = hostArray('f32', n * rotaryDim) as Float32Array;
   for (let i = 0; i < n; i++) {
     const pos = opts.positions ? opts.positions[i]! : offset + i;
     for (let c = 0; c < half; c++) {
@@ -237,7 +241,8 @@ export function alibiBias(
   positiveInt('alibiBias', 'nk', nk);
   const slopes = alibiSlopes(nHead);
   const offset = opts.offset ?? 0;
-  const out = new Float32Array(nHead * nq * nk);
+  device.checkFits('f32', nHead * nq * nk);
+  const out = hostArray('f32', nHead * nq * nk) as Float32Array;
   for (let h = 0; h < nHead; h++) {
     for (let i = 0; i < nq; i++) {
       for (let j = 0; j < nk; j++) out[(h * nq + i) * nk + j] = -slopes[h]! * Math.abs(j - (i + offset));
@@ -331,7 +336,8 @@ export class RelativePositionBias extends Module {
   /** Bucket ids [Nq, Nk] for queries at offset..offset+nq-1 and keys at 0..nk-1. */
   buckets(nq: number, nk: number, opts: { offset?: number } = {}): Int32Array {
     const offset = opts.offset ?? 0;
-    const ids = new Int32Array(nq * nk);
+    this.device.checkFits('i32', nq * nk);
+    const ids = hostArray('i32', nq * nk) as Int32Array;
     for (let i = 0; i < nq; i++) {
       for (let j = 0; j < nk; j++) ids[i * nk + j] = t5RelativeBucket(j - (i + offset), this.bucketOptions);
     }

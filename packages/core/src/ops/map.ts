@@ -20,7 +20,7 @@ export function sameDevice(op: string, tensors: readonly Tensor[], names: readon
     if (t.device !== device) {
       fail(
         'DEVICE_MISMATCH',
-        `${op}: ${names[k]} is on ${t.device.describe()} but ${names[0]} is on ${device.describe()}; move one with toDevice()`,
+        `${op}: ${names[k]} is on ${t.device.describe()} but ${names[0]} is on ${device.describe()}; move one with await tensor.to(device)`,
       );
     }
   });

@@ -4,6 +4,7 @@
  * the same stream, and a seed reproduces a run anywhere.
  */
 import type { Device } from '../device.js';
+import { hostArray } from '../dtype.js';
 import { fail } from '../errors.js';
 import { hashKey } from '../kernels/random.js';
 import { runKernel } from '../kernels/registry.js';
@@ -24,7 +25,10 @@ function streamOf(op: string, opts: RandomOptions): { key0: number; key1: number
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed))
     fail('INVALID_ARGUMENT', `${op}: seed must be a safe integer, got ${seed}`);
-  return { ...hashKey(seed), offset: (opts.offset ?? 0) >>> 0 };
+  const offset = opts.offset ?? 0;
+  if (!(Number.isInteger(offset) && offset >= 0 && offset < 2 ** 32))
+    fail('INVALID_ARGUMENT', `${op}: offset must be an integer in [0, 2^32), got ${offset}`);
+  return { ...hashKey(seed), offset };
 }
 
 function random(
@@ -35,8 +39,16 @@ function random(
   b: number,
   opts: RandomOptions,
 ): Tensor {
-  const shape = checkShape(`${dist === 'uniform' ? 'rand' : 'randn'}: shape`, shapeArg);
-  const stream = streamOf('random', opts);
+  const op = dist === 'uniform' ? 'rand' : 'randn';
+  const shape = checkShape(`${op}: shape`, shapeArg);
+  const stream = streamOf(op, opts);
+  const [na, nb] = dist === 'uniform' ? ['low', 'high'] : ['mean', 'std'];
+  if (!Number.isFinite(a) || !Number.isFinite(b) || (dist === 'uniform' ? a > b : b < 0)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${op}: ${na} ${a} and ${nb} ${b} must be finite numbers with ${dist === 'uniform' ? 'low <= high' : 'std >= 0'}`,
+    );
+  }
   const out = device.empty(shape, 'f32');
   runKernel('RandomFill', device, { dist, out, stream, a, b });
   return out;
@@ -84,10 +96,27 @@ export function arange(
 ): Tensor {
   const start = opts.start ?? 0;
   const step = opts.step ?? 1;
+  const dtype = opts.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'i32')
+    fail('INVALID_ARGUMENT', `arange: dtype ${JSON.stringify(dtype)}; expected 'f32' or 'i32'`);
+  for (const [name, v] of [
+    ['end', end],
+    ['start', start],
+    ['step', step],
+  ] as const) {
+    if (!Number.isFinite(v) || (dtype === 'i32' && !Number.isInteger(v)))
+      fail(
+        'INVALID_ARGUMENT',
+        `arange: ${name} must be a finite ${dtype === 'i32' ? 'integer' : 'number'}, got ${v}`,
+      );
+  }
   if (step === 0) fail('INVALID_ARGUMENT', 'arange: step must not be 0');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const dtype = opts.dtype ?? 'f32';
-  const data = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
+  const last = start + (n - 1) * step;
+  if (dtype === 'i32' && n > 0 && (Math.min(start, last) < -(2 ** 31) || Math.max(start, last) >= 2 ** 31))
+    fail('INVALID_ARGUMENT', `arange: values from ${start} to ${last} do not fit i32`);
+  device.checkFits(dtype, n); // before building the host array
+  const data = hostArray(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return device.tensor(data, [n], { dtype });
 }

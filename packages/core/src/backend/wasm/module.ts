@@ -80,12 +80,13 @@ export function unsharedVariant(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export function makeMemory(shared: boolean): WebAssembly.Memory {
+export function makeMemory(shared: boolean): { memory: WebAssembly.Memory; maxBytes: number } {
   // a shared memory must declare its maximum, and the engine reserves it up front: try 4 GiB, then less
   let lastError: unknown = null;
   for (const maximum of [65536, 16384, 4096]) {
     try {
-      return new WebAssembly.Memory({ initial: 256, maximum, shared } as WebAssembly.MemoryDescriptor);
+      const descriptor = { initial: 256, maximum, shared } as WebAssembly.MemoryDescriptor;
+      return { memory: new WebAssembly.Memory(descriptor), maxBytes: maximum * 65536 };
     } catch (error) {
       lastError = error;
     }

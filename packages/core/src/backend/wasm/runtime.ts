@@ -51,6 +51,9 @@ export const KERNEL_NAMES = [
   'crossEntropyBackwardRows',
   'adamwChunk',
   'mapChunk',
+  'nbForward',
+  'nbBackwardQ',
+  'nbBackwardKV',
 ] as const;
 export type WasmKernelName = (typeof KERNEL_NAMES)[number];
 
@@ -99,6 +102,8 @@ export class WasmRuntime {
     private readonly workers: WorkerHandle[],
     /** Whether the calling thread may block in Atomics.wait (not a browser page's main thread). */
     private readonly canWait: boolean,
+    /** The memory's declared maximum: no operand larger than this can ever be staged. */
+    readonly maxMemoryBytes: number,
   ) {
     this.exports = instance.exports;
     this.fns = KERNEL_NAMES.map((n) => instance.exports[n] as KernelFn);
@@ -141,7 +146,7 @@ export class WasmRuntime {
     const shared = threads > 1 || env.kind === 'node';
     if (!shared) bytes = unsharedVariant(bytes);
     const module = await WebAssembly.compile(bytes);
-    const memory = makeMemory(shared);
+    const { memory, maxBytes } = makeMemory(shared);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const workers: WorkerHandle[] = [];
     try {
@@ -152,7 +157,7 @@ export class WasmRuntime {
       for (const w of workers) w.terminate();
       throw error;
     }
-    return new WasmRuntime(memory, instance, flavor, threads, workers, env.kind !== 'browser-main');
+    return new WasmRuntime(memory, instance, flavor, threads, workers, env.kind !== 'browser-main', maxBytes);
   }
 
   /** Calls an exported helper (sizes, constants) on the calling thread. */

@@ -14,6 +14,8 @@ export interface WebGpuOptions {
     maxStorageBufferBindingSize?: number;
     maxComputeWorkgroupsPerDimension?: number;
     maxComputeWorkgroupStorageSize?: number;
+    /** The largest tensor (one buffer) the device takes: tests of OUT_OF_MEMORY with small data. */
+    maxBufferSize?: number;
   };
 }
 

@@ -82,8 +82,10 @@ export class WebGpuRuntime {
     const wantGroups =
       opts.limits?.maxComputeWorkgroupsPerDimension ?? limits.maxComputeWorkgroupsPerDimension;
     const wantStorage = opts.limits?.maxComputeWorkgroupStorageSize ?? limits.maxComputeWorkgroupStorageSize;
+    const wantBuffer = opts.limits?.maxBufferSize ?? limits.maxBufferSize;
     if (
       wantBinding > limits.maxStorageBufferBindingSize ||
+      wantBuffer > limits.maxBufferSize ||
       wantGroups > limits.maxComputeWorkgroupsPerDimension ||
       wantStorage > limits.maxComputeWorkgroupStorageSize ||
       wantStorage < 16384
@@ -108,7 +110,12 @@ export class WebGpuRuntime {
     KEEP_ALIVE.push(device);
     const runtime = new WebGpuRuntime(adapter, device, describeAdapter(adapter, source));
     // Test hook: pretend the device is smaller than it is, so splitting is exercised with small data.
-    const self = runtime as unknown as { maxBindingBytes: number; maxWorkgroupsPerDim: number };
+    const self = runtime as unknown as {
+      maxBindingBytes: number;
+      maxWorkgroupsPerDim: number;
+      maxBufferBytes: number;
+    };
+    self.maxBufferBytes = wantBuffer;
     self.maxBindingBytes = Math.floor(wantBinding / 256) * 256;
     self.maxWorkgroupsPerDim = wantGroups;
     return runtime;
