@@ -44,6 +44,20 @@ describe('KmerLogisticRegression (bag of 3-mers)', () => {
     expect([1e-2, 1e-4]).toContain(model.l2);
   });
 
+  it('chooses its penalty on a given hold-out, and refuses a bad one', () => {
+    // fitted: one A-rich row of class 0, three W-rich rows of class 1. Held out: an A-rich row of class 1
+    // (memorizing, small λ, calls it 0; the strong penalty leaves the bias, the prior of class 1) or a
+    // copy of fitted rows (both are right; memorizing is surer, and the log-likelihood breaks the tie)
+    const seqs = ['AAAAAA', 'WWWWWW', 'WWWWWW', 'WWWWWW', 'AAAAAA', 'AAAAAA'];
+    const labels = [0, 1, 1, 1, 1, 0];
+    const fit = (holdout: number[]) =>
+      KmerLogisticRegression.fit(seqs, labels, 2, { l2Grid: [10, 1e-5], iterations: 100, holdout });
+    expect(fit([4]).l2).toBe(10);
+    expect(fit([1]).l2).toBe(1e-5);
+    expectError(() => fit([8]), /holdout index 8 is outside the 6 sequences/);
+    expectError(() => fit([]), /holdout has 0 of 6 sequences/);
+  });
+
   it('refuses mismatched labels, bad k and labels outside the classes', () => {
     expectError(() => KmerLogisticRegression.fit(['AAA'], [0, 1], 2), /1 sequences for 2 labels/);
     expectError(() => KmerLogisticRegression.fit(['AAA'], [0], 2, { k: 9 }), /k must be 1 to 5/);

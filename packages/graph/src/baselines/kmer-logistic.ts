@@ -5,7 +5,9 @@
  * sublinear (1 + log count) and L2-normalized; the model minimizes the mean softmax cross-entropy plus
  * λ/2·‖W‖² (bias free) by Nesterov's accelerated gradient with the step 1/L the normalized rows allow
  * (L ≤ 1/2 · (1 + 1) + λ: softmax curvature is at most 1/2 per unit-norm row, plus the bias feature).
- * λ is chosen on a seeded 20% hold-out of the training sequences, then the model is refit on all of them.
+ * λ is chosen on a hold-out of the training sequences (given, or a seeded 20%), then the model is refit on
+ * all of them. graph/pfam gives a hold-out split by identity as its test split is: a random one keeps
+ * near-duplicates of held-out sequences in the fit, so it rewards memorizing and picks the weakest λ.
  */
 import { seededUniform } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
@@ -21,6 +23,8 @@ export interface KmerLogisticOptions {
   /** L2 penalty; default: the best of `l2Grid` on a hold-out of the training sequences. */
   l2?: number;
   l2Grid?: readonly number[];
+  /** Indices of the sequences held out to choose `l2` (default a seeded 20%). */
+  holdout?: readonly number[];
   /** Full-batch iterations (default 300). */
   iterations?: number;
   seed?: number;
@@ -83,14 +87,7 @@ export class KmerLogisticRegression {
     const rows = sequences.map((s) => kmerFeatures(s, k));
     let l2 = opts.l2;
     if (l2 === undefined) {
-      const random = seededUniform(opts.seed ?? 0);
-      const order = Array.from({ length: rows.length }, (_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      const held = Math.max(1, Math.round(rows.length * 0.2));
-      const [val, fit] = [order.slice(0, held), order.slice(held)];
+      const [val, fit] = holdoutSplit(rows.length, opts.holdout, opts.seed ?? 0, where);
       let best = Number.NEGATIVE_INFINITY;
       for (const candidate of opts.l2Grid ?? [1e-2, 1e-3, 1e-4, 1e-5]) {
         const model = fitRows(
@@ -131,6 +128,33 @@ export class KmerLogisticRegression {
     }
     return softmaxInPlace(scores);
   }
+}
+
+/** [held-out, fitted] indices: the given hold-out, else a seeded 20% of `n`. */
+function holdoutSplit(
+  n: number,
+  holdout: readonly number[] | undefined,
+  seed: number,
+  where: string,
+): [number[], number[]] {
+  if (holdout !== undefined) {
+    const held = new Set(holdout);
+    for (const i of held)
+      if (!Number.isInteger(i) || i < 0 || i >= n)
+        invalidArgument(`${where}: holdout index ${i} is outside the ${n} sequences`);
+    if (held.size === 0 || held.size === n)
+      invalidArgument(`${where}: holdout has ${held.size} of ${n} sequences; expected some but not all`);
+    const all = Array.from({ length: n }, (_, i) => i);
+    return [[...held].sort((a, b) => a - b), all.filter((i) => !held.has(i))];
+  }
+  const random = seededUniform(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const held = Math.max(1, Math.round(n * 0.2));
+  return [order.slice(0, held), order.slice(held)];
 }
 
 function fitRows(

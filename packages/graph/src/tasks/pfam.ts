@@ -14,7 +14,13 @@ import { columnCovariation, residueColumns } from '../models/covariation.js';
 import { ProteinEncoder, type ProteinEncoderConfig } from '../models/protein-encoder.js';
 import { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
 import { committedCheckpoint } from './committed.js';
-import { defaultPfamSource, familyCovariation, loadPfamData, type PfamSource } from './pfam-data.js';
+import {
+  defaultPfamSource,
+  familyCovariation,
+  identityHoldout,
+  loadPfamData,
+  type PfamSource,
+} from './pfam-data.js';
 import { mlmLossOf } from './pfam-pair-check.js';
 import { encodePng, heatmapPixels } from './png.js';
 import {
@@ -231,12 +237,16 @@ export function createPfamTask(options: PfamOptions = {}): Task {
           pre.shift,
         );
         const predicted = test.map((_, i) => argmax(scores.subarray(i * C, (i + 1) * C)));
+        // the baseline's penalty is chosen on training sequences held out by identity, as the test ones are
+        const held = new Set(identityHoldout(data.train, { fraction: 0.2, seed: ctx.seed ?? 0 }).valid);
+        const holdout = data.train.flatMap((s, i) => (held.has(s) ? [i] : []));
         const kmer = KmerLogisticRegression.fit(
           data.train.map((s) => s.sequence),
           data.train.map((s) => s.label),
           C,
           {
             seed: ctx.seed ?? 0,
+            ...(holdout.length > 0 && holdout.length < data.train.length ? { holdout } : {}),
             ...(options.baselineIterations ? { iterations: options.baselineIterations } : {}),
           },
         );
@@ -272,6 +282,7 @@ export function createPfamTask(options: PfamOptions = {}): Task {
             dropped: data.dropped,
             errors,
             kmerL2: kmer.l2,
+            kmerL2Holdout: holdout.length,
             pairBias: await mlmLossOf(model, tokenizer, test, covariation, pre.window, ctx.seed ?? 0),
           },
         });
