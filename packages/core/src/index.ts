@@ -60,6 +60,7 @@ export type { ResolvedBlockSparse } from './kernels/block-sparse.js';
 export type { LinearGrads, ResolvedLinear } from './kernels/linear-attention.js';
 export { COPY, copyOf, type MapArgs, type MapOp, mapInto } from './kernels/map.js';
 export type { MatmulGeometry } from './kernels/matmul.js';
+export type { ResolvedNeighborhood } from './kernels/neighborhood.js';
 export {
   backendStorage,
   getKernel,
@@ -105,6 +106,7 @@ export {
   attentionBackward,
   type CausalAlignment,
   type MaskMod,
+  type NeighborhoodOptions,
   type ScoreMod,
 } from './ops/attention/index.js';
 export { KVCache, type KVCacheOptions } from './ops/attention/kv-cache.js';

@@ -5,6 +5,8 @@
 export { attnBackwardKV, attnBackwardQ, attnBackwardScratch, attnDelta } from './attention-backward';
 export { attnPackKt } from './attention-common';
 export { attnForward, attnForwardScratch } from './attention-forward';
+export { nbForward, nbScratch } from './attention-neighborhood';
+export { nbBackwardKV, nbBackwardQ } from './attention-neighborhood-backward';
 export { mapChunk } from './elementwise';
 export {
   gemm,

@@ -5,6 +5,7 @@
  */
 import type { Device } from '../device.js';
 import type { Tensor } from '../tensor.js';
+import type { ResolvedNeighborhood } from './neighborhood.js';
 
 /** The host copies of a mod's tensors, by WGSL name. */
 export type ModTensors = Record<string, Float32Array>;
@@ -78,6 +79,8 @@ export interface ResolvedAttention extends AttentionShape {
   dropP: number;
   dropSeed: number;
   kernel: AttentionKernel;
+  /** 2-D neighbourhood (kernels/neighborhood.ts): served by the NeighborhoodAttention kernels; else null. */
+  neighborhood: ResolvedNeighborhood | null;
 }
 
 /** Bound used for "no limit" on a window side; far beyond any sequence length. */

@@ -170,6 +170,16 @@ export interface KernelSignatures {
     args: { r: ResolvedAttention; q: Tensor; k: Tensor; v: Tensor; out: Tensor; lse: Tensor; dout: Tensor };
     result: { dq: Tensor; dk: Tensor; dv: Tensor; dbias: Tensor | null };
   };
+  /** FlashAttention restricted to `r.neighborhood` (kernels/neighborhood.ts): cost grows with N·kh·kw. */
+  NeighborhoodAttention: {
+    args: { r: ResolvedAttention; q: Tensor; k: Tensor; v: Tensor; weights: boolean };
+    result: AttentionOutputs;
+  };
+  /** Its backward from the saved out and lse, as FlashAttentionGrad (dbias [B, H, Nq, Nk] or null). */
+  NeighborhoodAttentionGrad: {
+    args: { r: ResolvedAttention; q: Tensor; k: Tensor; v: Tensor; out: Tensor; lse: Tensor; dout: Tensor };
+    result: { dq: Tensor; dk: Tensor; dv: Tensor; dbias: Tensor | null };
+  };
   /** Linear attention forward [B, H, Nq, Dv] (kernels/linear-attention.ts holds the derivation). */
   LinearAttention: { args: { r: ResolvedLinear; q: Tensor; k: Tensor; v: Tensor }; result: Tensor };
   LinearAttentionGrad: {

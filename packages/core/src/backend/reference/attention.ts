@@ -4,6 +4,7 @@
  */
 import { gatherStrided } from '../../device.js';
 import { keyRange, type ResolvedAttention } from '../../kernels/attention.js';
+import { neighborhoodKeys } from '../../kernels/neighborhood.js';
 import { hashKey, unit } from '../../kernels/random.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
@@ -75,6 +76,20 @@ function makeScorer(r: ResolvedAttention, x: Views) {
   };
 }
 
+/**
+ * The keys query row i of batch b sees before per-element masks, ascending, into `buf` (Nk long);
+ * returns how many: the causal / window / kvLens range, or the 2-D neighbourhood (kh·kw keys at most).
+ */
+function visibleKeys(r: ResolvedAttention, b: number, i: number, buf: Int32Array): number {
+  if (r.neighborhood) {
+    const end = r.kvLens ? r.kvLens[b]! : r.Nk;
+    return neighborhoodKeys(r.neighborhood, r.Nq, r.Nk, i, end, buf);
+  }
+  const [lo, hi] = keyRange(r, i, b);
+  for (let j = lo; j < hi; j++) buf[j - lo] = j;
+  return hi - lo;
+}
+
 export interface CpuForward {
   out: Float32Array;
   lse: Float32Array;
@@ -89,25 +104,26 @@ export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights:
   const score = makeScorer(r, x);
   const keep = dropKeep(r);
   const scores = new Float64Array(Nk);
+  const keys = new Int32Array(Nk);
   const acc = new Float64Array(Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / (H / r.Hkv));
       for (let i = 0; i < Nq; i++) {
-        const [lo, hi] = keyRange(r, i, b);
+        const n = visibleKeys(r, b, i, keys);
         let m = Number.NEGATIVE_INFINITY;
-        scores.fill(Number.NEGATIVE_INFINITY);
-        for (let j = lo; j < hi; j++) {
+        for (let t = 0; t < n; t++) {
+          const j = keys[t]!;
           const s = score(b, h, i, j);
-          if (s === null) continue;
-          scores[j] = s.s;
-          m = Math.max(m, s.s);
+          scores[j] = s === null ? Number.NEGATIVE_INFINITY : s.s;
+          if (s !== null) m = Math.max(m, s.s);
         }
         const row = (b * H + h) * Nq + i;
         acc.fill(0);
         let sum = 0;
         if (m > Number.NEGATIVE_INFINITY) {
-          for (let j = lo; j < hi; j++) {
+          for (let t = 0; t < n; t++) {
+            const j = keys[t]!;
             if (scores[j] === Number.NEGATIVE_INFINITY) continue;
             const p = Math.exp(scores[j]! - m);
             sum += p;
@@ -120,7 +136,8 @@ export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights:
         lse[row] = sum > 0 ? m + Math.log(sum) : Number.NEGATIVE_INFINITY;
         for (let d = 0; d < Dv; d++) out[row * Dv + d] = sum > 0 ? acc[d]! / sum : 0;
         if (weights && sum > 0) {
-          for (let j = lo; j < hi; j++) {
+          for (let t = 0; t < n; t++) {
+            const j = keys[t]!;
             if (scores[j] !== Number.NEGATIVE_INFINITY)
               weights[row * Nk + j] = Math.exp(scores[j]! - m) / sum;
           }
@@ -154,6 +171,7 @@ export function attentionBackwardCpu(
   const dbias = r.bias ? new Float32Array(B * H * Nq * Nk) : null;
   const score = makeScorer(r, x);
   const keep = dropKeep(r);
+  const keys = new Int32Array(Nk);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / (H / Hkv));
@@ -163,8 +181,9 @@ export function attentionBackwardCpu(
         if (l === Number.NEGATIVE_INFINITY) continue;
         let delta = 0;
         for (let d = 0; d < Dv; d++) delta += dout[row * Dv + d]! * out[row * Dv + d]!;
-        const [lo, hi] = keyRange(r, i, b);
-        for (let j = lo; j < hi; j++) {
+        const n = visibleKeys(r, b, i, keys);
+        for (let t = 0; t < n; t++) {
+          const j = keys[t]!;
           const s = score(b, h, i, j);
           if (s === null) continue;
           const p = Math.exp(s.s - l);
@@ -196,8 +215,9 @@ export function attentionBackwardCpu(
 
 type Sig = KernelSignatures;
 
+/** FlashAttention (and NeighborhoodAttention: `r.neighborhood` picks the keys) on the host. */
 export function flashAttentionReference(
-  { r, q, k, v, weights }: Sig['FlashAttention']['args'],
+  { r, q, k, v, weights }: Sig['NeighborhoodAttention']['args'],
   device: Tensor['device'],
 ): Sig['FlashAttention']['result'] {
   const { B, H, Nq, Nk, Dv } = r;

@@ -37,6 +37,8 @@ export function registerReferenceKernels(): void {
     ScaleInPlace: scaleInPlaceReference,
     FlashAttention: flashAttentionReference,
     FlashAttentionGrad: flashAttentionGradReference,
+    NeighborhoodAttention: flashAttentionReference,
+    NeighborhoodAttentionGrad: flashAttentionGradReference,
     LinearAttention: linearAttentionReference.forward,
     LinearAttentionGrad: linearAttentionReference.backward,
     BlockSparseAttention: blockSparseReference,

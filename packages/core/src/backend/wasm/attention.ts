@@ -62,12 +62,24 @@ const FIELDS = [
   'dropScale',
   'dropKey0',
   'dropKey1',
+  // neighbourhood attention (neighborhood.ts; wasm/attention-neighborhood.ts)
+  'rows',
+  'cols',
+  'kh',
+  'kw',
+  'dh',
+  'dw',
+  'nbCausal',
+  'qCell',
+  'perRes',
+  'strips',
+  'SLD',
 ] as const;
-type Field = (typeof FIELDS)[number];
+export type Field = (typeof FIELDS)[number];
 const FLOAT_FIELDS = new Set<Field>(['scale', 'softcap', 'dropP', 'dropScale']);
 
-const ceil4 = (n: number) => (n + 3) & ~3;
-const ceil8 = (n: number) => (n + 7) & ~7;
+export const ceil4 = (n: number) => (n + 3) & ~3;
+export const ceil8 = (n: number) => (n + 7) & ~7;
 
 /** The options the kernels implement; the others run on the reference. */
 export function wasmCanRun(r: ResolvedAttention): boolean {
@@ -75,7 +87,7 @@ export function wasmCanRun(r: ResolvedAttention): boolean {
 }
 
 /** Row-major values of a tensor, as a view into its storage when it is contiguous. */
-function rowMajor(t: Tensor): Float32Array | Uint8Array {
+export function rowMajor(t: Tensor): Float32Array | Uint8Array {
   const arr = t.storage.array!;
   if (t.isContiguous) return arr.subarray(t.offset, t.offset + t.size) as Float32Array | Uint8Array;
   return gatherStrided(arr, t.dtype, t.shape, t.strides, t.offset) as Float32Array | Uint8Array;
@@ -85,7 +97,7 @@ function rowMajor(t: Tensor): Float32Array | Uint8Array {
  * Copies a 4-D [B, H, N, len] tensor with each row padded to `ld` (zeros). Views whose rows are
  * contiguous (q, k, v split from one projection and permuted) are copied row by row, without a gather.
  */
-function stageRows(rt: WasmRuntime, t: Tensor, len: number, ld: number): Ptr {
+export function stageRows(rt: WasmRuntime, t: Tensor, len: number, ld: number): Ptr {
   if (t.isContiguous && ld === len) return rt.putF32(t.storage.array as Float32Array, t.offset, t.size);
   const rows = t.size / len;
   const p = ld === len ? rt.alloc(rows * ld * 4) : rt.zerosF32(rows * ld);
@@ -127,18 +139,20 @@ function stageBroadcast(rt: WasmRuntime, t: Tensor, bytesPer: 1 | 4): { ptr: Ptr
   return { ptr, strides };
 }
 
-interface Staged {
+export interface Staged {
   params: Ptr;
   set: (f: Field, v: number) => void;
 }
 
-function stageCommon(
+/** Stages q, k, v, the optional inputs and the parameter block; `packK` allocates K's transposed copy. */
+export function stageCommon(
   rt: WasmRuntime,
   r: ResolvedAttention,
   q: Tensor,
   k: Tensor,
   v: Tensor,
   QT: number,
+  packK = true,
 ): Staged {
   const { D, Dv, Nk } = r;
   const params = rt.alloc(FIELDS.length * 4);
@@ -153,7 +167,7 @@ function stageCommon(
   const qp = stageRows(rt, q, D, DP);
   const kp = stageRows(rt, k, D, DP);
   const vp = stageRows(rt, v, Dv, DvP);
-  const kt = rt.alloc(r.B * r.Hkv * D * NkP * 4);
+  const kt = packK ? rt.alloc(r.B * r.Hkv * D * NkP * 4) : 0;
   const kv = r.kvLens ? rt.putI32(r.kvLens) : 0;
   const mask = r.mask ? stageBroadcast(rt, r.mask.tensor, 1) : null;
   const bias = r.bias ? stageBroadcast(rt, r.bias.tensor, 4) : null;

@@ -19,6 +19,14 @@ export const INLINE_SCORES = 1 << 14;
  * fused multiply-add, else 4) so tiles run whole blocks; [QT, KB] score tiles stay in L1.
  */
 export const attentionQueryTile = (rt: WasmRuntime) => (rt.call('gemmRowBlock') === 6 ? 36 : 32);
+/**
+ * Query (and key) cells per neighbourhood-attention strip: the strip's queries share one run of
+ * QT + kw - 1 keys per window row, so a longer strip reuses each packed key more but scores more keys
+ * outside a query's window; a multiple of the gemm's register block (6 rows with fused multiply-add,
+ * else 4) so tiles run whole blocks.
+ */
+export const neighborhoodStrip = (rt: WasmRuntime, _kw: number) => 2 * rt.call('gemmRowBlock');
+
 /** Keys per attention block (and per dK/dV task). */
 export const ATTENTION_KEY_BLOCK = 64;
 

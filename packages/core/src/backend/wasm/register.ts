@@ -17,6 +17,7 @@ import { softmaxReference } from '../reference/softmax.js';
 import { flashAttentionGradWasm, flashAttentionWasm } from './attention.js';
 import { elementwiseWasm } from './elementwise.js';
 import { matmulWasm } from './matmul.js';
+import { neighborhoodAttentionGradWasm, neighborhoodAttentionWasm } from './neighborhood.js';
 import {
   adamwWasm,
   crossEntropyBackwardWasm,
@@ -74,5 +75,7 @@ export function registerWasmKernels(): void {
     },
     FlashAttention: flashAttentionWasm,
     FlashAttentionGrad: flashAttentionGradWasm,
+    NeighborhoodAttention: neighborhoodAttentionWasm,
+    NeighborhoodAttentionGrad: neighborhoodAttentionGradWasm,
   });
 }

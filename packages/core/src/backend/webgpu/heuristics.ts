@@ -86,6 +86,15 @@ export function useSplitK(Nq: number, Nk: number, decode: 'auto' | 'split-k' | '
   return Nq === 1 && (decode === 'split-k' || (decode === 'auto' && Nk >= 2 * SPLIT_K_CHUNK));
 }
 
+/**
+ * Query (or key) cells per invocation of the neighbourhood kernels: a strip of R cells shares one run
+ * of R + kw - 1 keys per window row, so larger R reuses each loaded key more but scores more keys that
+ * a query's window excludes (R + kw - 1 against kw). The register arrays bound R as in loopedRows.
+ */
+export function neighborhoodRows(D: number, Dv: number, kw: number): number {
+  return Math.min(loopedRows(D, Dv), kw <= 2 ? 2 : 4);
+}
+
 /** Block-sparse head dims are uniforms; only the register arrays' size is baked, in three buckets. */
 export function blockSparseHeadBucket(D: number, Dv: number): number {
   const m = Math.max(D, Dv);

@@ -6,6 +6,7 @@ import { registerBackend, registerKernels } from '../../kernels/registry.js';
 import { blockSparseWebGpu } from './attention/block-sparse.js';
 import { flashAttentionGradWebGpu, flashAttentionWebGpu } from './attention/flash.js';
 import { linearAttentionWebGpu } from './attention/linear.js';
+import { neighborhoodAttentionGradWebGpu, neighborhoodAttentionWebGpu } from './attention/neighborhood.js';
 import { crossEntropyGradWebGpu, crossEntropyWebGpu } from './kernels/cross-entropy.js';
 import { gatherWebGpu, indexAddWebGpu } from './kernels/gather.js';
 import { mapWebGpu } from './kernels/map.js';
@@ -37,6 +38,8 @@ export function registerWebGpuKernels(): void {
     ScaleInPlace: scaleInPlaceWebGpu,
     FlashAttention: flashAttentionWebGpu,
     FlashAttentionGrad: flashAttentionGradWebGpu,
+    NeighborhoodAttention: neighborhoodAttentionWebGpu,
+    NeighborhoodAttentionGrad: neighborhoodAttentionGradWebGpu,
     LinearAttention: linearAttentionWebGpu.forward,
     LinearAttentionGrad: linearAttentionWebGpu.backward,
     BlockSparseAttention: blockSparseWebGpu,

@@ -19,6 +19,7 @@ export type {
   MaskMod,
   ScoreMod,
 } from '../../kernels/attention.js';
+export type { NeighborhoodOptions } from './neighborhood.js';
 export type { AttentionOptions } from './options.js';
 
 export interface AttentionDetailedOptions extends AttentionOptions {
@@ -44,8 +45,10 @@ export function attentionForward(
   opts: AttentionDetailedOptions,
 ): AttentionOutputs {
   const r = resolveAttention(op, q, k, v, opts);
+  const weights = opts.weights === true;
+  if (r.neighborhood) return runKernel('NeighborhoodAttention', r.device, { r, q, k, v, weights });
   const decode = opts.decode ?? 'auto';
-  return runKernel('FlashAttention', r.device, { r, q, k, v, weights: opts.weights === true, decode });
+  return runKernel('FlashAttention', r.device, { r, q, k, v, weights, decode });
 }
 
 /**
@@ -75,7 +78,10 @@ export function attentionBackward(
   expect('out', out, [B, H, Nq, Dv]);
   expect('lse', lse, [B, H, Nq]);
   expect('dout', dout, [B, H, Nq, Dv]);
-  const g = runKernel('FlashAttentionGrad', device, { r, q, k, v, out, lse, dout });
+  const args = { r, q, k, v, out, lse, dout };
+  const g = r.neighborhood
+    ? runKernel('NeighborhoodAttentionGrad', device, args)
+    : runKernel('FlashAttentionGrad', device, args);
   return {
     dq: g.dq,
     dk: g.dk,

@@ -17,6 +17,7 @@ import {
 import { broadcastStrides, fmt } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { sameDevice } from '../map.js';
+import { type NeighborhoodOptions, resolveNeighborhood } from './neighborhood.js';
 
 export interface AttentionOptions {
   /** Multiplies q·k; default 1/sqrt(D). */
@@ -54,6 +55,13 @@ export interface AttentionOptions {
    * through workgroup memory (what hardware GPUs run well). 'auto' (default) picks by adapter.
    */
   kernel?: AttentionKernel;
+  /**
+   * 2-D neighbourhood attention (NATTEN): each query sees the kh x kw window of keys around its cell of
+   * a [rows, cols] grid (raster order), shifted inward at the borders. Replaces `causal` and `window`
+   * (use `neighborhood.causal`); combines with every other option. Runs kernels whose cost grows with
+   * N·kh·kw (see `NeighborhoodOptions`).
+   */
+  neighborhood?: NeighborhoodOptions;
 }
 
 function broadcast4(op: string, name: string, t: Tensor, target: number[]): number[] {
@@ -123,6 +131,9 @@ export function resolveAttention(
       `${op}: causal must be true, false, 'top-left' (PyTorch is_causal) or 'bottom-right' (FlashAttention), got ${JSON.stringify(c)}`,
     );
   }
+  const neighborhood = opts.neighborhood
+    ? resolveNeighborhood(op, opts.neighborhood, Nq, Nk, { causal: opts.causal, window: opts.window })
+    : null;
   const causal = c === false ? 'none' : c === 'bottom-right' ? 'bottom-right' : 'top-left';
   let left = OPEN;
   let right = OPEN;
@@ -211,5 +222,6 @@ export function resolveAttention(
     dropP,
     dropSeed,
     kernel,
+    neighborhood,
   };
 }

@@ -33,7 +33,7 @@ import { dkvTiledSpec, dqTiledSpec, forwardTiledSpec, TILED_ROWS } from './tiled
 type Sig = KernelSignatures;
 
 /** Inputs bound to the kernels, made contiguous along the head dim where needed; `release` frees copies. */
-interface Bound {
+export interface Bound {
   q: Tensor;
   k: Tensor;
   v: Tensor;
@@ -42,7 +42,7 @@ interface Bound {
   release: () => void;
 }
 
-function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
+export function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
   const made: Tensor[] = [];
   const own = (t: Tensor, ok: boolean) => {
     if (ok) return t;
@@ -108,7 +108,7 @@ function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bound {
   };
 }
 
-const buffersOf = (ts: readonly Tensor[]) => ts.map((t) => t.storage.buffer!);
+export const buffersOf = (ts: readonly Tensor[]) => ts.map((t) => t.storage.buffer!);
 
 /** The unrolled vec4 kernels need head dims divisible by 4, vec4-aligned rows and whole bindings. */
 function fitsVec4Kernels(
