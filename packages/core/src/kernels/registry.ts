@@ -172,6 +172,43 @@ export function resolveKernel<K extends KernelName>(kernel: K, backend: string):
   return impl;
 }
 
+/**
+ * A profiler's view of one kernel call: its name, arguments and device, and the host milliseconds the
+ * call took *itself* (kernels it ran through `runKernel` inside are reported on their own and
+ * subtracted). On host backends that is the kernel's work; on WebGPU it is encoding and submission only
+ * (the GPU runs later).
+ */
+export type KernelTimingHook = (kernel: KernelName, args: unknown, device: Device, selfMs: number) => void;
+
+/**
+ * The profiling hook `runKernel` calls after every kernel (`pnpm bench -- profile` sets it). Null by
+ * default, and then a call costs one comparison. Not for production use: it sees every argument.
+ */
+export const kernelTiming: { hook: KernelTimingHook | null } = { hook: null };
+
+/** Milliseconds spent in kernels nested inside the one being timed (subtracted from its own time). */
+let nestedMs = 0;
+
+function runTimed<K extends KernelName>(
+  hook: KernelTimingHook,
+  kernel: K,
+  device: Device,
+  args: KernelArgs<K>,
+  impl: (a: KernelArgs<K>, d: Device) => KernelResult<K>,
+): KernelResult<K> {
+  const outer = nestedMs;
+  nestedMs = 0;
+  const t0 = performance.now();
+  try {
+    return impl(args, device);
+  } finally {
+    const total = performance.now() - t0;
+    const inner = nestedMs;
+    nestedMs = outer + total;
+    hook(kernel, args, device, total - inner);
+  }
+}
+
 /** Runs `kernel` on the device's backend (see `Device.kernels`). */
 export function runKernel<K extends KernelName>(
   kernel: K,
@@ -179,5 +216,6 @@ export function runKernel<K extends KernelName>(
   args: KernelArgs<K>,
 ): KernelResult<K> {
   const impl = resolveKernel(kernel, device.kernels) as (a: KernelArgs<K>, d: Device) => KernelResult<K>;
-  return impl(args, device);
+  const hook = kernelTiming.hook;
+  return hook === null ? impl(args, device) : runTimed(hook, kernel, device, args, impl);
 }
