@@ -1,13 +1,14 @@
 /**
  * The checkpoint that ships in packages/vision/checkpoints, through the default vision/fashion task with no
  * store: it loads, classifies most of the 20 committed test images (the model scores 0.814 on all 10 000;
- * checkpoints/README.md), and its attention report carries a rollout over the 7 x 7 patches.
+ * checkpoints/README.md), and its attention report carries a rollout over the 7 x 7 patches; and the
+ * vision/pixels checkpoint samples images that are neither blank nor one flat gray.
  */
 import { type Device, type TaskContext, tasks } from '@multihead/core';
 import { getDevices } from '@multihead/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../src/data/fashion-mnist.js';
-import { fashionTask } from '../src/index.js';
+import { fashionTask, pixelsTask } from '../src/index.js';
 
 const SAMPLE = new URL('./fixtures/fashion-mnist', import.meta.url).pathname;
 
@@ -39,5 +40,14 @@ describe('committed vision/fashion checkpoint', () => {
     });
     expect(report.grid).toEqual([7, 7]);
     expect(report.rollout!.length).toBe(49);
+  });
+
+  it('vision/pixels samples a grid of images that are not flat', async () => {
+    expect(await pixelsTask.committedCheckpoint!()).toBeInstanceOf(Uint8Array);
+    const { output } = await tasks.collectRun(pixelsTask.run(ctx, undefined, { samples: 2 }));
+    if (output.kind !== 'image') throw new Error('expected an image');
+    const { data } = output.image;
+    const levels = new Set(data);
+    expect(levels.size).toBeGreaterThan(3); // the 8-level palette, not one gray and a border
   });
 });
