@@ -14,10 +14,12 @@ import {
   enableGrad,
   indexSelect,
   isGradEnabled,
+  kernelTiming,
   layerNorm,
   linearAttention,
   logSoftmax,
   logsumexp,
+  type MapArgs,
   matmul,
   max,
   maximum,
@@ -185,6 +187,44 @@ describe('gradients of views', () => {
   for (const [name, fn] of views) {
     it(name, () => check((x) => mul(fn(x), 1), [{ shape: [2, 2, 3] }]));
   }
+
+  /** q, k, v of one packed projection: slices of a permuted view ([B, T, 3, H] -> [3, B, H, T]). */
+  const qkv = (x: Tensor) => {
+    const p = x.reshape([2, 4, 3, 2]).permute([2, 0, 3, 1]);
+    return [0, 1, 2].map((i) => p.slice(0, i, i + 1).squeeze(0));
+  };
+  it('disjoint slices of a permuted view (q, k, v), and overlapping slices', () =>
+    check(
+      (x, w) => {
+        const [q, k, v] = qkv(x) as [Tensor, Tensor, Tensor];
+        const overlap = add(x.slice(2, 0, 4), x.slice(2, 2, 6)); // elements 2 and 3 get two gradients
+        return add(add(add(mul(q, w!), mul(k, 2)), sum(mul(v, v))), sum(overlap));
+      },
+      [{ shape: [2, 4, 6] }, { shape: [2, 2, 4] }],
+    ));
+
+  it('permutations and disjoint slices cost no adds and no zero-filled copies in backward', () => {
+    const x = dev.tensor(
+      new Float32Array(48).map((_, i) => i / 48),
+      [2, 4, 6],
+      { requiresGrad: true },
+    );
+    const [q, k, v] = qkv(x) as [Tensor, Tensor, Tensor];
+    const loss = tidy(() => sum(add(add(mul(q, 1), mul(k, 2)), mul(v, 3))));
+    const ops: string[] = [];
+    kernelTiming.hook = (kernel, args) => {
+      if (kernel === 'Map') ops.push((args as MapArgs).op.name);
+    };
+    try {
+      loss.backward();
+    } finally {
+      kernelTiming.hook = null;
+    }
+    // three slice gradients copied into one buffer, then one copy for the reshape of its permutation
+    expect(ops.filter((o) => o === 'add')).toEqual([]);
+    expect(ops.filter((o) => o === 'copy')).toHaveLength(4);
+    for (const t of [x, q, k, v, loss]) t.dispose();
+  });
 });
 
 describe('gradients of elementwise ops', () => {

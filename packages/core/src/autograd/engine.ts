@@ -61,7 +61,20 @@ export class PartialGrad {
     readonly value: Tensor,
   ) {}
 
-  /** Adds the value into `target` (owned by the engine, of the input's shape); `fresh`: target is zeros. */
+  /**
+   * The elements of `target` (contiguous, offset 0, of the input's shape) this gradient covers, as one
+   * index range per dim, or null when the view is not such a box (a strided slice, a permutation).
+   */
+  box(target: Tensor): Box | null {
+    const dst = this.view(target);
+    try {
+      return viewBox(dst, target);
+    } finally {
+      dst.dispose();
+    }
+  }
+
+  /** Adds the value into `target` (owned by the engine, of the input's shape); `fresh`: zeros there. */
   addInto(target: Tensor, fresh: boolean): void {
     const dst = this.view(target);
     if (fresh) copyInto(dst, this.value);
@@ -86,6 +99,40 @@ export class PartialGrad {
 }
 
 type Grad = Tensor | PartialGrad;
+
+/** Per dim, the index range [lo, hi) that a view covers in its contiguous target. */
+type Box = readonly (readonly [number, number])[];
+
+/**
+ * The index ranges `view` covers in `target` (contiguous, offset 0, same rank), when it is a box: the
+ * target's own strides (step-1 slices, however nested) and an offset inside it; null otherwise.
+ */
+function viewBox(view: Tensor, target: Tensor): Box | null {
+  if (view.rank !== target.rank || view.storage !== target.storage) return null;
+  let rest = view.offset;
+  const box: [number, number][] = [];
+  for (let d = 0; d < target.rank; d++) {
+    const n = view.shape[d]!;
+    if (n === 0) return null;
+    if (n > 1 && view.strides[d] !== target.strides[d]) return null;
+    const stride = target.strides[d]!;
+    const lo = target.shape[d]! === 1 ? 0 : Math.floor(rest / stride);
+    rest -= lo * stride;
+    if (lo + n > target.shape[d]!) return null;
+    box.push([lo, lo + n]);
+  }
+  return rest === 0 ? box : null;
+}
+
+/** Whether two boxes of one target share no element. */
+const disjoint = (a: Box, b: Box): boolean => a.some(([lo, hi], d) => hi <= b[d]![0] || b[d]![1] <= lo);
+
+/**
+ * The boxes already written into targets that `merge` made from partial gradients: a partial gradient
+ * whose box misses all of them is copied in rather than added (q, k and v slices of one projection
+ * fill three disjoint thirds of its gradient: three copies, not a copy and two adds).
+ */
+const written = new WeakMap<Tensor, Box[]>();
 
 /** Keeps `t` for backward and returns the kept handle (an untracked view that shares storage). */
 export type Save = (t: Tensor) => Tensor;
@@ -227,11 +274,17 @@ const owned = (t: Tensor) => t.isContiguous && t.offset === 0 && t.storage.refs 
 function merge(before: Tensor | undefined, g: Grad): Tensor {
   if (g instanceof PartialGrad) {
     let target = before ?? g.value.device.zeros(g.shape, g.value.dtype);
+    let boxes = before === undefined ? [] : written.get(before);
     if (before && !owned(before)) {
       target = copy(before);
       before.dispose();
+      boxes = undefined;
     }
-    g.addInto(target, before === undefined);
+    const box = boxes ? g.box(target) : null;
+    const fresh = box !== null && boxes!.every((b) => disjoint(b, box));
+    g.addInto(target, fresh);
+    if (fresh) written.set(target, [...boxes!, box]);
+    else written.delete(target);
     g.dispose();
     return target;
   }
@@ -323,8 +376,30 @@ function recordView(kind: string, input: Tensor, make: (t: Tensor) => Tensor): T
     kind,
     [input],
     () => make(input),
-    () => (gy) => [viewBackward(kind, input.shape, make, gy)],
+    (_save, out) => {
+      // a permutation's gradient is the inverse permutation of gy: a view, no buffer and no copy
+      const inverse = kind === 'permute' ? inversePermutation(input, out) : null;
+      if (inverse) return (gy) => [gy.permute(inverse)];
+      return (gy) => [viewBackward(kind, input.shape, make, gy)];
+    },
   );
+}
+
+/**
+ * The permutation that takes `out` (a permuted view of `input`) back to `input`'s dim order, found by
+ * matching each dim's (size, stride); dims that match alike are interchangeable. Null if none fits.
+ */
+function inversePermutation(input: Tensor, out: Tensor): number[] | null {
+  if (out.rank !== input.rank || out.offset !== input.offset) return null;
+  const inverse = new Array<number>(input.rank).fill(-1);
+  for (let i = 0; i < out.rank; i++) {
+    const j = input.shape.findIndex(
+      (n, d) => inverse[d] === -1 && n === out.shape[i] && input.strides[d] === out.strides[i],
+    );
+    if (j < 0) return null;
+    inverse[j] = i;
+  }
+  return inverse;
 }
 
 function viewBackward(kind: string, shape: Shape, make: (t: Tensor) => Tensor, gy: Tensor): Grad {

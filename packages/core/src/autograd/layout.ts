@@ -31,13 +31,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
           const summed = sumTo(full, a2.shape);
           da = using([bt, full, summed], summed.reshape(a.shape));
         }
-        if (needs[1] && b2.rank === 2 && a2.rank > 2) {
+        if (needs[1] && b2.rank === 2 && (a2.rank > 2 || transposed(b2))) {
           // a weight shared by every batch row (nn.Linear): one product over the folded rows
           const rows = a2.reshape([-1, a2.shape[a2.rank - 1]!]);
           const grows = g.reshape([-1, g.shape[g.rank - 1]!]);
-          const at = rows.mT;
-          const full = matmulRaw(at, grows);
-          db = using([rows, grows, at, full], full.reshape(b.shape));
+          if (transposed(b2)) {
+            // b is Wᵀ (x·Wᵀ): compute dW = gᵀ·x in W's own layout and hand back its transposed view,
+            // so the gradient that reaches W is contiguous (no copy of [in, out] into [out, in])
+            const gt = grows.mT;
+            const dW = matmulRaw(gt, rows);
+            db = using([rows, grows, gt, dW], dW.mT);
+          } else {
+            const at = rows.mT;
+            const full = matmulRaw(at, grows);
+            db = using([rows, grows, at, full], full.reshape(b.shape));
+          }
         } else if (needs[1]) {
           const at = a2.mT;
           const full = matmulRaw(at, g);
@@ -49,6 +57,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     },
   );
 }
+
+/** Whether a matrix is the transposed view of a row-major one (columns contiguous). */
+const transposed = (m: Tensor) => m.strides[0] === 1 && m.strides[1] !== 1 && m.shape[0]! > 1;
 
 /** Picks entries of `x` along `axis` at `indices`; gradients of repeated indices sum. */
 export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {

@@ -45,9 +45,14 @@ function span(shape: readonly number[], strides: readonly number[]): number {
   return s;
 }
 
+/** Dims the wasm engine walks; calls of higher rank loop over their smallest other dims. */
+const ENGINE_RANK = 4;
+
 /**
  * `op` over `inputs` into `out` through the coalesced `shape` and `strides` (out's first, then each
- * input's) of ops/map.ts; false when the op, dtypes or layout are not handled here.
+ * input's) of ops/map.ts; false when the op, dtypes or layout are not handled here. A call of rank
+ * above 4 (a permuted [B, T, 3, H, D] gradient) stages its operands once and runs one job per index of
+ * its smallest outer dims, the engine walking the other four.
  */
 export function elementwiseWasm(
   rt: WasmRuntime,
@@ -59,50 +64,66 @@ export function elementwiseWasm(
 ): boolean {
   const entry = OPS[name];
   const n = out.size;
-  if (!entry || n < MIN_ELEMENTS || shape.length > 4) return false;
+  if (!entry || n < MIN_ELEMENTS) return false;
   if (out.dtype !== 'f32' || inputs.some((t) => t.dtype !== 'f32')) return false;
   if (strides.some((s) => s.some((x) => x < 0))) return false;
+  // the dims jobs loop over: the smallest ones, never the innermost (the engine's vector dim)
+  const rank = shape.length;
+  const loop = [...shape.keys()]
+    .slice(0, -1)
+    .sort((x, y) => shape[x]! - shape[y]! || x - y)
+    .slice(0, Math.max(0, rank - ENGINE_RANK));
+  const walk = [...shape.keys()].filter((d) => !loop.includes(d));
+  const blocks = loop.reduce((p, d) => p * shape[d]!, 1);
+  if (n / blocks < MIN_ELEMENTS) return false;
   const [code, use] = entry;
-  const pad = 4 - shape.length;
-  const shape4 = [...new Array(pad).fill(1), ...shape];
-  const strides4 = strides.map((s) => [...new Array(pad).fill(0), ...s]);
+  const pad = ENGINE_RANK - walk.length;
+  const shape4 = [...new Array<number>(pad).fill(1), ...walk.map((d) => shape[d]!)];
+  const strides4 = strides.map((s) => [...new Array<number>(pad).fill(0), ...walk.map((d) => s[d]!)]);
   rt.scope(() => {
     const params = rt.alloc(32 * 4);
     const set = (f: number, v: number) => {
       rt.i32[(params >> 2) + f] = v;
     };
-    // operands a, b, c from the chosen inputs (unused ones read address 0 with stride 0)
+    // operands a, b, c from the chosen inputs (unused ones read address 0 with stride 0), each staged
+    // once as the span of storage the whole call reads
     const ptrs: Ptr[] = [0, 0, 0];
-    const opStrides = [
-      [0, 0, 0, 0],
-      [0, 0, 0, 0],
-      [0, 0, 0, 0],
-    ];
+    const slots: number[] = [0, 0, 0]; // operand index (0 = out) of each slot
     use.forEach((k, slot) => {
       const t = inputs[k]!;
-      const st = strides4[k + 1]!;
-      ptrs[slot] = rt.putF32(t.storage.array as Float32Array, t.offset, span(shape4, st));
-      opStrides[slot] = st;
+      ptrs[slot] = rt.putF32(t.storage.array as Float32Array, t.offset, span(shape, strides[k + 1]!));
+      slots[slot] = k + 1;
     });
-    const outStrides = strides4[0]!;
-    const outSpan = span(shape4, outStrides);
+    const outSpan = span(shape, strides[0]!);
     const contiguousOut = outSpan === n;
     const op = contiguousOut
       ? rt.alloc(n * 4 + 16)
       : rt.putF32(out.storage.array as Float32Array, out.offset, outSpan);
     set(0, code);
-    for (let d = 0; d < 4; d++) {
+    for (let d = 0; d < ENGINE_RANK; d++) {
       set(2 + d, shape4[d]!);
-      set(6 + d, outStrides[d]!);
-      for (let s = 0; s < 3; s++) set(10 + 4 * s + d, opStrides[s]![d]!);
+      set(6 + d, strides4[0]![d]!);
+      for (let s = 0; s < 3; s++) set(10 + 4 * s + d, use[s] === undefined ? 0 : strides4[slots[s]!]![d]!);
     }
-    set(22, op);
-    for (let s = 0; s < 3; s++) set(23 + s, ptrs[s]!);
     const per = taskElements(rt);
-    set(26, n);
+    const count = n / blocks;
+    set(26, count);
     set(27, per);
-    const tasks = Math.ceil(n / per);
-    rt.parallel('mapChunk', tasks, 0, [params], tasks < 2);
+    const tasks = Math.ceil(count / per);
+    for (let b = 0; b < blocks; b++) {
+      // the block's first element in every operand, from its index along the loop dims
+      const base = [0, 0, 0, 0];
+      let rem = b;
+      for (let i = loop.length - 1; i >= 0; i--) {
+        const d = loop[i]!;
+        const at = rem % shape[d]!;
+        rem = Math.floor(rem / shape[d]!);
+        for (let k = 0; k < base.length && k < strides.length; k++) base[k]! += at * strides[k]![d]!;
+      }
+      set(22, op + 4 * base[0]!);
+      for (let s = 0; s < 3; s++) set(23 + s, use[s] === undefined ? 0 : ptrs[s]! + 4 * base[slots[s]!]!);
+      rt.parallel('mapChunk', tasks, 0, [params], tasks < 2);
+    }
     (out.storage.array as Float32Array).set(
       rt.f32.subarray(op >> 2, (op >> 2) + (contiguousOut ? n : outSpan)),
       out.offset,

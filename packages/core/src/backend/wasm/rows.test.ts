@@ -1,7 +1,8 @@
 /**
  * wasm row and element-wise kernels vs the TypeScript reference, 1 and 2 threads: softmax / logSoftmax,
  * layer and RMS norm with their gradients, cross-entropy (ignoreIndex, label smoothing) with its
- * gradient, GELU (exact and tanh) with its gradient, and AdamW steps (with AMSGrad).
+ * gradient, GELU (exact and tanh) with its gradient, the element-wise engine (up to rank 6), and AdamW
+ * steps (with AMSGrad).
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
@@ -163,6 +164,27 @@ describe('wasm row kernels match the reference', () => {
         await read(relu(nanned)),
       ];
     });
+  });
+
+  it('element-wise engine above rank 4: jobs over the smallest outer dims, operands staged once', async () => {
+    await parity(
+      'element-wise rank 5-6',
+      ['mapChunk'],
+      async (dev) => {
+        // a [3, B, H, T, D] gradient laid out as [B, T, 3, H, D] (q, k, v of one projection): rank 5
+        const x = dev.tensor(randomData(3 * 5 * 2 * 7 * 8, 71), [3, 5, 2, 7, 8]);
+        const merged = x.permute([1, 3, 0, 2, 4]).contiguous();
+        // a strided rank-5 output, and a rank-6 broadcast add with a permuted operand
+        const target = dev.zeros([5, 7, 3, 2, 8]);
+        copyInto(target.permute([2, 0, 3, 1, 4]), x);
+        const a = dev.tensor(randomData(2 * 3 * 4 * 5 * 6 * 8, 72), [2, 3, 4, 5, 6, 8]);
+        const b = dev.tensor(randomData(3 * 5 * 8, 73), [3, 1, 5, 1, 8]);
+        const sum6 = add(a.permute([0, 1, 3, 2, 4, 5]), b.permute([0, 2, 1, 3, 4]).unsqueeze(0));
+        return [await read(merged), await read(target), await read(sum6)];
+      },
+      0,
+      0,
+    );
   });
 
   it('AdamW steps (weight decay, AMSGrad)', async () => {
