@@ -6,15 +6,20 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Task, tasks } from '@multihead/core';
 import { AUDIO_TASKS } from '@multihead/audio';
+import { type Task, tasks } from '@multihead/core';
 import { GRAPH_TASKS } from '@multihead/graph';
 import { TEXT_TASKS } from '@multihead/text';
 import { VISION_TASKS } from '@multihead/vision';
 import { userPath } from './paths.js';
 
 /** The tables this build of the command depends on, in the order `multihead tasks` lists them. */
-export const BUILT_IN_TABLES: readonly (readonly Task[])[] = [TEXT_TASKS, VISION_TASKS, AUDIO_TASKS, GRAPH_TASKS];
+export const BUILT_IN_TABLES: readonly (readonly Task[])[] = [
+  TEXT_TASKS,
+  VISION_TASKS,
+  AUDIO_TASKS,
+  GRAPH_TASKS,
+];
 
 async function loadModule(spec: string): Promise<readonly Task[]> {
   // a file (relative to where the command was run) or else a package name
