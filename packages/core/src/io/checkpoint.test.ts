@@ -198,7 +198,7 @@ describe('checkpoints', () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 3]! ^= 0x10;
     expect(() => io.loadCheckpoint(flipped)).toThrowError(
-      /checkpoint: data crc32 is [0-9a-f]{8} but the header says [0-9a-f]{8}: the file is damaged/,
+      /checkpoint: crc32 of the header and data is [0-9a-f]{8} but the header says [0-9a-f]{8}: the file is damaged/,
     );
     const plain = io.writeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array(1) } });
     expect(() => io.loadCheckpoint(plain)).toThrowError(

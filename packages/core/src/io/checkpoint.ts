@@ -2,8 +2,9 @@
  * Training checkpoints as ONE safetensors file: the model's tensors under their own (PyTorch) names,
  * the optimizer's state tensors under `optimizer.state.<param index>.<name>`, and everything else as
  * JSON strings in `__metadata__`:
- *   format "multihead-checkpoint", version "1", step, optimizer (step counts, param groups, state
- *   names), scheduler, metadata (the caller's), crc32 (of the data section, so damage shows at load).
+ *   format "multihead-checkpoint", version "2", step, optimizer (step counts, param groups, state
+ *   names), scheduler, metadata (the caller's), crc32 (of the header's content and the data, so damage
+ *   anywhere shows at load; version 1 files, still read, covered the data section only).
  * A PyTorch user reads the model with `safetensors.torch.load_file` unchanged.
  *
  * `checkpointBytes` / `loadCheckpoint` are pure and run in the browser; `saveCheckpoint` /
@@ -15,15 +16,19 @@ import type { OptimizerStateDict } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
 import { nodeFs, writeFileAtomic } from './files.js';
 import {
+  decodeTensors,
   type HostTensor,
-  parseSafetensors,
+  readSafetensorsLayout,
   type SafetensorsDType,
+  type SafetensorsLayout,
   type WritableTensor,
   writeSafetensors,
 } from './safetensors.js';
 
 const FORMAT = 'multihead-checkpoint';
-const VERSION = '1';
+const VERSION = '2';
+/** Version 1 files (crc32 of the data section only) are still read. */
+const READABLE = ['1', '2'];
 const OPTIMIZER_PREFIX = 'optimizer.';
 
 export interface Checkpoint {
@@ -61,7 +66,7 @@ const STORED: Record<Tensor['dtype'], SafetensorsDType> = {
 async function hostTensors(named: readonly [string, Tensor][]): Promise<Record<string, WritableTensor>> {
   const reads = named.map(([, t]) => t.read());
   const values = await Promise.all(reads);
-  const out: Record<string, WritableTensor> = {};
+  const out: Record<string, WritableTensor> = Object.create(null); // names are names, never __proto__
   named.forEach(([name, t], i) => {
     const v = values[i]!;
     const data = t.dtype === 'f16' ? Uint16Array.from(v as Float32Array, toHalfBits) : v;
@@ -98,11 +103,46 @@ export async function checkpointBytes(ckpt: Checkpoint): Promise<Uint8Array> {
   if (ckpt.scheduler) meta.scheduler = JSON.stringify(ckpt.scheduler);
   meta.metadata = JSON.stringify(ckpt.metadata ?? {});
   const tensors = await hostTensors(named);
-  // the data section is the tensors' bytes in name order (writeSafetensors sorts them)
-  let crc = CRC_INIT;
-  for (const name of Object.keys(tensors).sort()) crc = crc32Update(crc, bytesOf(tensors[name]!.data));
-  meta.crc32 = crc32Final(crc).toString(16).padStart(8, '0');
+  const names = Object.keys(tensors).sort();
+  meta.crc32 = checksum(
+    meta,
+    names.map((name) => [name, tensors[name]!.dtype, tensors[name]!.shape]),
+    names.map((name) => bytesOf(tensors[name]!.data)),
+  );
   return writeSafetensors(tensors, meta);
+}
+
+/**
+ * The checksum of version 2: crc32 of a canonical text of the header (every metadata entry but crc32
+ * itself, sorted by key; every tensor's name, dtype and shape, sorted by name) followed by each
+ * tensor's bytes in name order. A flipped bit in a step, a learning rate, a shape or the data changes it.
+ */
+function checksum(
+  meta: Record<string, string>,
+  tensors: readonly (readonly [string, string, readonly number[]])[],
+  data: readonly Uint8Array[],
+): string {
+  const entries = Object.keys(meta)
+    .filter((k) => k !== 'crc32')
+    .sort()
+    .map((k) => [k, meta[k]]);
+  let crc = crc32Update(CRC_INIT, new TextEncoder().encode(JSON.stringify([entries, tensors])));
+  for (const bytes of data) crc = crc32Update(crc, bytes);
+  return crc32Final(crc).toString(16).padStart(8, '0');
+}
+
+/** The crc32 a file of this version should carry. */
+function expectedCrc(bytes: Uint8Array, layout: SafetensorsLayout, version: string): string {
+  if (version === '1') {
+    const crc = crc32Final(crc32Update(CRC_INIT, bytes.subarray(layout.dataStart)));
+    return crc.toString(16).padStart(8, '0');
+  }
+  const byName = [...layout.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return checksum(
+    layout.metadata,
+    byName.map((e) => [e.name, e.dtype, e.shape]),
+    byName.map((e) => bytes.subarray(layout.dataStart + e.begin, layout.dataStart + e.end)),
+  );
 }
 
 const bad = (message: string): never => {
@@ -117,52 +157,85 @@ function parseJson(meta: Record<string, string>, key: string): unknown {
   }
 }
 
-/** Parses checkpoint bytes, checking the layout and the data's crc32; tensors stay on the host. */
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Parses checkpoint bytes, checking the safetensors layout, the version, the crc32 (header and data)
+ * and the shape of the JSON metadata before decoding any tensor; tensors stay on the host. Names
+ * from the file (tensors, optimizer state) are keys of prototype-free records: `__proto__` is a name.
+ */
 export function loadCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
-  const { tensors, metadata: meta } = parseSafetensors(bytes);
+  const layout = readSafetensorsLayout(bytes);
+  const meta = layout.metadata;
   if (meta.format !== FORMAT) {
     bad(
       `__metadata__.format is ${JSON.stringify(meta.format)}, not "${FORMAT}": not a checkpoint (read plain weights with io.readSafetensors)`,
     );
   }
-  if (meta.version !== VERSION)
-    bad(`version ${JSON.stringify(meta.version)} is not supported (expected ${VERSION})`);
-  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  const crc = crc32Final(crc32Update(CRC_INIT, bytes.subarray(8 + headerLen)))
-    .toString(16)
-    .padStart(8, '0');
-  if (crc !== meta.crc32) bad(`data crc32 is ${crc} but the header says ${meta.crc32}: the file is damaged`);
+  const version = meta.version ?? '';
+  if (!READABLE.includes(version))
+    bad(`version ${JSON.stringify(meta.version)} is not supported (expected ${READABLE.join(' or ')})`);
+  const crc = expectedCrc(bytes, layout, version);
+  const what = version === '1' ? 'data crc32' : 'crc32 of the header and data';
+  if (crc !== meta.crc32) bad(`${what} is ${crc} but the header says ${meta.crc32}: the file is damaged`);
   const step = Number(meta.step);
-  if (!Number.isInteger(step) || step < 0) bad(`step ${JSON.stringify(meta.step)} is not an integer >= 0`);
-  const model: Record<string, HostTensor> = {};
-  for (const [name, t] of Object.entries(tensors)) if (!name.startsWith(OPTIMIZER_PREFIX)) model[name] = t;
-  const out: LoadedCheckpoint = {
-    model,
-    step,
-    metadata: (meta.metadata ? parseJson(meta, 'metadata') : {}) as Record<string, unknown>,
-  };
-  if (meta.scheduler) out.scheduler = parseJson(meta, 'scheduler') as { lastStep: number };
-  if (meta.optimizer) {
-    const o = parseJson(meta, 'optimizer') as {
-      step: number;
-      paramGroups: OptimizerStateDict['paramGroups'];
-      state: Record<string, { step: number; tensors: string[] }>;
-    };
-    if (typeof o !== 'object' || o === null || !Array.isArray(o.paramGroups) || typeof o.state !== 'object') {
-      bad('__metadata__.optimizer lacks paramGroups or state');
-    }
+  if (!/^\d+$/.test(meta.step ?? '') || !Number.isSafeInteger(step))
+    bad(`step ${JSON.stringify(meta.step)} is not an integer >= 0`);
+  const metadata = meta.metadata ? parseJson(meta, 'metadata') : {};
+  if (!isObject(metadata)) bad('__metadata__.metadata must be a JSON object');
+  let scheduler: { lastStep: number } | undefined;
+  if (meta.scheduler) {
+    const sch = parseJson(meta, 'scheduler');
+    if (!isObject(sch) || !Number.isInteger(sch.lastStep))
+      bad('__metadata__.scheduler must be { "lastStep": integer }');
+    scheduler = sch as { lastStep: number };
+  }
+  const optimizer = meta.optimizer ? optimizerLayout(parseJson(meta, 'optimizer'), layout) : undefined;
+  const tensors = decodeTensors(bytes, layout);
+  const model: Record<string, HostTensor> = Object.create(null);
+  for (const name of Object.keys(tensors))
+    if (!name.startsWith(OPTIMIZER_PREFIX)) model[name] = tensors[name]!;
+  const out: LoadedCheckpoint = { model, step, metadata: metadata as Record<string, unknown> };
+  if (scheduler) out.scheduler = scheduler;
+  if (optimizer) {
     const state: OptimizerStateDict<HostTensor>['state'] = {};
-    for (const [index, s] of Object.entries(o.state)) {
-      const own: Record<string, HostTensor> = {};
-      for (const n of s.tensors) {
-        const key = `${OPTIMIZER_PREFIX}state.${index}.${n}`;
-        own[n] = tensors[key] ?? bad(`optimizer tensor "${key}" is listed in the metadata but missing`);
-      }
-      state[Number(index)] = { step: s.step, tensors: own };
+    for (const [index, s] of optimizer.state) {
+      const own: Record<string, HostTensor> = Object.create(null);
+      for (const n of s.tensors) own[n] = tensors[`${OPTIMIZER_PREFIX}state.${index}.${n}`]!;
+      state[index] = { step: s.step, tensors: own };
     }
-    out.optimizer = { step: o.step, paramGroups: o.paramGroups, state };
+    out.optimizer = { step: optimizer.step, paramGroups: optimizer.paramGroups, state };
   }
   return out;
+}
+
+/** The optimizer's JSON metadata, checked against the tensors the file holds. */
+function optimizerLayout(
+  o: unknown,
+  layout: SafetensorsLayout,
+): {
+  step: number;
+  paramGroups: OptimizerStateDict['paramGroups'];
+  state: [number, { step: number; tensors: string[] }][];
+} {
+  if (!isObject(o) || !Array.isArray(o.paramGroups) || !isObject(o.state))
+    return bad('__metadata__.optimizer lacks paramGroups or state');
+  const stored = new Set(layout.entries.map((e) => e.name));
+  const state: [number, { step: number; tensors: string[] }][] = [];
+  for (const [index, s] of Object.entries(o.state)) {
+    if (!/^\d+$/.test(index) || !isObject(s) || !Number.isInteger(s.step) || !Array.isArray(s.tensors))
+      bad(`__metadata__.optimizer.state[${JSON.stringify(index)}] must be { step, tensors: [names] }`);
+    const entry = s as { step: number; tensors: unknown[] };
+    const names = entry.tensors;
+    for (const n of names) {
+      if (typeof n !== 'string') bad(`__metadata__.optimizer.state[${index}] lists a non-string name`);
+      const key = `${OPTIMIZER_PREFIX}state.${index}.${n}`;
+      if (!stored.has(key)) bad(`optimizer tensor "${key}" is listed in the metadata but missing`);
+    }
+    state.push([Number(index), { step: entry.step, tensors: names as string[] }]);
+  }
+  return { step: o.step as number, paramGroups: o.paramGroups as OptimizerStateDict['paramGroups'], state };
 }
 
 /**

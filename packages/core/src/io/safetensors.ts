@@ -6,6 +6,7 @@
  */
 import { fromHalfBits } from '../dtype.js';
 import { MultiheadError } from '../errors.js';
+import { parseStrictJson, type StrictJson } from './strict-json.js';
 
 export type SafetensorsDType =
   | 'F32'
@@ -60,80 +61,163 @@ export interface SafetensorsFile {
 /** Headers beyond this are refused (the reference implementation's limit is 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
 
+/** dtypes of the format that we do not decode (8-, 6- and 4-bit floats, complex, u64). */
+const UNSUPPORTED_DTYPES = ['U64', 'C64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4'];
+
 const bad = (message: string): never => {
   throw new MultiheadError('INVALID_ARGUMENT', `safetensors: ${message}`);
 };
 
-export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+/** One tensor of the header: where its bytes are in the data section. */
+export interface HeaderEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The checked header: entries in data order, metadata, and where the data section starts. */
+export interface SafetensorsLayout {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+}
+
+/** A JSON integer literal in [0, 2^53): shapes and offsets (serde's usize, within what we can address). */
+function index(value: StrictJson | undefined, what: string): number {
+  if (typeof value !== 'bigint' || value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER))
+    bad(`${what} must be an integer in [0, 2^53), got ${describeJson(value)}`);
+  return Number(value);
+}
+
+function describeJson(value: StrictJson | undefined): string {
+  if (value instanceof Map) return 'an object';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'bigint') return value.toString();
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/**
+ * Reads and checks the header against every rule of the format (the safetensors README and its
+ * reference implementation): an 8-byte little-endian length N <= 100 MB within the file; N bytes of
+ * UTF-8 JSON starting with '{', one object without duplicate keys; `__metadata__` (optional, or null)
+ * maps strings to strings; every other key is a tensor { dtype, shape, data_offsets } with a known
+ * dtype, a shape of non-negative integers and offsets [begin, end]; sorted by offset, the tensors tile
+ * the data section exactly: the first starts at 0, each starts where the previous ended, each spans
+ * its shape's bytes, and the last ends at the end of the file. Nothing is decoded until all of it holds.
+ */
+export function readSafetensorsLayout(bytes: Uint8Array): SafetensorsLayout {
+  if (!(bytes instanceof Uint8Array))
+    bad(`expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   if (bytes.byteLength < 8)
     bad(`file is ${bytes.byteLength} bytes; expected at least the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES)
-    bad(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) bad(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const headerLen = Number(n);
   if (8 + headerLen > bytes.byteLength)
     bad(`header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file`);
-  let header: Record<string, unknown>;
+  let header: StrictJson;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + headerLen),
+    );
+    if (!text.startsWith('{')) bad(`header must start with '{', got ${JSON.stringify(text.slice(0, 8))}`);
+    header = parseStrictJson(text);
   } catch (e) {
+    if (e instanceof MultiheadError) throw e;
     return bad(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header))
-    bad('header is not a JSON object');
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
-  const tensors: Record<string, HostTensor> = {};
-  let metadata: Record<string, string> = {};
-  const spans: [number, number, string][] = [];
-  for (const [name, entry] of Object.entries(header)) {
+  if (!(header instanceof Map)) return bad('header is not a JSON object');
+  let metadata: Record<string, string> = Object.create(null);
+  const entries: HeaderEntry[] = [];
+  for (const [name, entry] of header) {
     if (name === '__metadata__') {
-      if (
-        typeof entry !== 'object' ||
-        entry === null ||
-        Object.values(entry).some((v) => typeof v !== 'string')
-      ) {
-        bad('__metadata__ must map strings to strings');
+      if (entry === null) continue;
+      if (!(entry instanceof Map))
+        return bad(`__metadata__ must map strings to strings, got ${describeJson(entry)}`);
+      metadata = Object.create(null);
+      for (const [key, value] of entry) {
+        if (typeof value !== 'string')
+          bad(`__metadata__[${JSON.stringify(key)}] must be a string, got ${describeJson(value)}`);
+        metadata[key] = value as string;
       }
-      metadata = entry as Record<string, string>;
       continue;
     }
-    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) {
+    const what = `tensor ${JSON.stringify(name)}`;
+    if (!(entry instanceof Map)) return bad(`${what} must be an object, got ${describeJson(entry)}`);
+    const dtype = entry.get('dtype');
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) {
+      if (typeof dtype === 'string' && UNSUPPORTED_DTYPES.includes(dtype))
+        throw new MultiheadError(
+          'UNSUPPORTED',
+          `safetensors: ${what} has dtype ${dtype}, which we do not decode`,
+        );
       bad(
-        `tensor "${name}" has unknown dtype ${JSON.stringify(e.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`,
+        `${what} has unknown dtype ${describeJson(dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`,
       );
     }
-    const dtype = e.dtype as SafetensorsDType;
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      bad(`tensor "${name}" has invalid shape ${JSON.stringify(e.shape)}`);
+    const shapeJson = entry.get('shape');
+    if (!Array.isArray(shapeJson)) return bad(`${what} has invalid shape ${describeJson(shapeJson)}`);
+    const shape = shapeJson.map((d, i) => index(d, `${what} shape[${i}]`));
+    const offsets = entry.get('data_offsets');
+    if (!Array.isArray(offsets) || offsets.length !== 2)
+      return bad(`${what} has invalid data_offsets ${describeJson(offsets)}; expected [begin, end]`);
+    const begin = index(offsets[0], `${what} data_offsets[0]`);
+    const end = index(offsets[1], `${what} data_offsets[1]`);
+    if (end < begin) bad(`${what} data_offsets [${begin}, ${end}] end before they begin`);
+    let count = 1;
+    for (const d of shape) {
+      count *= d;
+      if (count > Number.MAX_SAFE_INTEGER)
+        bad(`${what} shape [${shape.join(', ')}] has more than 2^53 elements`);
     }
-    const shape = e.shape as number[];
-    const offsets = e.data_offsets;
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
-    ) {
-      bad(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    const expected = shape.reduce((n, d) => n * d, 1) * BYTES[dtype];
-    if (end < begin || end > dataLen)
-      bad(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen} data bytes`);
+    const expected = count * BYTES[dtype as SafetensorsDType];
     if (end - begin !== expected) {
       bad(
-        `tensor "${name}" ${dtype} [${shape.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`,
+        `${what} ${dtype} [${shape.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`,
       );
     }
-    spans.push([begin, end, name]);
-    tensors[name] = { dtype, shape, data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end)) };
+    entries.push({ name, dtype: dtype as SafetensorsDType, shape, begin, end });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i]![0] < spans[i - 1]![1]) bad(`tensors "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap`);
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  let at = 0;
+  for (const e of entries) {
+    if (e.begin !== at) {
+      bad(
+        e.begin > at
+          ? `tensor ${JSON.stringify(e.name)} begins at ${e.begin}, leaving bytes [${at}, ${e.begin}) of the data section to no tensor`
+          : `tensor ${JSON.stringify(e.name)} data_offsets [${e.begin}, ${e.end}] overlap the tensor before it (which ends at ${at})`,
+      );
+    }
+    if (e.end > dataLen)
+      bad(
+        `tensor ${JSON.stringify(e.name)} data_offsets [${e.begin}, ${e.end}] fall outside the ${dataLen} data bytes`,
+      );
+    at = e.end;
   }
-  return { tensors, metadata };
+  if (at !== dataLen)
+    bad(`the tensors cover ${at} of the ${dataLen} data bytes; the file has bytes no tensor owns`);
+  return { entries, metadata, dataStart };
+}
+
+/** Decodes the tensors of a checked layout into a prototype-free record by name. */
+export function decodeTensors(bytes: Uint8Array, layout: SafetensorsLayout): Record<string, HostTensor> {
+  const tensors: Record<string, HostTensor> = Object.create(null);
+  for (const e of layout.entries) {
+    const raw = bytes.subarray(layout.dataStart + e.begin, layout.dataStart + e.end);
+    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, raw) };
+  }
+  return tensors;
+}
+
+/** Tensors (by name, in a prototype-free record) and metadata of a safetensors file, all checked first. */
+export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const layout = readSafetensorsLayout(bytes);
+  return { tensors: decodeTensors(bytes, layout), metadata: layout.metadata };
 }
 
 /** Tensors of a safetensors file by name. */
@@ -183,28 +267,81 @@ export interface WritableTensor {
   data: ArrayBufferView;
 }
 
-/** Serializes tensors in the Hugging Face layout (8-byte aligned header, names sorted). */
+/** The typed array each dtype is written from (a Uint8Array of raw little-endian bytes also does). */
+const ARRAY_OF: Record<SafetensorsDType, new (n: number) => ArrayBufferView> = {
+  F64: Float64Array,
+  F32: Float32Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
+  I64: BigInt64Array,
+  I32: Int32Array,
+  I16: Int16Array,
+  I8: Int8Array,
+  U32: Uint32Array,
+  U16: Uint16Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
+};
+
+/**
+ * Serializes tensors in the Hugging Face layout (names sorted, offsets contiguous, header padded with
+ * spaces to 8 bytes). Refuses what `parseSafetensors` would reject: the name `__metadata__`, unknown
+ * dtypes, shapes that are not lists of non-negative integers, data whose kind or byte length does not
+ * match dtype and shape, metadata values that are not strings, a header over 100 MB.
+ */
 export function writeSafetensors(
   tensors: Record<string, WritableTensor>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  if (typeof tensors !== 'object' || tensors === null)
+    bad(`writing: tensors must be an object of name -> tensor, got ${String(tensors)}`);
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  // a prototype-free object: a tensor named "__proto__" is written as one, never as a prototype
+  const header: Record<string, unknown> = Object.create(null);
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+      bad(`writing: metadata must map strings to strings, got ${String(metadata)}`);
+    const meta: Record<string, string> = Object.create(null);
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value !== 'string')
+        bad(
+          `writing: metadata[${JSON.stringify(key)}] must be a string (JSON.stringify it), got ${typeof value}`,
+        );
+      meta[key] = value;
+    }
+    header.__metadata__ = meta;
+  }
   let offset = 0;
   for (const name of names) {
+    const what = `writing ${JSON.stringify(name)}`;
+    if (name === '__metadata__') bad(`${what}: the name is reserved for the metadata`);
     const t = tensors[name]!;
-    const expected = t.shape.reduce((n, d) => n * d, 1) * BYTES[t.dtype];
-    if (t.data.byteLength !== expected) {
+    if (typeof t !== 'object' || t === null)
+      bad(`${what}: expected { dtype, shape, data }, got ${String(t)}`);
+    if (!Object.hasOwn(BYTES, t.dtype))
       bad(
-        `writing "${name}": ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`,
+        `${what}: unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`,
       );
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      bad(`${what}: shape must be a list of non-negative integers, got ${JSON.stringify(t.shape)}`);
+    const Kind = ARRAY_OF[t.dtype];
+    const data: unknown = t.data;
+    if (!(data instanceof Kind) && !(data instanceof Uint8Array)) {
+      const got = ArrayBuffer.isView(data) ? data.constructor.name : typeof data;
+      bad(`${what}: ${t.dtype} data must be a ${Kind.name} (or raw bytes in a Uint8Array), got ${got}`);
+    }
+    const expected = t.shape.reduce((n, d) => n * d, 1) * BYTES[t.dtype];
+    if (!Number.isSafeInteger(expected)) bad(`${what}: shape [${t.shape.join(', ')}] is too large`);
+    if (t.data.byteLength !== expected) {
+      bad(`${what}: ${t.dtype} [${t.shape.join(', ')}] needs ${expected} bytes, got ${t.data.byteLength}`);
     }
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
+  if (padded > MAX_HEADER_BYTES)
+    bad(`writing: the header would be ${padded} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
   if (padded !== json.length) {
     const withSpaces = new Uint8Array(padded).fill(0x20);
     withSpaces.set(json);

@@ -10,16 +10,15 @@
 import { noGrad } from '../autograd/engine.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import type { HostTensor } from '../io/safetensors.js';
 import { cast, copyInto } from '../ops/elementwise.js';
 import { untrack } from '../scope.js';
-
 import { fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { checkStateValue, isBigIntArray, isFloatData, type StateValue } from './state-values.js';
 
 // ---- Module ----------------------------------------------------------------------------------------
 
-export type StateValue = Tensor | HostTensor;
+export type { StateValue } from './state-values.js';
 
 export interface LoadStateDictOptions {
   /** Missing and unexpected keys are errors (default true, as PyTorch). Mis-shaped keys always are. */
@@ -194,11 +193,12 @@ export class Module {
    * names, as PyTorch). The tensors are the module's own: read them, do not dispose them.
    */
   stateDict(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
+    // prototype-free: a parameter named like an Object.prototype member is a plain key
+    const out: Record<string, Tensor> = Object.create(null);
     for (const kind of ['params', 'buffers'] as const) {
       for (const [name, t, persistent] of this.entries(kind)) {
         if (!persistent) continue;
-        if (name in out && out[name] !== t)
+        if (Object.hasOwn(out, name) && out[name] !== t)
           fail('INVALID_ARGUMENT', `${this.typeName}: two tensors are named ${name}`);
         out[name] = t;
       }
@@ -209,64 +209,83 @@ export class Module {
   /**
    * Copies PyTorch-named values (device tensors on this device, or host tensors from
    * `io.readSafetensors`) into the existing parameters and buffers, converting dtypes as PyTorch does.
-   * Everything is checked before anything is copied: one error lists every missing key, unexpected key
-   * and mis-shaped key. A tied weight counts as present when any of its names is.
+   * All or nothing: every entry is checked (missing, unexpected, mis-shaped, null, disposed, on another
+   * device, host data of the wrong length or values the target dtype cannot hold) and converted before
+   * anything is copied, and one error lists every problem. Keys are own properties only (`toString`
+   * or `__proto__` are names like any other). A tied weight counts as present when any of its names is.
    */
   loadStateDict(state: Record<string, StateValue>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    const where = `${this.typeName}.loadStateDict`;
+    if (typeof state !== 'object' || state === null || Array.isArray(state))
+      fail('INVALID_ARGUMENT', `${where}: expected an object of name -> tensor, got ${String(state)}`);
     const strict = opts.strict ?? true;
+    if (typeof strict !== 'boolean')
+      fail('INVALID_ARGUMENT', `${where}: strict must be a boolean, got ${String(strict)}`);
     const own = this.stateDict();
+    const given = Object.keys(state);
+    const has = (o: object, k: string) => Object.hasOwn(o, k);
     const present = new Set<Tensor>();
-    for (const [name, t] of Object.entries(own)) if (name in state) present.add(t);
-    const missingKeys = Object.keys(own).filter((k) => !(k in state) && !present.has(own[k]!));
-    const unexpectedKeys = Object.keys(state).filter((k) => !(k in own));
+    for (const name of Object.keys(own)) if (has(state, name)) present.add(own[name]!);
+    const missingKeys = Object.keys(own).filter((k) => !has(state, k) && !present.has(own[k]!));
+    const unexpectedKeys = given.filter((k) => !has(own, k));
     const problems: string[] = [];
     if (strict && missingKeys.length) problems.push(`missing keys [${missingKeys.join(', ')}]`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys [${unexpectedKeys.join(', ')}]`);
-    for (const [name, value] of Object.entries(state)) {
-      const target = own[name];
-      if (!target) continue;
-      if (!sameShape(value.shape, target.shape)) {
-        problems.push(`mis-shaped: ${name} has shape ${fmt(value.shape)}; expected ${fmt(target.shape)}`);
-      } else if (value instanceof Tensor && value.device !== this.device) {
-        problems.push(
-          `${name} is on another device (${value.device.backend}); pass host tensors or tensors on this device`,
-        );
-      }
+    for (const name of given) {
+      if (!has(own, name)) continue;
+      const problem = checkStateValue(name, state[name], own[name]!, this.device);
+      if (problem) problems.push(problem);
     }
     if (problems.length) {
       const onlyShapes = problems.every((p) => p.startsWith('mis-shaped'));
       fail(
         onlyShapes ? 'SHAPE_MISMATCH' : 'INVALID_ARGUMENT',
-        `${this.typeName}.loadStateDict: the state dict does not fit this module:\n  ${problems.join('\n  ')}`,
+        `${where}: the state dict does not fit this module (nothing was copied):\n  ${problems.join('\n  ')}`,
       );
     }
     noGrad(() => {
-      for (const [name, value] of Object.entries(state)) {
-        const target = own[name];
-        if (target) this.copyValue(target, value);
+      // convert everything first: a failure here (out of memory) still leaves the module untouched
+      const sources: [Tensor, Tensor, boolean][] = [];
+      try {
+        for (const name of given) {
+          const target = own[name];
+          if (target) sources.push([target, ...this.source(target, state[name]!)]);
+        }
+      } catch (error) {
+        for (const [, src, owned] of sources) if (owned) src.dispose();
+        throw error;
+      }
+      for (const [target, src, owned] of sources) {
+        if (src !== target) copyInto(target, src);
+        if (owned) src.dispose();
       }
     });
     return { missingKeys, unexpectedKeys };
   }
 
-  private copyValue(target: Tensor, value: StateValue): void {
+  /** `value` as a tensor of `target`'s dtype on this device, and whether the caller must dispose it. */
+  private source(target: Tensor, value: StateValue): [Tensor, boolean] {
     let src: Tensor;
+    let owned = false;
     if (value instanceof Tensor) src = value;
     else {
       const { data } = value;
-      const values: ArrayLike<number> = data instanceof BigInt64Array ? Array.from(data, Number) : data;
+      const values: ArrayLike<number> = isBigIntArray(data) ? Array.from(data, Number) : data;
       const float = target.dtype === 'f32' || target.dtype === 'f16';
+      // floats into an integer tensor truncate toward zero (PyTorch's copy_); ranges were checked
+      const exact = float || !isFloatData(data) ? values : Array.from(values, Math.trunc);
       src = float
-        ? this.device.tensor(Float32Array.from(values), target.shape, { dtype: 'f32' })
-        : this.device.tensor(Int32Array.from(values), target.shape, { dtype: 'i32' });
+        ? this.device.tensor(Float32Array.from(exact), target.shape, { dtype: 'f32' })
+        : this.device.tensor(Float64Array.from(exact), target.shape, { dtype: target.dtype });
+      owned = true;
     }
     if (src.dtype !== target.dtype) {
       const converted = cast(src, target.dtype);
-      if (src !== value) src.dispose();
+      if (owned) src.dispose();
       src = converted;
+      owned = true;
     }
-    if (src !== target) copyInto(target, src);
-    if (src !== value) src.dispose();
+    return [src, owned];
   }
 
   /** Sets training mode on this module and every descendant (PyTorch `train(mode)`). */

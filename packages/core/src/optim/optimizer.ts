@@ -169,6 +169,7 @@ export abstract class Optimizer<H extends { lr: number }> {
   loadStateDict(sd: OptimizerStateDict<Tensor | HostArray>): void {
     const where = `${this.name}.loadStateDict`;
     const params = this.params;
+    checkStateShape(where, sd);
     if (sd.paramGroups.length !== this.paramGroups.length) {
       fail(
         'INVALID_ARGUMENT',
@@ -176,10 +177,15 @@ export abstract class Optimizer<H extends { lr: number }> {
       );
     }
     sd.paramGroups.forEach((g, gi) => {
-      const have = this.paramGroups[gi]!.params.length;
-      if (g.params.length !== have) {
-        fail('INVALID_ARGUMENT', `${where}: group ${gi} has ${g.params.length} parameters; expected ${have}`);
+      const group = this.paramGroups[gi]!;
+      if (g.params.length !== group.params.length) {
+        fail(
+          'INVALID_ARGUMENT',
+          `${where}: group ${gi} has ${g.params.length} parameters; expected ${group.params.length}`,
+        );
       }
+      for (const [key, value] of Object.entries(g))
+        if (key !== 'params') checkHyper(where, gi, group, key, value);
     });
     const loaded = new Map<Tensor, ParamState>();
     try {
@@ -209,8 +215,9 @@ export abstract class Optimizer<H extends { lr: number }> {
     this.state.clear();
     for (const [p, s] of loaded) this.state.set(p, s);
     sd.paramGroups.forEach((g, gi) => {
-      const { params: _, ...hyper } = g;
-      Object.assign(this.paramGroups[gi]!, hyper);
+      const group = this.paramGroups[gi]! as unknown as Record<string, unknown>;
+      // own keys only, each checked above: a "__proto__" from a file never reaches a prototype
+      for (const key of Object.keys(g)) if (key !== 'params') group[key] = g[key];
     });
     this.stepCount = sd.step;
   }
@@ -240,5 +247,45 @@ export abstract class Optimizer<H extends { lr: number }> {
   private own(t: Tensor): Tensor {
     untrack(t);
     return t;
+  }
+}
+
+/** The state dict's layout, checked before anything is loaded (it may come from a file). */
+function checkStateShape(where: string, sd: OptimizerStateDict<unknown>): void {
+  const bad = (what: string): never => fail('INVALID_ARGUMENT', `${where}: ${what}`);
+  if (typeof sd !== 'object' || sd === null) bad('expected { step, paramGroups, state }');
+  if (!Number.isSafeInteger(sd.step) || sd.step < 0) bad(`step ${sd.step} must be an integer >= 0`);
+  if (!Array.isArray(sd.paramGroups)) bad('paramGroups must be an array');
+  for (const g of sd.paramGroups) {
+    if (typeof g !== 'object' || g === null || !Array.isArray(g.params))
+      bad('each group needs a params list');
+  }
+  if (typeof sd.state !== 'object' || sd.state === null) bad('state must be an object');
+  for (const [key, s] of Object.entries(sd.state)) {
+    if (typeof s !== 'object' || s === null || typeof s.tensors !== 'object' || s.tensors === null)
+      bad(`state[${JSON.stringify(key)}] must be { step, tensors }`);
+    if (!Number.isSafeInteger(s.step) || s.step < 0)
+      bad(`state[${JSON.stringify(key)}].step ${s.step} must be an integer >= 0`);
+  }
+}
+
+/** A hyper-parameter from a state dict: one the group has (or the scheduler's initialLr), of its kind. */
+function checkHyper(where: string, gi: number, group: object, key: string, value: unknown): void {
+  const current = (group as Record<string, unknown>)[key];
+  if (!Object.hasOwn(group, key) && key !== 'initialLr') {
+    fail('INVALID_ARGUMENT', `${where}: group ${gi} has unknown hyper-parameter ${JSON.stringify(key)}`);
+  }
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const ok =
+    typeof current === 'boolean'
+      ? typeof value === 'boolean'
+      : Array.isArray(current)
+        ? Array.isArray(value) && value.length === current.length && value.every(finite)
+        : finite(value);
+  if (!ok) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${where}: group ${gi} ${key} = ${JSON.stringify(value)}; expected ${Array.isArray(current) ? `${current.length} finite numbers` : typeof current === 'boolean' ? 'a boolean' : 'a finite number'}`,
+    );
   }
 }
