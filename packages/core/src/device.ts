@@ -14,6 +14,7 @@ import {
 } from './dtype.js';
 import { fail } from './errors.js';
 import { checkFillValue, hostValues, type NestedNumbers } from './host-data.js';
+import { HostPool } from './host-pool.js';
 import { checkShape, type Shape, size } from './shape.js';
 import { Storage, Tensor, tensorHooks } from './tensor.js';
 
@@ -41,6 +42,8 @@ export class Device {
   private readonly live = new Set<Tensor>();
   private readonly storages = new Set<Storage>();
   private liveBytes = 0;
+  /** Host arrays of disposed tensors, reused by the next of the same size (host-pool.ts). */
+  private readonly hostPool = new HostPool();
 
   /**
    * The kernel backend every op on this device resolves its kernels on (kernels/registry.ts):
@@ -120,7 +123,8 @@ export class Device {
       const bytes = Math.max(4, length * gpuBytes(dtype));
       storage = new Storage(this, bytes, this.gpu.allocate(bytes), null);
     } else {
-      storage = new Storage(this, length * 4, null, hostArray(dtype, length));
+      const array = this.hostPool.take(dtype, length) ?? hostArray(dtype, length);
+      storage = new Storage(this, length * 4, null, array);
     }
     this.storages.add(storage);
     this.liveBytes += storage.byteLength;
@@ -131,6 +135,7 @@ export class Device {
     if (!this.storages.delete(s)) return;
     this.liveBytes -= s.byteLength;
     if (s.buffer && this.gpu) this.gpu.release(s.buffer);
+    if (s.array) this.hostPool.give(s.array);
   }
 
   /** @internal A new contiguous tensor of `shape` (uninitialized on GPU, zeros on CPU). */
@@ -267,6 +272,7 @@ export class Device {
   destroy(): void {
     for (const t of [...this.live]) t.dispose();
     this.gpu?.emptyPool();
+    this.hostPool.clear();
   }
 }
 
