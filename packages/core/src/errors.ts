@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'DEVICE_LOST'
   | 'WEBGPU_VALIDATION'
   | 'OUT_OF_MEMORY'
+  | 'NON_FINITE'
   | 'IO_ERROR';
 
 export class MultiheadError extends Error {

@@ -11,6 +11,7 @@
 import { noGrad } from '../autograd/engine.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
+import { nextMacrotask } from '../macrotask.js';
 import type { KVCache } from '../ops/attention/kv-cache.js';
 import { tidy } from '../scope.js';
 import { checkSeed, seededUniform } from '../seeded.js';
@@ -23,6 +24,8 @@ export interface CausalLM {
   forward(ids: Tensor, opts?: { caches?: readonly KVCache[] }): Tensor;
   createCaches(batch: number, maxLength?: number): KVCache[];
   eval(): unknown;
+  /** Modules (nn.Module) have these: generation restores every module's train/eval flag when it ends. */
+  namedModules?(): [string, { training: boolean }][];
 }
 
 export interface GenerateOptions {
@@ -46,7 +49,11 @@ export interface GenerateOptions {
   seed?: number;
   /** Use the KV cache (default true). */
   useCache?: boolean;
-  /** Stops before the next token. */
+  /**
+   * Stops generation within one token of the abort (the tokens so far are returned): the signal is
+   * checked after each token's logits are read, and the loop yields to the event loop once per token,
+   * so an abort fired by a timer or a message is seen on the CPU backend too.
+   */
   signal?: AbortSignal;
 }
 
@@ -68,12 +75,19 @@ export function pickToken(
   opts: GenerateOptions,
   uniform: () => number,
 ): number {
+  checkLogits(logits);
   const x = Float64Array.from(logits);
   for (const [id, b] of biasEntries(opts.logitBias)) x[id] = x[id]! + b;
   for (const id of opts.bannedTokens ?? []) x[id] = Number.NEGATIVE_INFINITY;
   const penalty = opts.repetitionPenalty ?? 1;
   if (penalty !== 1) {
     for (const t of new Set(context)) x[t] = x[t]! > 0 ? x[t]! / penalty : x[t]! * penalty;
+  }
+  if (!x.some((v) => v > Number.NEGATIVE_INFINITY)) {
+    fail(
+      'NON_FINITE',
+      'generate: every token has a logit of -Infinity (after bans and logitBias): nothing can be drawn',
+    );
   }
   const temperature = opts.temperature ?? 1;
   if (temperature === 0) {
@@ -104,6 +118,33 @@ export function pickToken(
     if (u < 0) return order[i]!;
   }
   return order[order.length - 1]!;
+}
+
+/**
+ * Logits must be numbers a distribution can come from: NaN or +Infinity (a diverged model, an
+ * overflow) is an error rather than a token; -Infinity is a token the model rules out.
+ */
+function checkLogits(logits: Float32Array): void {
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (Number.isNaN(v) || v === Number.POSITIVE_INFINITY) {
+      let bad = 0;
+      for (const w of logits) if (Number.isNaN(w) || w === Number.POSITIVE_INFINITY) bad++;
+      fail(
+        'NON_FINITE',
+        `generate: the model's logits hold ${v} at token ${i} (${bad} of ${logits.length} are NaN or +Infinity); ` +
+          'expected finite logits (or -Infinity for ruled-out tokens)',
+      );
+    }
+  }
+}
+
+/** Every module's train/eval flag, to put back when generation ends (it runs in eval mode). */
+function saveModes(model: CausalLM): () => void {
+  const modules = model.namedModules?.().map(([, m]) => [m, m.training] as const) ?? [];
+  return () => {
+    for (const [m, training] of modules) m.training = training;
+  };
 }
 
 function checkOptions(model: CausalLM, prompt: readonly number[], opts: GenerateOptions): void {
@@ -172,6 +213,7 @@ export async function* stream(
   opts: GenerateOptions = {},
 ): AsyncGenerator<number, void, undefined> {
   checkOptions(model, prompt, opts);
+  const restoreModes = saveModes(model);
   model.eval();
   const block = model.config.blockSize;
   const useCache = opts.useCache ?? true;
@@ -199,6 +241,8 @@ export async function* stream(
       } else {
         logits = await lastLogits(model, context.slice(-block));
       }
+      await nextMacrotask(); // let timers and messages run: an abort may be waiting
+      if (opts.signal?.aborted) return;
       const token = pickToken(logits, context, opts, uniform);
       context.push(token);
       pending = [token];
@@ -207,6 +251,7 @@ export async function* stream(
     }
   } finally {
     for (const c of caches ?? []) c.dispose();
+    restoreModes();
   }
 }
 
