@@ -45,6 +45,16 @@ export interface TokenizerJSON {
 /** Model types @huggingface/tokenizers runs. (WordLevel is Rust-only, so we never write it.) */
 const SUPPORTED_MODELS = ['BPE', 'WordPiece', 'Unigram'] as const;
 
+/**
+ * The largest token id: ids and `vocabSize` (max id + 1) must fit the i32 tensors models take. Gaps
+ * are allowed (vocabSize counts them; decoding an id in a gap is an error), but a vocabulary is read in
+ * time linear in its entries, never in its largest id.
+ */
+export const MAX_TOKEN_ID = 2 ** 31 - 2;
+
+/** WordPiece's greedy longest match costs O(L^3) per word of L characters; longer words become [UNK]. */
+export const MAX_INPUT_CHARS_PER_WORD = 1000;
+
 /** Special tokens are matched before normalization and never split, as Hugging Face writes them. */
 export function specialAddedToken(id: number, content: string): AddedTokenJSON {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
@@ -101,8 +111,8 @@ export function parseTokenizerJSON(input: unknown, where: string): TokenizerJSON
   if (typeof model !== 'object' || model === null || Array.isArray(model)) {
     invalidArgument(`${where}: tokenizer.json has no "model" object (got ${describeType(model)})`);
   }
-  checkModel(model as ModelJSON, where);
-  json['added_tokens'] = checkAddedTokens(json['added_tokens'], where);
+  const ids = checkModel(model as ModelJSON, where);
+  json['added_tokens'] = checkAddedTokens(json['added_tokens'], ids, where);
   for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const) {
     const component = json[key];
     if (component === undefined) json[key] = null;
@@ -116,7 +126,11 @@ export function parseTokenizerJSON(input: unknown, where: string): TokenizerJSON
   return json as unknown as TokenizerJSON;
 }
 
-function checkModel(model: ModelJSON, where: string): void {
+const isId = (id: unknown): id is number =>
+  Number.isInteger(id) && (id as number) >= 0 && (id as number) <= MAX_TOKEN_ID;
+
+/** Checks the model and returns its vocabulary as id -> token (one token per id, in linear time). */
+function checkModel(model: ModelJSON, where: string): Map<number, string> {
   // Hugging Face infers a missing type from the fields (old files); do the same, then insist on it
   if (model.type === undefined) {
     if (Array.isArray(model.vocab)) model.type = 'Unigram';
@@ -132,11 +146,32 @@ function checkModel(model: ModelJSON, where: string): void {
     );
   }
   if (model.vocab === undefined) invalidArgument(`${where}: tokenizer.json model (${type}) has no "vocab"`);
+  const ids = new Map<number, string>();
   if (type === 'Unigram') {
     if (!Array.isArray(model.vocab)) {
       invalidArgument(`${where}: Unigram model.vocab must be an array of [token, score] pairs`);
     }
-    return;
+    const seen = new Set<string>();
+    model.vocab.forEach((entry: unknown, i) => {
+      const ok =
+        Array.isArray(entry) &&
+        typeof entry[0] === 'string' &&
+        typeof entry[1] === 'number' &&
+        Number.isFinite(entry[1]);
+      if (!ok) invalidArgument(`${where}: model.vocab[${i}] must be [token, finite score]`);
+      const token = (entry as [string, number])[0];
+      if (seen.has(token)) invalidArgument(`${where}: model.vocab has ${JSON.stringify(token)} twice`);
+      seen.add(token);
+      ids.set(i, token);
+    });
+    const unkId = model.unk_id;
+    if (unkId !== undefined && unkId !== null && !(isId(unkId) && ids.has(unkId as number)))
+      invalidArgument(`${where}: model.unk_id ${JSON.stringify(unkId)} is not an index of model.vocab`);
+    if (ids.size === 0 && (unkId === undefined || unkId === null))
+      invalidArgument(
+        `${where}: model.vocab is empty and there is no unknown token: every text would encode to nothing`,
+      );
+    return ids;
   }
   const vocab = model.vocab;
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
@@ -145,14 +180,41 @@ function checkModel(model: ModelJSON, where: string): void {
     );
   }
   for (const [token, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || (id as number) < 0) {
-      invalidArgument(`${where}: model.vocab[${JSON.stringify(token)}] must be a non-negative integer id`);
+    if (!isId(id)) {
+      invalidArgument(
+        `${where}: model.vocab[${JSON.stringify(token)}] = ${String(id)}; ids must be integers in [0, ${MAX_TOKEN_ID}]`,
+      );
+    }
+    const other = ids.get(id);
+    if (other !== undefined) {
+      invalidArgument(
+        `${where}: model.vocab gives id ${id} to both ${JSON.stringify(other)} and ${JSON.stringify(token)}; ids must be unique`,
+      );
+    }
+    ids.set(id, token);
+  }
+  const unk = model.unk_token;
+  if (unk !== undefined && unk !== null && (typeof unk !== 'string' || !Object.hasOwn(vocab, unk))) {
+    invalidArgument(`${where}: model.unk_token ${JSON.stringify(unk)} is not in model.vocab`);
+  }
+  if (ids.size === 0 && typeof unk !== 'string') {
+    invalidArgument(
+      `${where}: model.vocab is empty and there is no unk_token: every text would encode to nothing`,
+    );
+  }
+  if (type === 'WordPiece') {
+    const max = model.max_input_chars_per_word;
+    if (
+      max !== undefined &&
+      !(Number.isInteger(max) && (max as number) >= 1 && (max as number) <= MAX_INPUT_CHARS_PER_WORD)
+    ) {
+      invalidArgument(
+        `${where}: model.max_input_chars_per_word ${String(max)}; expected an integer in [1, ${MAX_INPUT_CHARS_PER_WORD}] (longer words become the unknown token)`,
+      );
     }
   }
-  if (typeof model.unk_token === 'string' && !(model.unk_token in vocab)) {
-    invalidArgument(`${where}: model.unk_token ${JSON.stringify(model.unk_token)} is not in model.vocab`);
-  }
   if (type === 'BPE') checkMerges(model.merges, vocab as Record<string, number>, where);
+  return ids;
 }
 
 /** Both the old ("a b") and the new (["a", "b"]) merge formats; the Rust library rejects unknown tokens. */
@@ -176,16 +238,53 @@ function checkMerges(merges: unknown, vocab: Record<string, number>, where: stri
   });
 }
 
-function checkAddedTokens(added: unknown, where: string): AddedTokenJSON[] {
+/**
+ * Added tokens must agree with the vocabulary: an id the vocabulary gives another token, a token the
+ * vocabulary gives another id, or one id or content twice would make encode and decode disagree.
+ */
+function checkAddedTokens(added: unknown, vocab: Map<number, string>, where: string): AddedTokenJSON[] {
   if (added === undefined || added === null) return [];
   if (!Array.isArray(added)) {
     invalidArgument(`${where}: tokenizer.json "added_tokens" must be an array, got ${describeType(added)}`);
   }
+  const byToken = new Map<string, number>();
+  for (const [id, token] of vocab) byToken.set(token, id);
+  const seenIds = new Map<number, string>();
+  const seenContents = new Set<string>();
   added.forEach((token: unknown, i) => {
     const t = token as Partial<AddedTokenJSON> | null;
-    if (typeof t !== 'object' || t === null || typeof t.content !== 'string' || !Number.isInteger(t.id)) {
-      invalidArgument(`${where}: added_tokens[${i}] must have an integer "id" and a string "content"`);
+    if (typeof t !== 'object' || t === null || typeof t.content !== 'string' || !isId(t.id)) {
+      invalidArgument(
+        `${where}: added_tokens[${i}] must have an integer "id" in [0, ${MAX_TOKEN_ID}] and a string "content"`,
+      );
     }
+    const { id, content } = t as AddedTokenJSON;
+    const inVocab = vocab.get(id);
+    const vocabId = byToken.get(content);
+    const before = seenIds.get(id);
+    if ((inVocab !== undefined && inVocab !== content) || (vocabId !== undefined && vocabId !== id)) {
+      invalidArgument(
+        `${where}: added_tokens[${i}] ${JSON.stringify(content)} = ${id} disagrees with model.vocab ` +
+          `(${inVocab !== undefined ? `id ${id} is ${JSON.stringify(inVocab)}` : `${JSON.stringify(content)} is ${vocabId}`})`,
+      );
+    }
+    if (before !== undefined || seenContents.has(content)) {
+      invalidArgument(
+        `${where}: added_tokens[${i}] repeats ${before !== undefined ? `id ${id}` : JSON.stringify(content)}`,
+      );
+    }
+    seenIds.set(id, content);
+    seenContents.add(content);
   });
   return added as AddedTokenJSON[];
+}
+
+/** One past the largest id of the vocabulary and the added tokens (embedding rows a model needs). */
+export function vocabularySize(json: TokenizerJSON): number {
+  let max = -1;
+  const vocab = json.model.vocab;
+  if (Array.isArray(vocab)) max = vocab.length - 1;
+  else for (const id of Object.values(vocab as Record<string, number>)) if (id > max) max = id;
+  for (const t of json.added_tokens) if (t.id > max) max = t.id;
+  return max + 1;
 }

@@ -49,7 +49,7 @@ describe('Tokenizer.fromJSON errors', () => {
     expectInvalid(() => Tokenizer.fromJSON({ ...valid, model: noVocab }), /model \(BPE\) has no "vocab"/);
     expectInvalid(
       () => Tokenizer.fromJSON({ ...valid, model: { ...valid.model, vocab: { a: -1 } } }),
-      /model.vocab\["a"\] must be a non-negative integer id/,
+      /model.vocab\["a"\] = -1; ids must be integers in \[0, 2147483646\]/,
     );
     expectInvalid(
       () => Tokenizer.fromJSON({ ...valid, model: { ...valid.model, merges: [['a', 'z']] } }),

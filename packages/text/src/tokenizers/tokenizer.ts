@@ -12,7 +12,7 @@ import {
   type SpecialTokenRole,
   type SpecialTokens,
 } from './special-tokens.js';
-import { parseTokenizerJSON, type TokenizerJSON } from './tokenizer-json.js';
+import { parseTokenizerJSON, type TokenizerJSON, vocabularySize } from './tokenizer-json.js';
 
 export interface TokenizerOptions {
   /**
@@ -92,9 +92,8 @@ export class Tokenizer {
         `Tokenizer.fromJSON: @huggingface/tokenizers cannot load this tokenizer.json: ${(error as Error).message}`,
       );
     }
-    let maxId = -1;
-    for (const id of this.hf.get_vocab(true).values()) maxId = Math.max(maxId, id);
-    this.vocabSize = maxId + 1;
+    // from the file's entries, not @huggingface/tokenizers' get_vocab (a loop up to the largest id)
+    this.vocabSize = vocabularySize(json);
     this.specialTokens = this.resolveRoles(json, options.specialTokens ?? {});
     this.wrap = this.findWrap();
   }
@@ -234,6 +233,9 @@ export class Tokenizer {
         invalidArgument(
           `decode: ids[${i}] = ${String(id)} is not a token id (expected an integer in [0, ${this.vocabSize}))`,
         );
+      }
+      if (this.hf.id_to_token(id) === undefined) {
+        invalidArgument(`decode: ids[${i}] = ${id} falls in a gap of the vocabulary: no token has it`);
       }
     });
     const skip = options.skipSpecialTokens ?? false;
