@@ -2,7 +2,9 @@
  * Byte-level BPE training, GPT-2 style (Radford et al. 2019): text is split by the GPT-2 regex, each piece
  * becomes UTF-8 bytes written as printable characters (the byte-to-unicode map), and merges are learned on
  * those. With all 256 bytes in the base vocabulary any string encodes without an unknown token, and
- * decode(encode(x)) == x. The result is a standard tokenizer.json (model BPE, pre_tokenizer and decoder
+ * decode(encode(x)) == x for every well-formed string; a lone surrogate (a JavaScript string may hold
+ * one, UTF-8 and Rust strings cannot) is encoded as U+FFFD, as TextEncoder does, so it decodes as U+FFFD
+ * (test/fuzz/tokenizers.test.ts). The result is a standard tokenizer.json (model BPE, pre_tokenizer and decoder
  * ByteLevel) that Hugging Face's Rust library and @huggingface/tokenizers run identically.
  */
 import { ByteLevelPreTokenizer } from '@huggingface/tokenizers';
