@@ -1,7 +1,17 @@
 /** `multihead bench <name>`: runs a tools/bench benchmark with a progress bar and prints its rows. */
 import { type CommonOptions, emitJson, progressBar, say } from './common.js';
 
-const NAMES = ['matmul', 'softmax', 'attention', 'train', 'decode', 'cpu', 'vit', 'logmel'] as const;
+const NAMES = [
+  'matmul',
+  'softmax',
+  'attention',
+  'train',
+  'decode',
+  'cpu',
+  'vit',
+  'logmel',
+  'neighborhood',
+] as const;
 
 export async function bench(name: string, opts: CommonOptions & { sizes?: number[] }): Promise<void> {
   if (!(NAMES as readonly string[]).includes(name)) {

@@ -9,6 +9,7 @@ import { benchDecode } from './decode.js';
 import { openEnv } from './env.js';
 import { benchLogmel } from './logmel.js';
 import { benchMatmul } from './matmul.js';
+import { benchNeighborhood } from './neighborhood.js';
 import { benchSoftmax } from './softmax.js';
 import { benchTrain } from './train.js';
 import type { AnyBenchName, BenchOptions, BenchRow } from './types.js';
@@ -17,6 +18,7 @@ import { benchVit } from './vit.js';
 export { cpuMachine } from './cpu.js';
 export { type BenchEnv, openEnv } from './env.js';
 export { logmelSection } from './logmel.js';
+export { neighborhoodSection } from './neighborhood.js';
 export { cpuSection, markdownSection, updateBenchmarksDoc } from './report.js';
 export type { AnyBenchName, BenchName, BenchOptions, BenchRow, ModalityBenchName } from './types.js';
 export { vitSection } from './vit.js';
@@ -30,6 +32,7 @@ export const BENCHMARKS: readonly AnyBenchName[] = [
   'cpu',
   'vit',
   'logmel',
+  'neighborhood',
 ];
 
 const DEFAULT_SIZES: Record<AnyBenchName, number[]> = {
@@ -41,13 +44,15 @@ const DEFAULT_SIZES: Record<AnyBenchName, number[]> = {
   cpu: [512, 1024, 2048],
   vit: [128], // vision/fashion's batch
   logmel: [30], // Whisper's window
+  neighborhood: [64], // a 64 x 64 grid: N = 4096
 };
 /**
  * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
  * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web); train, ours
  * on WebGPU, ours on the CPU, tfjs-webgpu; decode, 2 models x (WebGPU, CPU) x (KV cache, none); cpu: see
  * `cpuRowCount`; vit, ours on the CPU and WebGPU, tfjs-wasm, tfjs-webgpu, PyTorch; logmel, ours on the CPU and
- * WebGPU, the TypeScript reference.
+ * WebGPU, the TypeScript reference; neighborhood, (neighbourhood, dense masked) x (fwd, fwd+bwd) on the CPU and
+ * WebGPU.
  */
 const IMPLS: Record<AnyBenchName, number> = {
   matmul: 3,
@@ -58,6 +63,7 @@ const IMPLS: Record<AnyBenchName, number> = {
   cpu: 0,
   vit: 5,
   logmel: 3,
+  neighborhood: 8, // (neighbourhood, dense masked) x (fwd, fwd+bwd) x (CPU, WebGPU)
 };
 /**
  * Default timed batches (attention: peers take seconds a call on SwiftShader; train: timed steps after
@@ -72,6 +78,7 @@ const DEFAULT_REPS: Record<AnyBenchName, number> = {
   cpu: 3,
   vit: 3,
   logmel: 5,
+  neighborhood: 3,
 };
 
 export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
@@ -97,6 +104,7 @@ export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Pro
   if (name === 'decode') return benchDecode(env, sizes, reps, progress);
   if (name === 'vit') return benchVit(env, sizes, reps, progress);
   if (name === 'logmel') return benchLogmel(env, sizes, reps, progress);
+  if (name === 'neighborhood') return benchNeighborhood(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

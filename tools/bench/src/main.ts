@@ -1,5 +1,5 @@
 /**
- * pnpm bench -- <matmul|softmax|attention|train|decode|cpu|vit|logmel>... [--sizes 256,512] [--reps 5] [--write]
+ * pnpm bench -- <matmul|softmax|attention|train|decode|cpu|vit|logmel|neighborhood>... [--sizes 256,512] [--reps 5] [--write]
  * Prints one JSON line per row; --write updates that benchmark's section of docs/benchmarks.md.
  */
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import {
   cpuSection,
   logmelSection,
   markdownSection,
+  neighborhoodSection,
   openEnv,
   runBench,
   updateBenchmarksDoc,
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
             ? vitSection(rows, await openEnv(), command)
             : name === 'logmel'
               ? logmelSection(rows, await openEnv(), command)
-              : markdownSection(name, rows, await openEnv(), command);
+              : name === 'neighborhood'
+                ? neighborhoodSection(rows, await openEnv(), command)
+                : markdownSection(name, rows, await openEnv(), command);
       // report.ts keys the doc's markers by BenchName; they are plain `bench:<name>` comments for any name
       updateBenchmarksDoc(DOC, name, section);
       process.stderr.write(`${name}: wrote ${DOC}\n`);

@@ -1,7 +1,8 @@
 export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train' | 'decode' | 'cpu';
 /** Benchmarks of the modality packages; vit.ts and logmel.ts write their sections (report.ts the others'). */
 export type ModalityBenchName = 'vit' | 'logmel';
-export type AnyBenchName = BenchName | ModalityBenchName;
+/** neighborhood.ts (core's neighbourhood attention vs dense masked) writes its own section too. */
+export type AnyBenchName = BenchName | ModalityBenchName | 'neighborhood';
 
 export interface BenchOptions {
   /**
@@ -9,7 +10,7 @@ export interface BenchOptions {
    * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts); decode: tokens
    * generated after a one-token prompt (each model of decode.ts); cpu: attention sequence lengths N
    * (matmul n x n x n at those up to 1024); vit: batch sizes (the ViT of vit.ts); logmel: seconds of 16 kHz
-   * audio.
+   * audio; neighborhood: grid sides n (an n x n grid, N = n², B 1, H 4, D 64, k 7).
    */
   sizes?: number[];
   /** Timed batches per case (train: timed steps after one warm-up step); the median is reported. */
@@ -71,6 +72,8 @@ export interface BenchRow {
   matmulGflops?: number;
   /** logmel: seconds of audio per second of compute */
   realtime?: number;
+  /** neighborhood: dense masked attention's ms / this neighbourhood row's ms, same device and pass */
+  vsDense?: number;
   /** attention: ours / onnxruntime-web (WebGPU EP) throughput on the same adapter */
   vsOrt?: number;
   /** attention: non-causal ms / causal ms of the same implementation (on our causal rows) */

@@ -23,6 +23,7 @@ import { Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { Module, ModuleList, tieWeights } from '../nn/module.js';
 import { applyRope } from '../nn/positional.js';
 import { KVCache } from '../ops/attention/kv-cache.js';
+import { type NeighborhoodOptions, resolveNeighborhood } from '../ops/attention/neighborhood.js';
 import { copyInto } from '../ops/elementwise.js';
 import { randn } from '../ops/random.js';
 import { mixSeed, nextSeed } from '../seeded.js';
@@ -45,8 +46,19 @@ export interface GPTConfig {
   positions?: 'learned' | 'rope';
   /** Share lm_head.weight with transformer.wte.weight (default true). */
   tieWeights?: boolean;
+  /**
+   * Which keys each position attends to: full causal attention (default, `{}`), or a causal 2-D
+   * neighbourhood over positions laid out on a grid in raster order (NATTEN; the Image Transformer's
+   * local 2-D attention): `{ neighborhood: { grid: [rows, cols], kernel, dilation? } }`, rows·cols >=
+   * blockSize. Causal in raster order always (see `NeighborhoodOptions.causal`).
+   */
+  attention?: GPTAttention;
   /** Seed of the initial weights (default: the next seed of nn's global generator). */
   seed?: number;
+}
+
+export interface GPTAttention {
+  neighborhood?: Omit<NeighborhoodOptions, 'causal'>;
 }
 
 export interface GPTForward {
@@ -129,9 +141,11 @@ class CausalSelfAttention extends Module {
       ({ k, v } = cache.view()); // [B, H, cached + T, hd]
     }
     const p = this.training ? this.cfg.dropout : 0;
-    // bottom-right: the T new queries are the last T positions of the keys (top-left when nothing is cached)
+    // bottom-right: the T new queries are the last T positions of the keys (top-left when nothing is
+    // cached); a neighbourhood aligns them the same way (its queries are the last Nq of the Nk cells)
+    const nb = this.cfg.attention.neighborhood;
     const opts = {
-      causal: 'bottom-right' as const,
+      ...(nb ? { neighborhood: { ...nb, causal: true } } : { causal: 'bottom-right' as const }),
       ...(p > 0 ? { dropout: { p, seed: mixSeed(this.seed, this.calls++) } } : {}),
     };
     let probs: Tensor | undefined;
@@ -251,6 +265,7 @@ export class GPT extends Module {
       bias: true,
       positions: 'learned' as const,
       tieWeights: true,
+      attention: {},
       ...config,
     };
     for (const key of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
@@ -259,6 +274,9 @@ export class GPT extends Module {
     }
     if (cfg.nEmbd % cfg.nHead !== 0)
       fail('INVALID_ARGUMENT', `GPT: nEmbd ${cfg.nEmbd} must be a multiple of nHead ${cfg.nHead}`);
+    const nb = cfg.attention.neighborhood;
+    // every position up to blockSize must be a cell of the grid, and the window must fit it
+    if (nb) resolveNeighborhood('GPT: attention', nb, cfg.blockSize, cfg.blockSize);
     const { seed: _, ...rest } = cfg;
     this.config = rest;
     const seed = config.seed ?? nextSeed();

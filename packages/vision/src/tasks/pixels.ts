@@ -41,6 +41,12 @@ export const PIXELS_TRAINING = {
 
 export interface PixelsOptions {
   config?: Partial<Omit<models.GPTConfig, 'vocabSize'>>;
+  /**
+   * Causal 2-D neighbourhood attention over the 14 x 14 pixel grid instead of full causal attention
+   * (core's `attention: { neighborhood }` of models.GPT): each pixel sees the kernel x kernel window of
+   * pixels around it, up to its own row and, in that row, up to itself. Default: full causal attention.
+   */
+  neighborhood?: { kernel: number | [number, number]; dilation?: number | [number, number] };
   training?: Partial<typeof PIXELS_TRAINING>;
   data?: () => Promise<{ train: ImageDataset; test: ImageDataset }>;
 }
@@ -118,6 +124,9 @@ export function createPixelsTask(options: PixelsOptions = {}): Task {
       const config: models.GPTConfig = {
         ...PIXELS_GPT,
         ...options.config,
+        ...(options.neighborhood
+          ? { attention: { neighborhood: { grid: [PIXELS_SIDE, PIXELS_SIDE], ...options.neighborhood } } }
+          : {}),
         vocabSize: PIXELS_LEVELS + 1,
         seed: (ctx.seed ?? 0) + 1,
       };
