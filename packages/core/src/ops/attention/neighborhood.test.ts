@@ -8,6 +8,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../../test/device.js';
+import { featuresOf } from '../../backend/webgpu/attention/features.js';
+import {
+  neighborhoodDkvSpec,
+  neighborhoodDqSpec,
+} from '../../backend/webgpu/attention/neighborhood-backward.js';
+import {
+  neighborhoodForwardSpec,
+  neighborhoodWeightsSpec,
+} from '../../backend/webgpu/attention/neighborhood-forward.js';
+import { type KernelSpec, shaderSource } from '../../backend/webgpu/shader.js';
+import { UniformLayout } from '../../backend/webgpu/uniforms.js';
 import {
   type AttentionOptions,
   attention,
@@ -18,6 +29,7 @@ import {
   type Tensor,
 } from '../../index.js';
 import { inverseRange, subLength, windowEnd, windowStart } from '../../kernels/neighborhood.js';
+import { resolveAttention } from './options.js';
 
 let dev: Device;
 let ref: Device;
@@ -388,5 +400,32 @@ describe('neighborhood errors name the option', () => {
     expect(attempt({ grid: [4, 5], kernel: 3 }, { causal: true })).toThrow(/use neighborhood.causal/);
     expect(attempt({ grid: [4, 5], kernel: 3 }, { window: [1, 1] })).toThrow(/window cannot be combined/);
     expect(attempt(null)).not.toThrow(); // absent: dense attention
+  });
+});
+
+describe('neighborhood WGSL', () => {
+  it('generated kernels (snapshot: a change to the shader text shows up in review)', () => {
+    const q = dev.tensor(new Float32Array(2 * 12 * 8), [1, 2, 12, 8]);
+    const bias = dev.tensor(new Float32Array(12 * 12), [12, 12]);
+    const r = resolveAttention('test', q, q, q, {
+      neighborhood: { grid: [3, 4], kernel: 3 },
+      bias,
+      softcap: 2,
+    });
+    const f = featuresOf(r);
+    const text = (spec: KernelSpec) =>
+      shaderSource(
+        spec,
+        spec.operands.map(() => 1),
+        new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
+        128 * 2 ** 20,
+      );
+    for (const spec of [
+      neighborhoodForwardSpec(f, 4),
+      neighborhoodWeightsSpec(f),
+      neighborhoodDqSpec(f, 4),
+      neighborhoodDkvSpec(f, 4),
+    ])
+      expect(text(spec)).toMatchSnapshot(spec.key);
   });
 });
