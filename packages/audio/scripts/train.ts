@@ -1,5 +1,6 @@
 /**
- * Trains and evaluates an audio task from the terminal until the CLI gathers AUDIO_TASKS: the task's own
+ * Trains and evaluates an audio task from the terminal in one call (`pnpm multihead train` / `eval` do each
+ * apart and made the committed checkpoints; see checkpoints/README.md): the task's own
  * `train` (its default steps and time budget unless told otherwise) into a folder store, then its
  * `evaluate`, printing progress lines and both reports as JSON. The machine's load average is printed
  * beside the timings, since on a shared machine they depend on it.
