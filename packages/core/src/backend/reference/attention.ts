@@ -111,31 +111,36 @@ export function attentionForwardCpu(r: ResolvedAttention, x: Views, withWeights:
       const hk = Math.floor(h / (H / r.Hkv));
       for (let i = 0; i < Nq; i++) {
         const n = visibleKeys(r, b, i, keys);
+        // NaN / Inf policy (docs/api.md "Attention"): IEEE arithmetic over the keys the row attends to;
+        // a masked key, or one whose score is -inf, takes no part (its v is never read). Math.max keeps a
+        // NaN score, so a NaN anywhere in the row makes m, lse and the whole output row NaN.
         let m = Number.NEGATIVE_INFINITY;
+        let live = 0;
         for (let t = 0; t < n; t++) {
           const j = keys[t]!;
           const s = score(b, h, i, j);
           scores[j] = s === null ? Number.NEGATIVE_INFINITY : s.s;
-          if (s !== null) m = Math.max(m, s.s);
+          if (scores[j] !== Number.NEGATIVE_INFINITY) {
+            live++;
+            m = Math.max(m, scores[j]!);
+          }
         }
         const row = (b * H + h) * Nq + i;
         acc.fill(0);
         let sum = 0;
-        if (m > Number.NEGATIVE_INFINITY) {
-          for (let t = 0; t < n; t++) {
-            const j = keys[t]!;
-            if (scores[j] === Number.NEGATIVE_INFINITY) continue;
-            const p = Math.exp(scores[j]! - m);
-            sum += p;
-            const vo = ((b * r.Hkv + hk) * Nk + j) * Dv;
-            const pd = p * keep(b, h, i, j);
-            for (let d = 0; d < Dv; d++) acc[d]! += pd * x.v[vo + d]!;
-          }
+        for (let t = 0; live > 0 && t < n; t++) {
+          const j = keys[t]!;
+          if (scores[j] === Number.NEGATIVE_INFINITY) continue;
+          const p = Math.exp(scores[j]! - m); // NaN for a NaN score or m, and for +inf - +inf
+          sum += p;
+          const vo = ((b * r.Hkv + hk) * Nk + j) * Dv;
+          const pd = p * keep(b, h, i, j);
+          for (let d = 0; d < Dv; d++) acc[d]! += pd * x.v[vo + d]!;
         }
-        // a row with no visible key: zeros and lse = -inf, never NaN
-        lse[row] = sum > 0 ? m + Math.log(sum) : Number.NEGATIVE_INFINITY;
-        for (let d = 0; d < Dv; d++) out[row * Dv + d] = sum > 0 ? acc[d]! / sum : 0;
-        if (weights && sum > 0) {
+        // a row with no key to attend to: zeros and lse = -inf, never NaN
+        lse[row] = live > 0 ? m + Math.log(sum) : Number.NEGATIVE_INFINITY;
+        for (let d = 0; d < Dv; d++) out[row * Dv + d] = live > 0 ? acc[d]! / sum : 0;
+        if (weights && live > 0) {
           for (let t = 0; t < n; t++) {
             const j = keys[t]!;
             if (scores[j] !== Number.NEGATIVE_INFINITY)
@@ -185,7 +190,8 @@ export function attentionBackwardCpu(
         for (let t = 0; t < n; t++) {
           const j = keys[t]!;
           const s = score(b, h, i, j);
-          if (s === null) continue;
+          // as the forward: masked and -inf keys take no part; a NaN lse makes every term of the row NaN
+          if (s === null || s.s === Number.NEGATIVE_INFINITY) continue;
           const p = Math.exp(s.s - l);
           const vo = ((b * Hkv + hk) * Nk + j) * Dv;
           const kj = keep(b, h, i, j);

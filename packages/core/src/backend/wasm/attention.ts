@@ -142,6 +142,26 @@ function stageBroadcast(rt: WasmRuntime, t: Tensor, bytesPer: 1 | 4): { ptr: Ptr
 export interface Staged {
   params: Ptr;
   set: (f: Field, v: number) => void;
+  /** Whether a staged q, k, v or bias value is NaN or ±Infinity (then the caller runs the reference). */
+  nonFinite: () => boolean;
+}
+
+/**
+ * Whether some value of `a` is NaN or ±Infinity (x·0 is NaN exactly for those; one pass, no branch per
+ * value). The kernels' tiles are dense products, where a masked key still multiplies its zero weight
+ * into v (0·NaN = NaN), so calls whose inputs are not all finite run the reference instead, which
+ * follows the NaN / Inf policy of docs/api.md "Attention" (docs/decisions.md "Hardening (issue 21)").
+ */
+export function hasNonFinite(a: Float32Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) acc += a[i]! * 0;
+  return acc !== 0;
+}
+
+/** hasNonFinite for a saved lse, where -inf (a row with no visible key) is a legitimate value. */
+export function lseHasNanOrPosInf(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!(a[i]! < Number.POSITIVE_INFINITY)) return true;
+  return false;
 }
 
 /** Stages q, k, v, the optional inputs and the parameter block; `packK` allocates K's transposed copy. */
@@ -212,7 +232,13 @@ export function stageCommon(
     dropKey1: dropKey.key1,
   };
   for (const f of FIELDS) set(f, values[f] ?? 0);
-  return { params, set };
+  const staged = (p: Ptr, n: number) => rt.f32.subarray(p >> 2, (p >> 2) + n);
+  const nonFinite = () =>
+    hasNonFinite(staged(qp, r.B * r.H * r.Nq * DP)) ||
+    hasNonFinite(staged(kp, r.B * r.Hkv * Nk * DP)) ||
+    hasNonFinite(staged(vp, r.B * r.Hkv * Nk * DvP)) ||
+    (bias !== null && hasNonFinite(staged(bias.ptr, r.bias!.tensor.size)));
+  return { params, set, nonFinite };
 }
 
 function attentionForwardWasm(
@@ -224,6 +250,7 @@ function attentionForwardWasm(
   const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
+    if (s.nonFinite()) return null;
     const out = rt.alloc(B * H * Nq * Dv * 4);
     const lse = rt.alloc(B * H * Nq * 4);
     s.set('out', out);
@@ -239,6 +266,27 @@ function attentionForwardWasm(
   });
 }
 
+/**
+ * Stages out, lse and dout for a backward; true (the caller runs the reference) when an input of the
+ * call is NaN or ±Infinity, lse's -inf of empty rows aside.
+ */
+export function gradNonFinite(rt: WasmRuntime, s: Staged, out: Tensor, lse: Tensor, dout: Tensor): boolean {
+  const Dv = out.shape[3]!;
+  const DvP = ceil4(Dv);
+  const lseValues = rowMajor(lse) as Float32Array;
+  const outPtr = stageRows(rt, out, Dv, Dv);
+  const doutPtr = stageRows(rt, dout, Dv, DvP);
+  s.set('out', outPtr);
+  s.set('lse', rt.putF32(lseValues));
+  s.set('dout', doutPtr);
+  return (
+    s.nonFinite() ||
+    lseHasNanOrPosInf(lseValues) ||
+    hasNonFinite(rt.f32.subarray(outPtr >> 2, (outPtr >> 2) + out.size)) ||
+    hasNonFinite(rt.f32.subarray(doutPtr >> 2, (doutPtr >> 2) + (dout.size / Dv) * DvP))
+  );
+}
+
 function attentionBackwardWasm(
   rt: WasmRuntime,
   { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
@@ -248,10 +296,7 @@ function attentionBackwardWasm(
   const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
-    const DvP = ceil4(Dv);
-    s.set('out', stageRows(rt, out, Dv, Dv));
-    s.set('lse', rt.putF32(rowMajor(lse) as Float32Array));
-    s.set('dout', stageRows(rt, dout, Dv, DvP));
+    if (gradNonFinite(rt, s, out, lse, dout)) return null;
     s.set('vt', rt.alloc(B * Hkv * Dv * ceil8(Nk) * 4));
     const delta = rt.alloc(B * H * Nq * 4);
     const dq = rt.alloc(B * H * Nq * D * 4);

@@ -8,7 +8,7 @@ import type { ResolvedAttention } from '../../kernels/attention.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
 import { flashAttentionGradReference, flashAttentionReference, gradTensors } from '../reference/attention.js';
-import { ceil4, ceil8, rowMajor, type Staged, stageCommon, stageRows, wasmCanRun } from './attention.js';
+import { ceil8, gradNonFinite, type Staged, stageCommon, wasmCanRun } from './attention.js';
 import { INLINE_SCORES, neighborhoodStrip } from './heuristics.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -48,6 +48,7 @@ function forwardWasm(
   const QT = neighborhoodStrip(rt, r.neighborhood!.kw);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT, false);
+    if (s.nonFinite()) return null; // the reference follows the NaN / Inf policy (attention.ts hasNonFinite)
     const strips = stageGrid(s, r, QT);
     const out = rt.alloc(B * H * Nq * Dv * 4);
     const lse = rt.alloc(B * H * Nq * 4);
@@ -71,9 +72,7 @@ function backwardWasm(
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT, false);
     const strips = stageGrid(s, r, QT);
-    s.set('out', stageRows(rt, out, Dv, Dv));
-    s.set('lse', rt.putF32(rowMajor(lse) as Float32Array));
-    s.set('dout', stageRows(rt, dout, Dv, ceil4(Dv)));
+    if (gradNonFinite(rt, s, out, lse, dout)) return null;
     const dq = rt.alloc(B * H * Nq * D * 4);
     const dk = rt.alloc(B * Hkv * Nk * D * 4);
     const dv = rt.alloc(B * Hkv * Nk * Dv * 4);

@@ -48,6 +48,12 @@ export function attentionForward(
   const weights = opts.weights === true;
   if (r.neighborhood) return runKernel('NeighborhoodAttention', r.device, { r, q, k, v, weights });
   const decode = opts.decode ?? 'auto';
+  if (!['auto', 'split-k', 'fused'].includes(decode)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${op}: decode must be 'auto', 'split-k' or 'fused', got ${JSON.stringify(opts.decode)}`,
+    );
+  }
   return runKernel('FlashAttention', r.device, { r, q, k, v, weights, decode });
 }
 

@@ -15,7 +15,7 @@ import {
   type ScoreMod,
 } from '../../kernels/attention.js';
 import { broadcastStrides, fmt } from '../../shape.js';
-import type { Tensor } from '../../tensor.js';
+import { Tensor } from '../../tensor.js';
 import { sameDevice } from '../map.js';
 import { type NeighborhoodOptions, resolveNeighborhood } from './neighborhood.js';
 
@@ -36,7 +36,7 @@ export interface AttentionOptions {
   window?: readonly [number, number];
   /** Boolean, true = attend (PyTorch SDPA), broadcastable to [B, H, Nq, Nk]. */
   mask?: Tensor;
-  /** Keys j >= kvLens[b] are padding (varlen batches): Int32Array(B) or an i32 tensor [B]. */
+  /** Keys j >= kvLens[b] are padding (varlen batches): B integers in [0, Nk] (Int32Array or number[]). */
   kvLens?: Int32Array | readonly number[];
   /** Additive f32 scores, broadcastable to [B, H, Nq, Nk] (relative positions, ALiBi, graph distances). */
   bias?: Tensor;
@@ -82,6 +82,61 @@ function broadcast4(op: string, name: string, t: Tensor, target: number[]): numb
   return broadcastStrides(t.shape, t.strides, target);
 }
 
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A value for an error message: numbers as JavaScript prints them (NaN, Infinity, -0 as 0), the rest as JSON. */
+function show(x: unknown): string {
+  if (typeof x === 'number' || typeof x === 'bigint') return String(x);
+  if (Array.isArray(x) || ArrayBuffer.isView(x))
+    return `[${Array.from(x as ArrayLike<unknown>, show).join(', ')}]`;
+  try {
+    return JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
+}
+
+/**
+ * kvLens checked entry by entry before any conversion: `Int32Array.from` would turn NaN into 0, 2.5
+ * into 2 and 2^32 + 1 into 1 without a word.
+ */
+function resolveKvLens(op: string, lens: unknown, B: number, Nk: number): Int32Array {
+  if (!Array.isArray(lens) && !(ArrayBuffer.isView(lens) && !(lens instanceof DataView))) {
+    fail('INVALID_ARGUMENT', `${op}: kvLens must be an Int32Array or an array of numbers, got ${show(lens)}`);
+  }
+  const list = lens as ArrayLike<unknown>;
+  if (list.length !== B)
+    fail('SHAPE_MISMATCH', `${op}: kvLens has ${list.length} entries; expected one per batch (B = ${B})`);
+  for (let b = 0; b < B; b++) {
+    const n = list[b];
+    if (typeof n !== 'number' || !Number.isInteger(n))
+      fail('INVALID_ARGUMENT', `${op}: kvLens[${b}] = ${show(n)}; expected an integer in [0, Nk = ${Nk}]`);
+    if (n < 0 || n > Nk) fail('INDEX_OUT_OF_RANGE', `${op}: kvLens[${b}] = ${n} is outside [0, Nk = ${Nk}]`);
+  }
+  return Int32Array.from(list as ArrayLike<number>);
+}
+
+/** dropout = { p in [0, 1), seed: safe integer }, both given: `dropout: 0.1` is an error, not p = 0. */
+function resolveDropout(op: string, dropout: unknown): { p: number; seed: number } {
+  const d = dropout as { p?: unknown; seed?: unknown } | null;
+  const p = d?.p;
+  const seed = d?.seed;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    !isFiniteNumber(p) ||
+    !(p >= 0 && p < 1) ||
+    typeof seed !== 'number' ||
+    !Number.isSafeInteger(seed)
+  ) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${op}: dropout must be { p in [0, 1), seed: integer } (both given; seed a safe integer), got ${show(dropout)}`,
+    );
+  }
+  return { p, seed };
+}
+
 export function resolveAttention(
   op: string,
   q: Tensor,
@@ -89,6 +144,16 @@ export function resolveAttention(
   v: Tensor,
   opts: AttentionOptions,
 ): ResolvedAttention {
+  for (const [name, t] of [
+    ['q', q],
+    ['k', k],
+    ['v', v],
+    ['mask', opts.mask],
+    ['bias', opts.bias],
+  ] as const) {
+    if ((t !== undefined || name === 'q' || name === 'k' || name === 'v') && !(t instanceof Tensor))
+      fail('INVALID_ARGUMENT', `${op}: ${name} must be a Tensor, got ${show(t)}`);
+  }
   const extra = [opts.mask, opts.bias].filter((t): t is Tensor => t !== undefined);
   const device = sameDevice(
     op,
@@ -119,11 +184,12 @@ export function resolveAttention(
   if (D > MAX_HEAD_DIM || Dv > MAX_HEAD_DIM || D < 1 || Dv < 1) {
     fail('SHAPE_MISMATCH', `${op}: head dims must be in [1, ${MAX_HEAD_DIM}], got D = ${D}, Dv = ${Dv}`);
   }
+  if (opts.scale !== undefined && !isFiniteNumber(opts.scale))
+    fail('INVALID_ARGUMENT', `${op}: scale must be a finite number, got ${show(opts.scale)}`);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  if (!Number.isFinite(scale)) fail('INVALID_ARGUMENT', `${op}: scale must be finite, got ${opts.scale}`);
+  if (opts.softcap !== undefined && !(isFiniteNumber(opts.softcap) && opts.softcap >= 0))
+    fail('INVALID_ARGUMENT', `${op}: softcap must be a finite number >= 0, got ${show(opts.softcap)}`);
   const softcap = opts.softcap ?? 0;
-  if (!(softcap >= 0) || !Number.isFinite(softcap))
-    fail('INVALID_ARGUMENT', `${op}: softcap must be a finite number >= 0, got ${opts.softcap}`);
   const c = opts.causal ?? false;
   if (![false, true, 'top-left', 'bottom-right'].includes(c)) {
     fail(
@@ -137,17 +203,18 @@ export function resolveAttention(
   const causal = c === false ? 'none' : c === 'bottom-right' ? 'bottom-right' : 'top-left';
   let left = OPEN;
   let right = OPEN;
-  if (opts.window) {
-    const [l, r] = opts.window;
-    const ok = (x: number) => x === Number.POSITIVE_INFINITY || (Number.isInteger(x) && x >= 0);
-    if (opts.window.length !== 2 || !ok(l) || !ok(r)) {
+  if (opts.window !== undefined) {
+    // checked before destructuring: a number or a string is not a [left, right] pair
+    const ok = (x: unknown) => x === Number.POSITIVE_INFINITY || (Number.isInteger(x) && (x as number) >= 0);
+    const w: unknown = opts.window;
+    if (!Array.isArray(w) || w.length !== 2 || !ok(w[0]) || !ok(w[1])) {
       fail(
         'INVALID_ARGUMENT',
-        `${op}: window must be [left, right] with non-negative integers or Infinity, got ${JSON.stringify(opts.window)}`,
+        `${op}: window must be [left, right] with non-negative integers or Infinity, got ${show(w)}`,
       );
     }
-    left = Math.min(l, OPEN);
-    right = Math.min(r, OPEN);
+    left = Math.min(w[0] as number, OPEN);
+    right = Math.min(w[1] as number, OPEN);
   }
   if (causal !== 'none') right = Math.min(right, 0);
   const shift = causal === 'bottom-right' ? Nk - Nq : 0;
@@ -164,16 +231,7 @@ export function resolveAttention(
       fail('DTYPE_MISMATCH', `${op}: bias has dtype ${opts.bias.dtype}; expected f32`);
     bias = { tensor: opts.bias, strides: broadcast4(op, 'bias', opts.bias, target) };
   }
-  let kvLens: Int32Array | null = null;
-  if (opts.kvLens !== undefined) {
-    kvLens = Int32Array.from(opts.kvLens);
-    if (kvLens.length !== B)
-      fail('SHAPE_MISMATCH', `${op}: kvLens has ${kvLens.length} entries; expected one per batch (B = ${B})`);
-    kvLens.forEach((n, b) => {
-      if (n < 0 || n > Nk)
-        fail('INDEX_OUT_OF_RANGE', `${op}: kvLens[${b}] = ${n} is outside [0, Nk = ${Nk}]`);
-    });
-  }
+  const kvLens = opts.kvLens === undefined ? null : resolveKvLens(op, opts.kvLens, B, Nk);
   for (const mod of [opts.scoreMod, opts.maskMod]) {
     for (const [name, t] of Object.entries(mod?.tensors ?? {})) {
       sameDevice(op, [q, t], ['q', `${mod!.name}.${name}`]);
@@ -184,14 +242,8 @@ export function resolveAttention(
         );
     }
   }
-  const dropP = opts.dropout?.p ?? 0;
-  const dropSeed = opts.dropout?.seed ?? 0;
-  if (opts.dropout && (!(dropP >= 0 && dropP < 1) || !Number.isSafeInteger(dropSeed))) {
-    fail(
-      'INVALID_ARGUMENT',
-      `${op}: dropout must be { p in [0, 1), seed: integer }, got ${JSON.stringify(opts.dropout)}`,
-    );
-  }
+  const { p: dropP, seed: dropSeed } =
+    opts.dropout === undefined ? { p: 0, seed: 0 } : resolveDropout(op, opts.dropout);
   const kernel = opts.kernel ?? 'auto';
   if (!ATTENTION_KERNELS.includes(kernel)) {
     fail(
