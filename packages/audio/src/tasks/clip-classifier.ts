@@ -11,7 +11,6 @@ import {
   mul,
   nn,
   noGrad,
-  optim,
   seededUniform,
   softmax,
   sub,
@@ -140,23 +139,7 @@ export async function trainClipClassifier(
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
   checkWaveAugmentation(h.augmentation);
-  const params = model.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), h, run);
   const frames = windowFrames(cfg);
   const B = h.batchSize;
   model.train();

@@ -225,14 +225,7 @@ export function createDigitsTask(options: DigitsOptions = {}): Task {
           step: summary.steps,
           config: { ...model.config },
           preprocessing: { features: trainFeatures, labels: [...DIGIT_LABELS] },
-          training: {
-            seed,
-            steps: summary.steps,
-            seconds: Math.round(summary.seconds),
-            finalLoss: summary.finalLoss,
-            backend: ctx.device.backend,
-            hyper: h,
-          },
+          training: tasks.trainingRecord(ctx, summary, seed, h),
         });
         ctx.log?.(`${who}: saved ${location}`);
         return { task: who, ...summary, checkpoint: location };

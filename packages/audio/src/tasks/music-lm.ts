@@ -4,7 +4,7 @@
  * Transformer's training does), held-out NLL with sliding windows that give every scored event at least
  * half a window of context, and the n-gram baselines scored on exactly the same events.
  */
-import { nn, noGrad, optim, seededUniform, type TaskContext, tasks, tidy } from '@multihead/core';
+import { nn, noGrad, seededUniform, type TaskContext, tasks, tidy } from '@multihead/core';
 import { type EventBigram, type EventUnigram, fitEventNgrams } from '../baselines/event-ngrams.js';
 import type { MusicTransformer } from '../models/music-transformer.js';
 import { BOS, EOS, NOTE_OFF, PAD, TIME_SHIFT } from '../music/events.js';
@@ -77,23 +77,7 @@ export async function trainMusic(
   h: MusicTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const params = model.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr, betas: [0.9, 0.95] },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const random = seededUniform(run.seed * 7919 + 31);
   const T = model.config.blockSize;
   model.train();

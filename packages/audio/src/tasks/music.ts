@@ -207,14 +207,7 @@ export function createMusicTask(options: MusicOptions = {}): Task {
             eos: EOS,
             pad: PAD,
           },
-          training: {
-            seed,
-            steps: summary.steps,
-            seconds: Math.round(summary.seconds),
-            finalLoss: summary.finalLoss,
-            backend: ctx.device.backend,
-            hyper: h,
-          },
+          training: tasks.trainingRecord(ctx, summary, seed, h),
         });
         ctx.log?.(`${who}: saved ${location}`);
         return { task: who, ...summary, checkpoint: location };

@@ -15,8 +15,11 @@ export { collectRun, resultRun, streamingRun } from './run.js';
 export {
   budgetCosine,
   checkTrainOptions,
+  type TaskOptimizerHyper,
   type TaskTrainOptions,
   type TaskTrainSummary,
+  taskOptimizer,
   trainForTask,
+  trainingRecord,
 } from './training.js';
 export type * from './types.js';

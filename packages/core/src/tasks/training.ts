@@ -4,7 +4,9 @@
  * `ctx.onProgress` with items per second in the task's unit (tokens, images, clips).
  */
 import { fail } from '../errors.js';
-import { cosineWithWarmup, type Schedule } from '../optim/schedules.js';
+import { AdamW } from '../optim/adamw.js';
+import { cosineWithWarmup, LRScheduler, type Schedule } from '../optim/schedules.js';
+import type { Tensor } from '../tensor.js';
 import { type TrainOptions, type TrainSummary, train } from '../train/train.js';
 import type { TaskContext } from './types.js';
 
@@ -120,5 +122,60 @@ export function budgetCosine(opts: {
     if (warm < 1) return baseLr * warm;
     const progress = Math.min(1, Math.max(step / Math.max(1, steps), seconds / maxSeconds));
     return minLr + (baseLr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  };
+}
+
+/** The optimizer settings `taskOptimizer` reads from a task's training hyper-parameters. */
+export interface TaskOptimizerHyper {
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  betas?: readonly [number, number] | undefined;
+}
+
+/**
+ * The optimizer the built-in tasks train with: AdamW with weight decay on matrices only (parameters of
+ * rank >= 2; biases, norms and other vectors decay-free, as in GPT-2 and ViT training) and `budgetCosine`
+ * over the run's steps or time budget.
+ */
+export function taskOptimizer(
+  params: readonly Tensor[],
+  h: TaskOptimizerHyper,
+  run: { steps: number; maxSeconds?: number | undefined },
+): { optimizer: AdamW; scheduler: LRScheduler } {
+  const optimizer = new AdamW(
+    [
+      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
+      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
+    ],
+    { lr: h.lr, ...(h.betas ? { betas: h.betas } : {}) },
+  );
+  const scheduler = new LRScheduler(
+    optimizer,
+    budgetCosine({
+      warmupSteps: h.warmupSteps,
+      steps: run.steps,
+      minLr: h.minLr,
+      maxSeconds: run.maxSeconds,
+    }),
+  );
+  return { optimizer, scheduler };
+}
+
+/** The `training` record a task checkpoint keeps: seed, steps, seconds, final loss, backend, hyper-parameters. */
+export function trainingRecord(
+  ctx: TaskContext,
+  summary: { steps: number; seconds: number; finalLoss: number },
+  seed: number,
+  hyper: object,
+) {
+  return {
+    seed,
+    steps: summary.steps,
+    seconds: Math.round(summary.seconds),
+    finalLoss: summary.finalLoss,
+    backend: ctx.device.backend,
+    hyper,
   };
 }

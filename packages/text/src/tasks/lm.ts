@@ -8,7 +8,6 @@ import {
   models,
   nn,
   noGrad,
-  optim,
   type Task,
   type TaskContext,
   type Tensor,
@@ -90,23 +89,7 @@ export async function trainLm(
   opts: { steps: number; maxSeconds?: number | undefined; padId: number },
   batch: (step: number) => readonly TokenRow[],
 ) {
-  const params = gpt.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr, betas: h.betas },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: opts.steps,
-      minLr: h.minLr,
-      maxSeconds: opts.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), h, opts);
   gpt.train();
   try {
     return await tasks.trainForTask<ReturnType<typeof packRows>>(ctx, {

@@ -157,14 +157,7 @@ export function createFashionTask(options: FashionOptions = {}): Task {
             ...FASHION_NORMALIZATION,
             classes: FASHION_MNIST_CLASSES,
           },
-          training: {
-            seed,
-            steps: summary.steps,
-            seconds: Math.round(summary.seconds),
-            finalLoss: summary.finalLoss,
-            backend: ctx.device.backend,
-            hyper: h,
-          },
+          training: tasks.trainingRecord(ctx, summary, seed, h),
         });
         ctx.log?.(`${FASHION_TASK_ID}: saved ${location}`);
         return { task: FASHION_TASK_ID, ...summary, checkpoint: location };

@@ -3,7 +3,7 @@
  * augmentation (random crop with padding, horizontal flip), AdamW with decay on matrices only, label
  * smoothing, clipping and a warmup + cosine schedule that a time budget bends (core's `budgetCosine`).
  */
-import { nn, noGrad, optim, seededUniform, softmax, type TaskContext, tasks, tidy } from '@multihead/core';
+import { nn, noGrad, seededUniform, softmax, type TaskContext, tasks, tidy } from '@multihead/core';
 import { datasetBatch } from '../data/batches.js';
 import type { ImageDataset } from '../data/fashion-mnist.js';
 import type { VisionTransformer } from '../models/vit.js';
@@ -47,23 +47,7 @@ export async function trainImageClassifier(
   h: ImageClassifierTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const params = vit.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(vit.parameters(), h, run);
   const uniform = seededUniform(run.seed * 7919 + 11);
   const shape = [h.batchSize, 1, data.height, data.width] as const;
   vit.train();

@@ -7,7 +7,6 @@ import {
   models,
   nn,
   noGrad,
-  optim,
   seededUniform,
   type TaskContext,
   tasks,
@@ -60,23 +59,7 @@ export async function trainPixelGpt(
   run: { steps: number; maxSeconds: number | undefined },
 ): Promise<tasks.TrainReport> {
   const gpt = new models.GPT(ctx.device, config);
-  const params = gpt.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr, betas: [0.9, 0.95] },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const uniform = seededUniform((ctx.seed ?? 0) * 7919 + 29);
   const pixels = pre.side * pre.side;
   try {
@@ -109,14 +92,7 @@ export async function trainPixelGpt(
       step: summary.steps,
       config: { ...gpt.config },
       preprocessing: { ...pre },
-      training: {
-        seed: ctx.seed ?? 0,
-        steps: summary.steps,
-        seconds: Math.round(summary.seconds),
-        finalLoss: summary.finalLoss,
-        backend: ctx.device.backend,
-        hyper: h,
-      },
+      training: tasks.trainingRecord(ctx, summary, ctx.seed ?? 0, h),
     });
     ctx.log?.(`${id}: saved ${location}`);
     return { task: id, ...summary, checkpoint: location };
