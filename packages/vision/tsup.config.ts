@@ -5,7 +5,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'es2022',
   // built .d.ts files use GPUDevice & co.; without this reference consumers get TS2304 (docs/toolchain.md)
-  dts: { banner: '/// <reference types="@webgpu/types" />' },
+  // and Symbol.dispose is typed by lib esnext.disposable, which a consumer's lib es2022 lacks (TS2550)
+  dts: { banner: '/// <reference types="@webgpu/types" />\n/// <reference lib="esnext.disposable" />' },
   sourcemap: true,
   clean: true,
   external: ['webgpu'],

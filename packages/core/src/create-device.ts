@@ -4,7 +4,7 @@ import { WasmRuntime } from './backend/wasm/runtime.js';
 import type { WebGpuOptions } from './backend/webgpu/adapter.js';
 import { WebGpuRuntime } from './backend/webgpu/runtime.js';
 import { type Backend, Device } from './device.js';
-import { fail } from './errors.js';
+import { fail, MultiheadError } from './errors.js';
 import { backendStorage } from './kernels/registry.js';
 import { copy } from './ops/elementwise.js';
 import { matmul } from './ops/matmul.js';
@@ -174,7 +174,17 @@ export async function createDevice(opts: CreateDeviceOptions = {}): Promise<Devi
   const customGpu = backend === 'webgpu' ? customKernels(opts, 'webgpu') : undefined;
   if (backend === 'auto') customKernels(opts, 'host'); // checked early; 'auto' takes built-in kernels
 
-  const gpu = await WebGpuRuntime.create(opts);
+  let gpu: WebGpuRuntime | null;
+  try {
+    gpu = await WebGpuRuntime.create(opts);
+  } catch (e) {
+    // 'auto' without the optional `webgpu` package in Node: the CPU backend, saying how to get WebGPU
+    if (backend !== 'auto' || !(e instanceof MultiheadError) || e.code !== 'MISSING_DEPENDENCY') throw e;
+    return cpuDevice(
+      "auto: WebGPU in Node needs the optional package 'webgpu' (npm install webgpu); using the CPU backend",
+      await cpuKernels(opts),
+    );
+  }
   if (!gpu) {
     if (backend === 'webgpu') {
       fail(

