@@ -10,6 +10,7 @@ import { openEnv } from './env.js';
 import { benchLogmel } from './logmel.js';
 import { benchMatmul } from './matmul.js';
 import { benchNeighborhood } from './neighborhood.js';
+import { benchProfile } from './profile.js';
 import { benchSoftmax } from './softmax.js';
 import { benchTrain } from './train.js';
 import type { AnyBenchName, BenchOptions, BenchRow } from './types.js';
@@ -19,6 +20,7 @@ export { cpuMachine } from './cpu.js';
 export { type BenchEnv, openEnv } from './env.js';
 export { logmelSection } from './logmel.js';
 export { neighborhoodSection } from './neighborhood.js';
+export { type ProfileRow, profileSection, profileTable } from './profile.js';
 export { cpuSection, markdownSection, updateBenchmarksDoc } from './report.js';
 export type { AnyBenchName, BenchName, BenchOptions, BenchRow, ModalityBenchName } from './types.js';
 export { vitSection } from './vit.js';
@@ -33,6 +35,7 @@ export const BENCHMARKS: readonly AnyBenchName[] = [
   'vit',
   'logmel',
   'neighborhood',
+  'profile',
 ];
 
 const DEFAULT_SIZES: Record<AnyBenchName, number[]> = {
@@ -45,25 +48,27 @@ const DEFAULT_SIZES: Record<AnyBenchName, number[]> = {
   vit: [128], // vision/fashion's batch
   logmel: [30], // Whisper's window
   neighborhood: [64], // a 64 x 64 grid: N = 4096
+  profile: [128], // the GPT step's T, as train
 };
 /**
  * Rows per size: matmul and softmax, ours on WebGPU, tfjs-webgpu, ours on the CPU; attention, non-causal
  * and causal x (ours fused forward and backward, ours unfused, tfjs-webgpu, onnxruntime-web); train, ours
- * on WebGPU, ours on the CPU, tfjs-webgpu; decode, 2 models x (WebGPU, CPU) x (KV cache, none); cpu: see
+ * on WebGPU, ours on the CPU (wasm kernels, reference kernels), tfjs-wasm, tfjs-webgpu; decode, 2 models x (WebGPU, CPU) x (KV cache, none); cpu: see
  * `cpuRowCount`; vit, ours on the CPU and WebGPU, tfjs-wasm, tfjs-webgpu, PyTorch; logmel, ours on the CPU and
  * WebGPU, the TypeScript reference; neighborhood, (neighbourhood, dense masked) x (fwd, fwd+bwd) on the CPU and
- * WebGPU.
+ * WebGPU; profile, (GPT, ViT) x (CPU, WebGPU).
  */
 const IMPLS: Record<AnyBenchName, number> = {
   matmul: 3,
   softmax: 3,
   attention: 19, // 14 rows, then 5 causal speed-ups timed on their own
-  train: 4,
+  train: 5,
   decode: 8,
   cpu: 0,
   vit: 5,
   logmel: 3,
   neighborhood: 8, // (neighbourhood, dense masked) x (fwd, fwd+bwd) x (CPU, WebGPU)
+  profile: 2, // the GPT step per size on (CPU, WebGPU), then the ViT step once on both
 };
 /**
  * Default timed batches (attention: peers take seconds a call on SwiftShader; train: timed steps after
@@ -79,6 +84,7 @@ const DEFAULT_REPS: Record<AnyBenchName, number> = {
   vit: 3,
   logmel: 5,
   neighborhood: 3,
+  profile: 3, // plain steps, then as many profiled ones
 };
 
 export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Promise<BenchRow[]> {
@@ -92,7 +98,10 @@ export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Pro
   const reps = opts.reps ?? DEFAULT_REPS[name];
   if (!Number.isInteger(reps) || reps < 1)
     throw new Error(`bench ${name}: reps must be a positive integer, got ${reps}`);
-  const total = name === 'cpu' ? cpuRowCount(sizes) : sizes.length * IMPLS[name];
+  const total =
+    name === 'cpu'
+      ? cpuRowCount(sizes)
+      : sizes.length * IMPLS[name] + (name === 'profile' ? IMPLS.profile : 0);
   let done = 0;
   opts.onProgress?.(0, total);
   const progress = () => opts.onProgress?.(++done, total);
@@ -105,6 +114,7 @@ export async function runBench(name: AnyBenchName, opts: BenchOptions = {}): Pro
   if (name === 'vit') return benchVit(env, sizes, reps, progress);
   if (name === 'logmel') return benchLogmel(env, sizes, reps, progress);
   if (name === 'neighborhood') return benchNeighborhood(env, sizes, reps, progress);
+  if (name === 'profile') return benchProfile(env, sizes, reps, progress);
   return name === 'matmul'
     ? benchMatmul(env, sizes, reps, progress)
     : benchSoftmax(env, sizes, reps, progress);

@@ -1,6 +1,7 @@
 /**
- * pnpm bench -- <matmul|softmax|attention|train|decode|cpu|vit|logmel|neighborhood>... [--sizes 256,512] [--reps 5] [--write]
- * Prints one JSON line per row; --write updates that benchmark's section of docs/benchmarks.md.
+ * pnpm bench -- <matmul|softmax|attention|train|decode|cpu|vit|logmel|neighborhood|profile>... [--sizes 256,512] [--reps 5] [--write]
+ * Prints one JSON line per row (profile: then its tables); --write updates that benchmark's section of
+ * docs/benchmarks.md.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,6 +13,9 @@ import {
   markdownSection,
   neighborhoodSection,
   openEnv,
+  type ProfileRow,
+  profileSection,
+  profileTable,
   runBench,
   updateBenchmarksDoc,
   vitSection,
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
         process.stderr.write(`\r${name}: ${done}/${total}${done === total ? '\n' : ''}`),
     });
     for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+    if (name === 'profile') process.stdout.write(`\n${profileTable(rows as ProfileRow[])}\n\n`);
     if (opts.write) {
       const args = [
         name,
@@ -70,7 +75,9 @@ async function main(): Promise<void> {
               ? logmelSection(rows, await openEnv(), command)
               : name === 'neighborhood'
                 ? neighborhoodSection(rows, await openEnv(), command)
-                : markdownSection(name, rows, await openEnv(), command);
+                : name === 'profile'
+                  ? profileSection(rows as ProfileRow[], await openEnv(), command)
+                  : markdownSection(name, rows, await openEnv(), command);
       // report.ts keys the doc's markers by BenchName; they are plain `bench:<name>` comments for any name
       updateBenchmarksDoc(DOC, name, section);
       process.stderr.write(`${name}: wrote ${DOC}\n`);

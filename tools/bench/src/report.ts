@@ -101,18 +101,18 @@ function trainSection(rows: readonly BenchRow[], env: BenchEnv, command: string)
     `- WebGPU adapter: ${env.adapter} (Dawn, npm \`webgpu\`); tfjs-webgpu ${env.tf.version_core} on ${env.tfAdapter}`,
     `- command: \`${command}\``,
     `- model: GPT-2 style decoder, byte-level vocab ${vocabSize}, d_model ${nEmbd}, ${nLayer} layers, ${nHead} heads, MLP ${4 * nEmbd} with GELU (tanh), pre-norm LayerNorm, learned positions, head tied to the token embedding, biases, no dropout; batch ${batch} x T tokens (size); loss: mean cross-entropy over next tokens; GPT-2 init (N(0, 0.02), residual projections 0.02/sqrt(2·layers)) from each implementation's own seed`,
-    `- optimizer: AdamW, lr ${lr}, betas [${betas.join(', ')}], eps ${eps}, weight decay ${weightDecay} on matrices and embeddings only (nanoGPT's groups), no clipping; tfjs-webgpu: \`tf.train.adam\` plus the decoupled decay p *= 1 - lr·wd, applied after the gradients and before the update (PyTorch's order)`,
-    "- implementations: `multihead-webgpu` and `multihead-cpu` are `models.GPT` + `nn.crossEntropy` + `optim.AdamW`, one `tidy` a step (`multihead-cpu` on the CPU backend's default wasm kernels; `multihead-cpu-reference` the same on its plain-TypeScript kernels, `kernels: 'reference'`: the CPU backend before the wasm kernels); `tfjs-webgpu` is the same network in tfjs-core ops (`tf.gather` embedding; matMul, scale, additive causal mask, `tf.softmax`, matMul attention; `tf.moments` LayerNorm; `tf.losses.softmaxCrossEntropy` on one-hot labels) trained with `tf.variableGrads` + `applyGradients`",
+    `- optimizer: AdamW, lr ${lr}, betas [${betas.join(', ')}], eps ${eps}, weight decay ${weightDecay} on matrices and embeddings only (nanoGPT's groups), no clipping; tfjs-webgpu and tfjs-wasm: \`tf.train.adam\` plus the decoupled decay p *= 1 - lr·wd, applied after the gradients and before the update (PyTorch's order)`,
+    "- implementations: `multihead-webgpu` and `multihead-cpu` are `models.GPT` + `nn.crossEntropy` + `optim.AdamW`, one `tidy` a step (`multihead-cpu` on the CPU backend's default wasm kernels; `multihead-cpu-reference` the same on its plain-TypeScript kernels, `kernels: 'reference'`: the CPU backend before the wasm kernels); `tfjs-webgpu` (tfjs' WebGPU backend, our adapter) and `tfjs-wasm` (`@tensorflow/tfjs-backend-wasm`: XNNPACK, SIMD, 2 threads, device column) are the same network in tfjs-core ops (`tf.gather` embedding; matMul, scale, additive causal mask, `tf.softmax`, matMul attention; `tf.moments` LayerNorm; `tf.losses.softmaxCrossEntropy` on one-hot labels) trained with `tf.variableGrads` + `applyGradients`",
     '- data: one fixed batch of seeded random bytes, the same for all, every step (so the loss falls from about ln 256 = 5.55 as the model fits it)',
-    '- ms: median over the timed steps after one warm-up step; each step ends by reading the loss back, so queued GPU work is counted; tokens/s = batch·T / ms; ours/tfjs is the ratio of tokens/s',
+    '- ms: median over the timed steps after one warm-up step; each step ends by reading the loss back, so queued GPU work is counted; tokens/s = batch·T / ms; ours/tfjs and ours/tfjs-wasm are ratios of tokens/s (ours over tfjs-webgpu, over tfjs-wasm)',
     '- loss: init is the warm-up step (initial weights), first and last are the first and last timed steps',
     "- peak MiB: our pool's high-water mark over the run (`device.memory().gpuAllocatedBytes`, pool emptied before it): weights, AdamW state, activations and gradients; empty for the CPU and for tfjs",
     '',
-    '| size | implementation | ms/step | tokens/s | loss init | loss first | loss last | params | peak MiB | ours/tfjs |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| size | implementation | ms/step | tokens/s | loss init | loss first | loss last | params | peak MiB | ours/tfjs | ours/tfjs-wasm | device |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.tokensPerSecond)} | ${cell(r.initialLoss)} | ${cell(r.firstLoss)} | ${cell(r.lastLoss)} | ${cell(r.params)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} |`,
+        `| ${r.size} | ${r.impl} | ${r.error ? 'failed' : r.ms} | ${cell(r.tokensPerSecond)} | ${cell(r.initialLoss)} | ${cell(r.firstLoss)} | ${cell(r.lastLoss)} | ${cell(r.params)} | ${mib(r.peakBytes)} | ${cell(r.vsTfjs)} | ${cell(r.vsTfjsWasm)} | ${r.device} |`,
     ),
   ];
   if (errors.length) {

@@ -7,6 +7,7 @@
 import { createDevice, type Device, models, nn, optim, type Tensor, tidy } from '@multihead/core';
 import { type BenchEnv, median, round, type TfTensor, type TfVariable } from './env.js';
 import { causalMask } from './onnx.js';
+import { useTfjsWasm } from './tfjs-wasm.js';
 import type { BenchRow } from './types.js';
 
 /** nanoGPT-style byte-level GPT: the one model every implementation builds. */
@@ -22,6 +23,8 @@ export const TRAIN_OPTIM = { lr: 3e-4, betas: [0.9, 0.95] as [number, number], e
 /** PyTorch's `nn.LayerNorm` default, which our LayerNorm also uses. */
 const LN_EPS = 1e-5;
 const WARMUP_STEPS = 1;
+/** Threads of tfjs-backend-wasm's XNNPACK pool, as our CPU backend's default on the 2-core machine. */
+const TRAIN_THREADS = 2;
 const DATA_SEED = 42;
 const INIT_SEED = 1;
 
@@ -85,14 +88,15 @@ async function runSteps(step: () => Promise<number>, steps: number, after?: () =
  */
 const decays = (shape: readonly number[]) => shape.length >= 2;
 
-/** Trains `models.GPT` on `device` for `steps` timed steps after a warm-up (also used by the cpu bench). */
-export async function trainOurs(device: Device, B: number, T: number, steps: number): Promise<Trained> {
-  const onGpu = device.gpu !== null;
-  device.gpu?.emptyPool(); // the pool keeps every buffer it made: its size after the run is the peak
-  let peak = device.memory().gpuAllocatedBytes;
-  const sample = () => {
-    peak = Math.max(peak, device.memory().gpuAllocatedBytes);
-  };
+/** One training step, built once: `run` returns the step's loss (tracked: the caller disposes it). */
+export interface TrainStep {
+  run(): Tensor;
+  numParameters: number;
+  dispose(): void;
+}
+
+/** `models.GPT` + `nn.crossEntropy` + `optim.AdamW` on one fixed batch, one `tidy` a step. */
+export function gptStep(device: Device, B: number, T: number): TrainStep {
   const { vocabSize, nLayer, nHead, nEmbd } = TRAIN_MODEL;
   const gpt = new models.GPT(device, { vocabSize, blockSize: T, nLayer, nHead, nEmbd, seed: INIT_SEED });
   const params = gpt.parameters();
@@ -107,16 +111,38 @@ export async function trainOurs(device: Device, B: number, T: number, steps: num
   const data = byteBatch(B, T, DATA_SEED);
   const inputs = device.tensor(data.inputs, [B, T], { dtype: 'i32' });
   const targets = device.tensor(data.targets, [B, T], { dtype: 'i32' });
+  return {
+    run: () =>
+      tidy(() => {
+        const l = nn.crossEntropy(gpt.forward(inputs), targets); // logits [B, T, V]
+        l.backward();
+        opt.step();
+        opt.zeroGrad();
+        return l;
+      }),
+    numParameters: gpt.numParameters(),
+    dispose: () => {
+      inputs.dispose();
+      targets.dispose();
+      opt.dispose();
+      gpt.dispose();
+    },
+  };
+}
+
+/** Trains `models.GPT` on `device` for `steps` timed steps after a warm-up (also used by the cpu bench). */
+export async function trainOurs(device: Device, B: number, T: number, steps: number): Promise<Trained> {
+  const onGpu = device.gpu !== null;
+  device.gpu?.emptyPool(); // the pool keeps every buffer it made: its size after the run is the peak
+  let peak = device.memory().gpuAllocatedBytes;
+  const sample = () => {
+    peak = Math.max(peak, device.memory().gpuAllocatedBytes);
+  };
+  const step = gptStep(device, B, T);
   try {
     const r = await runSteps(
       async () => {
-        const loss: Tensor = tidy(() => {
-          const l = nn.crossEntropy(gpt.forward(inputs), targets); // logits [B, T, V]
-          l.backward();
-          opt.step();
-          opt.zeroGrad();
-          return l;
-        });
+        const loss: Tensor = step.run();
         sample();
         // the read waits for everything queued this step (the optimizer's updates come before it)
         const value = (await loss.read())[0]!;
@@ -126,12 +152,9 @@ export async function trainOurs(device: Device, B: number, T: number, steps: num
       steps,
       sample,
     );
-    return { ...r, params: gpt.numParameters(), ...(onGpu ? { peakBytes: peak } : {}) };
+    return { ...r, params: step.numParameters, ...(onGpu ? { peakBytes: peak } : {}) };
   } finally {
-    inputs.dispose();
-    targets.dispose();
-    opt.dispose();
-    gpt.dispose();
+    step.dispose();
   }
 }
 
@@ -178,10 +201,34 @@ function registerTfGradients(): Promise<void> {
  * matMul -> scale -> additive causal mask -> softmax -> matMul, LayerNorm from `tf.moments`, GELU's tanh
  * form by formula, the head tied to wte (x @ wteᵀ). AdamW is tfjs' Adam plus the decoupled decay
  * `p *= 1 - lr·wd` applied after the gradients are taken and before Adam's update, as PyTorch's AdamW.
+ * On tfjs' WebGPU backend (env.ts's, the same adapter as ours) or its wasm one (XNNPACK, SIMD, threads).
  */
-async function tfjs(env: BenchEnv, B: number, T: number, steps: number): Promise<Trained> {
+async function tfjs(
+  env: BenchEnv,
+  backend: 'webgpu' | 'wasm',
+  B: number,
+  T: number,
+  steps: number,
+): Promise<Trained & { device: string }> {
   const { tf } = env;
   await registerTfGradients();
+  if (backend === 'wasm') {
+    const wasm = await useTfjsWasm(tf, TRAIN_THREADS);
+    try {
+      return {
+        ...(await tfjsOn(env, B, T, steps)),
+        device: wasm.describe + (wasm.note ? ` (${wasm.note})` : ''),
+      };
+    } finally {
+      await (tf as unknown as { setBackend(name: string): Promise<boolean> }).setBackend('webgpu');
+    }
+  }
+  return { ...(await tfjsOn(env, B, T, steps)), device: env.tfAdapter };
+}
+
+/** `tfjs`'s model on whichever backend tfjs has active. */
+async function tfjsOn(env: BenchEnv, B: number, T: number, steps: number): Promise<Trained> {
+  const { tf } = env;
   const { vocabSize: V, nEmbd: C, nLayer: L, nHead: H } = TRAIN_MODEL;
   const hd = C / H;
   const run = tfRuns++; // variable names are global to tfjs' engine: unique per run
@@ -322,13 +369,20 @@ export async function benchTrain(
     const ts = await attempt('multihead-cpu-reference', reference.describe(), () =>
       trainOurs(reference, B, T, steps),
     );
-    const tf = await attempt('tfjs-webgpu', env.tfAdapter, () => tfjs(env, B, T, steps));
-    if (!tf.error) {
-      for (const r of [gpu, cpu, ts]) {
-        if (!r.error) r.vsTfjs = round(r.tokensPerSecond! / tf.tokensPerSecond!);
-      }
+    let tfWasmDevice = 'tfjs-backend-wasm';
+    const tfWasm = await attempt('tfjs-wasm', tfWasmDevice, async () => {
+      const r = await tfjs(env, 'wasm', B, T, steps);
+      tfWasmDevice = r.device;
+      return r;
+    });
+    tfWasm.device = tfWasmDevice;
+    const tf = await attempt('tfjs-webgpu', env.tfAdapter, () => tfjs(env, 'webgpu', B, T, steps));
+    for (const r of [gpu, cpu, ts]) {
+      if (r.error) continue;
+      if (!tf.error) r.vsTfjs = round(r.tokensPerSecond! / tf.tokensPerSecond!);
+      if (!tfWasm.error) r.vsTfjsWasm = round(r.tokensPerSecond! / tfWasm.tokensPerSecond!);
     }
-    rows.push(gpu, cpu, ts, tf);
+    rows.push(gpu, cpu, ts, tfWasm, tf);
   }
   return rows;
 }

@@ -1,8 +1,11 @@
 export type BenchName = 'matmul' | 'softmax' | 'attention' | 'train' | 'decode' | 'cpu';
 /** Benchmarks of the modality packages; vit.ts and logmel.ts write their sections (report.ts the others'). */
 export type ModalityBenchName = 'vit' | 'logmel';
-/** neighborhood.ts (core's neighbourhood attention vs dense masked) writes its own section too. */
-export type AnyBenchName = BenchName | ModalityBenchName | 'neighborhood';
+/**
+ * neighborhood.ts (core's neighbourhood attention vs dense masked) and profile.ts (one training step by op
+ * kind) write their own sections too.
+ */
+export type AnyBenchName = BenchName | ModalityBenchName | 'neighborhood' | 'profile';
 
 export interface BenchOptions {
   /**
@@ -10,7 +13,8 @@ export interface BenchOptions {
    * lengths N (B 1, H 8, D 64); train: sequence lengths T (batch 8, the GPT of train.ts); decode: tokens
    * generated after a one-token prompt (each model of decode.ts); cpu: attention sequence lengths N
    * (matmul n x n x n at those up to 1024); vit: batch sizes (the ViT of vit.ts); logmel: seconds of 16 kHz
-   * audio; neighborhood: grid sides n (an n x n grid, N = n², B 1, H 4, D 64, k 7).
+   * audio; neighborhood: grid sides n (an n x n grid, N = n², B 1, H 4, D 64, k 7); profile: sequence
+   * lengths T of the GPT step (batch 8; the ViT step keeps vision/fashion's batch).
    */
   sizes?: number[];
   /** Timed batches per case (train: timed steps after one warm-up step); the median is reported. */

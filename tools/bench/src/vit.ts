@@ -15,6 +15,7 @@ import type { ResolvedViTConfig } from '@multihead/vision';
 import { FASHION_NORMALIZATION, FASHION_TRAINING, FASHION_VIT, VisionTransformer } from '@multihead/vision';
 import { type BenchEnv, median, randomFloats, round } from './env.js';
 import { useTfjsWasm } from './tfjs-wasm.js';
+import type { TrainStep } from './train.js';
 import type { BenchRow } from './types.js';
 import { type TfVit, tfjsVit, type VitOptim } from './vit-tfjs.js';
 
@@ -106,13 +107,22 @@ async function runSteps(step: () => Promise<number>, steps: number): Promise<Omi
   };
 }
 
+/** Our initial weights and the fixed batch every implementation trains on. */
+export interface VitStart {
+  weights: Record<string, io.HostTensor>;
+  cfg: ResolvedViTConfig;
+  data: Batch;
+}
+
+/** The profile's start: our initial weights (read on `device`) and a batch of vision/fashion's size. */
+export async function vitStart(device: Device, batch = FASHION_TRAINING.batchSize): Promise<VitStart> {
+  const { weights, cfg } = await initialWeights(device);
+  return { weights, cfg, data: vitBatch(batch, cfg) };
+}
+
 /** Our step: `VisionTransformer` + `nn.crossEntropy` + `optim.AdamW` (decay on rank >= 2), one `tidy`. */
-async function trainOurs(
-  device: Device,
-  weights: Record<string, io.HostTensor>,
-  data: Batch,
-  steps: number,
-): Promise<Trained> {
+export function vitStep(device: Device, start: Omit<VitStart, 'cfg'>): TrainStep {
+  const { weights, data } = start;
   const vit = new VisionTransformer(device, FASHION_VIT);
   vit.loadStateDict(weights);
   vit.train();
@@ -128,26 +138,44 @@ async function trainOurs(
   const [h, w] = vit.config.imageSize;
   const images = device.tensor(data.images, [data.batch, vit.config.channels, h, w]);
   const labels = device.tensor(data.labels, [data.batch], { dtype: 'i32' });
-  try {
-    const r = await runSteps(async () => {
-      const loss: Tensor = tidy(() => {
+  return {
+    run: () =>
+      tidy(() => {
         const l = nn.crossEntropy(vit.forward(images), labels, { labelSmoothing });
         l.backward();
         opt.step();
         opt.zeroGrad();
         return l;
-      });
+      }),
+    numParameters: vit.numParameters(),
+    dispose: () => {
+      images.dispose();
+      labels.dispose();
+      opt.dispose();
+      vit.dispose();
+    },
+  };
+}
+
+/** Our step timed: warm-up, then `steps` steps, each ending with the loss read back. */
+async function trainOurs(
+  device: Device,
+  weights: Record<string, io.HostTensor>,
+  data: Batch,
+  steps: number,
+): Promise<Trained> {
+  const step = vitStep(device, { weights, data });
+  try {
+    const r = await runSteps(async () => {
+      const loss: Tensor = step.run();
       // the read waits for everything queued this step (the optimizer's updates come before it)
       const value = (await loss.read())[0]!;
       loss.dispose();
       return value;
     }, steps);
-    return { ...r, params: vit.numParameters() };
+    return { ...r, params: step.numParameters };
   } finally {
-    images.dispose();
-    labels.dispose();
-    opt.dispose();
-    vit.dispose();
+    step.dispose();
   }
 }
 

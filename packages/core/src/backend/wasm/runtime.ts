@@ -93,6 +93,12 @@ export class WasmRuntime {
    * the threading paths (results do not depend on it: tasks write disjoint outputs).
    */
   splitSmall = false;
+  /**
+   * @internal Profilers (tools/bench profile): while set, `jobMs` adds up the time spent running jobs,
+   * so that a kernel call's time splits into its jobs and the staging of operands around them.
+   */
+  timeJobs = false;
+  jobMs = 0;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -249,6 +255,25 @@ export class WasmRuntime {
     scratchBytes: number,
     args: number[],
     inline = false,
+  ): void {
+    if (!this.timeJobs) {
+      this.runJob(kernel, tasks, scratchBytes, args, inline);
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      this.runJob(kernel, tasks, scratchBytes, args, inline);
+    } finally {
+      this.jobMs += performance.now() - t0;
+    }
+  }
+
+  private runJob(
+    kernel: WasmKernelName,
+    tasks: number,
+    scratchBytes: number,
+    args: number[],
+    inline: boolean,
   ): void {
     if (tasks <= 0) return;
     this.jobs.set(kernel, (this.jobs.get(kernel) ?? 0) + 1);
