@@ -13,6 +13,7 @@ import {
   createDevice,
   type Device,
 } from '../../index.js';
+import { hasNonFinite } from './attention.js';
 
 interface Case {
   name: string;
@@ -251,4 +252,25 @@ describe('wasm attention matches the reference', () => {
       }
     });
   }
+});
+
+describe('hasNonFinite (the check that sends NaN / Inf inputs to the reference)', () => {
+  it('finds one NaN, +Infinity or -Infinity at any position, and nothing in finite data', () => {
+    for (const n of [1, 3, 4, 5, 8, 11]) {
+      const finite = Float32Array.from({ length: n }, (_, i) => (i % 2 ? -3.4e38 : 3.4e38) / (i + 1));
+      expect(hasNonFinite(finite), `finite, length ${n}`).toBe(false);
+      for (let at = 0; at < n; at++) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const a = finite.slice();
+          a[at] = bad;
+          expect(hasNonFinite(a), `${bad} at ${at} of ${n}`).toBe(true);
+        }
+      }
+    }
+    // +Infinity and -Infinity in different running sums must not cancel into a finite total
+    expect(hasNonFinite(Float32Array.from([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 0]))).toBe(
+      true,
+    );
+    expect(hasNonFinite(new Float32Array(0))).toBe(false);
+  });
 });
