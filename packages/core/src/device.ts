@@ -112,8 +112,11 @@ export class Device {
     }
   }
 
-  /** @internal Allocates storage for `length` elements of `dtype` (uninitialized on GPU). */
-  allocate(dtype: DType, length: number): Storage {
+  /**
+   * @internal Allocates storage for `length` elements of `dtype` (uninitialized on GPU; zeros on the
+   * CPU unless `zeroed` is false, for outputs that their kernel writes in full).
+   */
+  allocate(dtype: DType, length: number, zeroed = true): Storage {
     if (!this.supports(dtype)) {
       fail('UNSUPPORTED', `dtype f16 needs the shader-f16 feature, which ${this.describe()} lacks`);
     }
@@ -123,7 +126,7 @@ export class Device {
       const bytes = Math.max(4, length * gpuBytes(dtype));
       storage = new Storage(this, bytes, this.gpu.allocate(bytes), null);
     } else {
-      const array = this.hostPool.take(dtype, length) ?? hostArray(dtype, length);
+      const array = this.hostPool.take(dtype, length, zeroed) ?? hostArray(dtype, length);
       storage = new Storage(this, length * 4, null, array);
     }
     this.storages.add(storage);
@@ -138,9 +141,13 @@ export class Device {
     if (s.array) this.hostPool.give(s.array);
   }
 
-  /** @internal A new contiguous tensor of `shape` (uninitialized on GPU, zeros on CPU). */
-  empty(shape: Shape, dtype: DType): Tensor {
-    return new Tensor(this, this.allocate(dtype, size(shape)), dtype, shape);
+  /**
+   * @internal A new contiguous tensor of `shape` (uninitialized on GPU, zeros on CPU). `zeroed` false:
+   * the caller's kernel writes every element, so a reused host array is not cleared first (a memset of
+   * the whole output per op; host-pool.ts).
+   */
+  empty(shape: Shape, dtype: DType, zeroed = true): Tensor {
+    return new Tensor(this, this.allocate(dtype, size(shape), zeroed), dtype, shape);
   }
 
   /**

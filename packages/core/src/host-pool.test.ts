@@ -1,7 +1,7 @@
 /** The CPU backend's pool of host arrays: reuse by dtype and length, zeros on reuse, a byte cap. */
 import { describe, expect, it } from 'vitest';
 import { HostPool } from './host-pool.js';
-import { createDevice } from './index.js';
+import { add, createDevice, matmul } from './index.js';
 
 describe('HostPool', () => {
   it('hands back an array of the same kind and length, zeroed', () => {
@@ -16,6 +16,8 @@ describe('HostPool', () => {
     expect(b.every((v) => v === 0)).toBe(true);
     expect(pool.bytes).toBe(0);
     expect(pool.take('f32', 8192)).toBeNull();
+    pool.give(a.fill(5));
+    expect(pool.take('f32', 8192, false)!.every((v) => v === 5)).toBe(true); // not zeroed when asked
   });
 
   it('keeps no small arrays, and drops the least recently used sizes past its cap', () => {
@@ -46,5 +48,23 @@ describe('HostPool', () => {
     const z = dev.zeros([8192]);
     expect(z.storage.array).not.toBe(array);
     for (const t of [view, z]) t.dispose();
+  });
+
+  it('products and element-wise ops land right in a reused array they do not clear first', async () => {
+    for (const kernels of ['reference', 'wasm'] as const) {
+      const dev = await createDevice({ backend: 'cpu', kernels, threads: 1 });
+      const a = dev.tensor(
+        Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3),
+        [64, 64],
+      );
+      const want = await matmul(a, a.mT).read(); // onto fresh arrays
+      const wantSum = await add(a, a).read();
+      for (const t of [dev.full([64, 64], Number.NaN), dev.full([64, 64], 1e30)]) t.dispose(); // dirty pool
+      const got = matmul(a, a.mT);
+      const sum = add(a, a);
+      expect(await got.read(), kernels).toEqual(want);
+      expect(await sum.read(), kernels).toEqual(wantSum);
+      dev.destroy();
+    }
   });
 });

@@ -31,13 +31,16 @@ export class HostPool {
     return this.idleBytes;
   }
 
-  /** An idle array of this kind and length, zero-filled, or null. */
-  take(dtype: DType, length: number): TypedArray | null {
+  /**
+   * An idle array of this kind and length, or null: zero-filled, unless `zeroed` is false (the caller
+   * writes every element before anything reads it: a product's or an element-wise op's output).
+   */
+  take(dtype: DType, length: number, zeroed = true): TypedArray | null {
     const list = this.idle.get(`${KIND[dtype]}:${length}`);
     const array = list?.pop();
     if (!array) return null;
     this.idleBytes -= array.byteLength;
-    array.fill(0);
+    if (zeroed) array.fill(0);
     return array;
   }
 

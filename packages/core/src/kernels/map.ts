@@ -88,7 +88,7 @@ export function mapInto(op: MapOp, inputs: readonly Tensor[], out: Tensor): void
  * a vec4-aligned row, a packed matrix). Not recorded by autograd.
  */
 export function copyOf(x: Tensor): Tensor {
-  const out = x.device.empty(x.shape, x.dtype);
+  const out = x.device.empty(x.shape, x.dtype, false); // the copy writes every element
   mapInto(COPY, [x], out);
   return out;
 }

@@ -27,9 +27,9 @@ export function sameDevice(op: string, tensors: readonly Tensor[], names: readon
   return device;
 }
 
-/** Allocates the output and applies `op`. */
+/** Allocates the output and applies `op` (which writes every element: no zero fill first). */
 export function map(op: MapOp, inputs: readonly Tensor[], shape: Shape, outDtype: DType): Tensor {
-  const out = inputs[0]!.device.empty(shape, outDtype);
+  const out = inputs[0]!.device.empty(shape, outDtype, false);
   mapInto(op, inputs, out);
   return out;
 }

@@ -44,7 +44,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const { a2, b2, g } = promotedGeometry(a, b);
   try {
     const { M, N, batchShape } = g;
-    const out = device.empty([...batchShape, M, N], 'f32');
+    const out = device.empty([...batchShape, M, N], 'f32', false); // every backend writes all of C
     runKernel('MatMul', device, { a: a2, b: b2, out, geometry: g });
     if (a.rank !== 1 && b.rank !== 1) return out;
     const shape = [...batchShape, ...(a.rank === 1 ? [] : [M]), ...(b.rank === 1 ? [] : [N])];
