@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -166,5 +167,71 @@ describe('multihead command', () => {
       code: 1,
       stderr: expect.stringMatching(/--backend: got 'tpu'; expected 'auto', 'webgpu' or 'cpu'/),
     });
+  });
+
+  it('--seed abc and out-of-range sampling flags are refused in flag names before the device opens', async () => {
+    await expect(cli('info', '--seed', 'abc')).rejects.toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/--seed: got 'abc'; expected an integer/),
+    });
+    const run = ['generate', 'text/names', '--prompt', 'ma', '--backend', 'cpu'];
+    const topP = await cli(...run, '--top-p', '2').catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(topP).toMatchObject({ code: 1, stdout: '' });
+    const stderr = (topP as { stderr: string }).stderr;
+    expect(stderr).toMatch(/^multihead: --top-p: got 2; expected a value in \[0, 1\]$/m);
+    expect(stderr).not.toMatch(/backend:/); // refused before the device opened
+    await expect(cli(...run, '--param', 'topK=0')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/^multihead: --param topK: got 0; expected a value in \[1, /m),
+    });
+  });
+
+  it('--checkpoint resolves against INIT_CWD; a missing or corrupt file is named with the command that makes one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'user-cwd-'));
+    try {
+      await writeFile(join(dir, 'bad.safetensors'), 'not a checkpoint');
+      const env = { ...process.env, INIT_CWD: dir }; // pnpm runs the script from apps/cli
+      const evalWith = (file: string) =>
+        // node itself: npx would set INIT_CWD to its own directory
+        run(
+          process.execPath,
+          ['--import', 'tsx', main, 'eval', 'text/names', '--backend', 'cpu', '--checkpoint', file],
+          {
+            cwd: fileURLToPath(new URL('..', import.meta.url)),
+            env,
+            timeout: 120_000,
+          },
+        );
+      await expect(evalWith('missing.safetensors')).rejects.toMatchObject({
+        code: 1,
+        stdout: '', // nothing printed before the check: the device did not open
+        stderr: expect.stringContaining(
+          `--checkpoint: cannot read ${join(dir, 'missing.safetensors')} (no such file); \`multihead train text/names\` makes one`,
+        ),
+      });
+      await expect(evalWith('bad.safetensors')).rejects.toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringMatching(
+          new RegExp(
+            `${join(dir, 'bad.safetensors')} is not a readable checkpoint \\(.*\\); multihead train text/names makes one`,
+          ),
+        ),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('info describes the adapter it found even when the CPU backend runs', async () => {
+    const { stdout } = await cli('info', '--backend', 'cpu', '--json');
+    const info = JSON.parse(stdout.trim());
+    expect(info.backend).toBe('cpu');
+    expect(info.adapterUsed).toBe(false);
+    // CI has SwiftShader (README "Tests"): an adapter is always there to describe
+    expect(info.adapter).toMatchObject({ vendor: expect.any(String), source: expect.stringMatching(/Dawn/) });
+    expect(info.limits.maxComputeWorkgroupsPerDimension).toBeGreaterThan(0);
   });
 });

@@ -1,17 +1,27 @@
-import { createDevice, defaultAttentionKernel } from '@multihead/core';
+import { createDevice, type Device, defaultAttentionKernel } from '@multihead/core';
 import { type CommonOptions, checkBackend, emitJson, say } from './common.js';
 
 /** `multihead info`: runtime, adapter and its limits, and which backend `--backend` resolves to and why. */
 export async function info(opts: CommonOptions): Promise<void> {
   const device = await createDevice({ backend: checkBackend(opts.backend) });
-  const gpu = device.gpu;
-  const adapter = device.adapter;
+  // on the CPU backend, still describe the adapter there is (auto may have found it slower)
+  let probe: Device | null = null;
+  let noAdapter = '';
+  if (device.backend === 'cpu') {
+    probe = await createDevice({ backend: 'webgpu' }).catch((e: Error) => {
+      noAdapter = e.message;
+      return null;
+    });
+  }
+  const gpu = (probe ?? device).gpu;
+  const adapter = (probe ?? device).adapter;
   const result = {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     backend: device.backend,
     reason: device.reason,
     adapter,
+    adapterUsed: device.backend === 'webgpu',
     limits: gpu
       ? {
           maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize,
@@ -35,15 +45,18 @@ export async function info(opts: CommonOptions): Promise<void> {
       opts,
       `  found through ${adapter.source}${adapter.isSoftware ? '; a software (CPU) implementation' : ''}`,
     );
+    if (probe) say(opts, '  not used: the CPU backend runs (see backend above)');
     for (const [k, v] of Object.entries(result.limits ?? {})) say(opts, `  ${k}: ${v}`);
     say(opts, `  features: ${result.features.join(', ') || '(none)'}`);
-    say(
-      opts,
-      `  attention kernels: ${result.attentionKernels} (${result.attentionKernels === 'tiled' ? 'workgroup-memory tiles, for hardware GPUs' : 'barrier-free, rows in registers, for software adapters'}; attention's \`kernel\` option overrides)`,
-    );
+    if (!probe)
+      say(
+        opts,
+        `  attention kernels: ${result.attentionKernels} (${result.attentionKernels === 'tiled' ? 'workgroup-memory tiles, for hardware GPUs' : 'barrier-free, rows in registers, for software adapters'}; attention's \`kernel\` option overrides)`,
+      );
   } else {
-    say(opts, 'adapter: none (CPU backend)');
+    say(opts, `adapter: none found${noAdapter ? ` (${noAdapter})` : ''}`);
   }
   if (opts.json) emitJson(result);
+  probe?.destroy();
   device.destroy();
 }

@@ -4,7 +4,7 @@
  * flags become parameters checked against the task's table.
  */
 import { existsSync, statSync } from 'node:fs';
-import type { InputValue, Task, tasks } from '@multihead/core';
+import { type InputValue, type Task, tasks } from '@multihead/core';
 import { userPath } from './paths.js';
 
 /** Kinds that take a string as well as a file. */
@@ -88,4 +88,24 @@ export function resolveParams(task: Task, flags: ParamFlagValues): tasks.TaskPar
     params[name] = parseValue(task, name, pair.slice(eq + 1), `--param ${name}`);
   }
   return params;
+}
+
+/**
+ * The task's own checks (ranges, choices) on each parameter, before the device opens, with errors that
+ * name the flag the user typed (`--top-p`, `--param topP`) rather than the parameter.
+ */
+export function checkParams(task: Task, params: tasks.TaskParams, flags: ParamFlagValues): void {
+  for (const [name, value] of Object.entries(params)) {
+    const named = Object.entries(PARAM_FLAGS).find(
+      ([key, [, param]]) => param === name && flags[key as keyof typeof PARAM_FLAGS] !== undefined,
+    );
+    const flag = named ? named[1][0] : `--param ${name}`;
+    try {
+      tasks.resolveParams(task, { [name]: value });
+    } catch (e) {
+      const message = (e as Error).message;
+      const prefix = `${task.id}: parameter ${name}: `;
+      throw new Error(`${flag}: ${message.startsWith(prefix) ? message.slice(prefix.length) : message}`);
+    }
+  }
 }

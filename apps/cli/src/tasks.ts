@@ -8,7 +8,7 @@ import { type EvalReport, io, type Task, type TaskContext, tasks } from '@multih
 import { type CommonOptions, emitJson, openDevice, say, trainingProgress } from './common.js';
 import { userPath } from './paths.js';
 import { taskRegistry } from './registry.js';
-import { type ParamFlagValues, resolveInput, resolveParams } from './task-inputs.js';
+import { checkParams, type ParamFlagValues, resolveInput, resolveParams } from './task-inputs.js';
 import { writeAttention, writeOutput } from './task-outputs.js';
 
 export interface TaskOptions extends CommonOptions {
@@ -29,19 +29,33 @@ async function findTask(id: string, opts: TaskOptions): Promise<Task> {
   return (await taskRegistry(opts.tasksFrom)).get(id);
 }
 
-/** The device, the checkpoint store and the given checkpoint a task runs with. */
-async function context(opts: TaskOptions, infoToStderr = false): Promise<TaskContext> {
-  const info = infoToStderr ? { ...opts, json: true } : opts; // say() writes to stderr under json
-  let checkpoint: Uint8Array | undefined;
-  if (opts.checkpoint) {
-    const { readFile } = await import('node:fs/promises');
-    const path = userPath(opts.checkpoint);
-    try {
-      checkpoint = new Uint8Array(await readFile(path));
-    } catch (e) {
-      throw new Error(`--checkpoint: cannot read ${path} (${(e as Error).message})`);
-    }
+/**
+ * `--checkpoint FILE`: its bytes, checked to be a checkpoint of `task` before the device opens; errors name
+ * the file and the command that makes one.
+ */
+async function givenCheckpoint(task: Task, file: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  const path = userPath(file);
+  const make = `\`multihead train ${task.id}\` makes one`;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const why = (e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new Error(`--checkpoint: cannot read ${path} (${why}); ${make}`);
   }
+  try {
+    tasks.parseTaskCheckpoint(task.id, bytes, 'given', path); // names the file and `multihead train`
+  } catch (e) {
+    throw new Error(`--checkpoint: ${(e as Error).message}`);
+  }
+  return bytes;
+}
+
+/** The device, the checkpoint store and the given checkpoint a task runs with. */
+async function context(task: Task, opts: TaskOptions, infoToStderr = false): Promise<TaskContext> {
+  const info = infoToStderr ? { ...opts, json: true } : opts; // say() writes to stderr under json
+  const checkpoint = opts.checkpoint ? await givenCheckpoint(task, opts.checkpoint) : undefined;
   const device = await openDevice(info);
   return {
     device,
@@ -80,7 +94,7 @@ export async function trainTask(
   opts: TaskOptions & { steps?: number; maxSeconds?: number },
 ): Promise<void> {
   const task = await findTask(id, opts);
-  const ctx = await context(opts);
+  const ctx = await context(task, opts);
   const progress = trainingProgress(opts, `train ${id}`, opts.maxSeconds ? { seconds: opts.maxSeconds } : {});
   ctx.onProgress = progress.onProgress;
   try {
@@ -131,7 +145,7 @@ function printReport(opts: CommonOptions, task: Task, report: EvalReport): void 
 
 export async function evalTask(id: string, opts: TaskOptions & { limit?: number }): Promise<void> {
   const task = await findTask(id, opts);
-  const ctx = await context(opts);
+  const ctx = await context(task, opts);
   try {
     const report = await task.evaluate(ctx, opts.limit !== undefined ? { limit: opts.limit } : {});
     printReport(opts, task, report);
@@ -156,8 +170,8 @@ export async function runTask(id: string, opts: RunOptions): Promise<void> {
   const task = await findTask(id, opts);
   const input = resolveInput(task, opts.input); // flags are checked before the device opens
   const params = resolveParams(task, opts);
-  tasks.resolveParams(task, params);
-  const ctx = await context(opts, true); // stdout carries the streamed output
+  checkParams(task, params, opts);
+  const ctx = await context(task, opts, true); // stdout carries the streamed output
   const out = opts.json ? process.stderr : process.stdout;
   try {
     const t0 = performance.now();

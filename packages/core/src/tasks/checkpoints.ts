@@ -5,7 +5,7 @@
  * to run inference, in Node and in a browser. Trained checkpoints live in a `CheckpointStore`; the one a
  * package ships is found by `packageFile`.
  */
-import { fail } from '../errors.js';
+import { fail, MultiheadError } from '../errors.js';
 import { type Checkpoint, checkpointBytes, type LoadedCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { nodeFs, nodePath, writeFileAtomic } from '../io/files.js';
 import type { Tensor } from '../tensor.js';
@@ -96,12 +96,22 @@ export function parseTaskCheckpoint<C, P>(
   source: CheckpointSource,
   location: string,
 ): LoadedTaskCheckpoint<C, P> {
-  const checkpoint = loadCheckpoint(bytes);
+  let checkpoint: LoadedCheckpoint;
+  try {
+    checkpoint = loadCheckpoint(bytes);
+  } catch (e) {
+    // a corrupt file: say which one and how to make a good one
+    if (!(e instanceof MultiheadError)) throw e;
+    fail(
+      e.code,
+      `${id}: ${location} is not a readable checkpoint (${e.message}); multihead train ${id} makes one`,
+    );
+  }
   const meta = checkpoint.metadata;
   if (meta['task'] !== id) {
     fail(
       'INVALID_ARGUMENT',
-      `${id}: ${location} is not a ${id} checkpoint (its metadata names task ${JSON.stringify(meta['task'] ?? null)})`,
+      `${id}: ${location} is not a ${id} checkpoint (its metadata names task ${JSON.stringify(meta['task'] ?? null)}); multihead train ${id} makes one`,
     );
   }
   for (const key of ['config', 'preprocessing'] as const) {
