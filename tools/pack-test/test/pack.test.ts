@@ -7,6 +7,7 @@
  * - a Node ESM script: device, attention, a tokenizer and the shipped names GPT's forward, checked against
  *   a float64 attention and against the same probe run on the workspace's sources;
  * - WebGPU in Node where the optional `webgpu` package is installed, with nothing on stderr;
+ * - an esbuild bundle of all five packages for the browser;
  * - a Vite bundle of the browser entry (no Node built-ins, no shims) served with COOP/COEP and run in
  *   headless Debian chromium: the checkpoint fetched by URL, the same numbers printed, wasm threads.
  */
@@ -26,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build as esbuild } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { build, type Rollup } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +200,26 @@ describe('the packed packages, installed with npm', () => {
         Array.from(SIN, (x) => 2 * x),
       ),
     ).toBeLessThan(1e-6);
+  });
+
+  it('esbuild bundles all five packages for the browser: no errors, no warnings, no Node built-ins', async () => {
+    const entry = join(projects.all, 'all-entry.js');
+    writeFileSync(entry, PACKAGES.map((n) => `export * as ${n} from '@multihead/${n}';`).join('\n'));
+    const result = await esbuild({
+      entryPoints: [entry],
+      absWorkingDir: projects.all,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    // nothing left to the platform: Node built-ins would be external imports the browser cannot load
+    const imports = Object.values(result.metafile.inputs).flatMap((input) => input.imports);
+    expect(imports.filter((i) => i.external || i.path.startsWith('node:'))).toEqual([]);
   });
 
   it('a Vite bundle runs in headless chromium: the checkpoint fetched by URL, the same numbers', async () => {
