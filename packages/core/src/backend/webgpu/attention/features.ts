@@ -163,6 +163,16 @@ ${f.dropout ? HASH_WGSL : ''}
 fn dropKeep(b: u32, h: u32, i: u32, j: u32) -> f32 {
   ${f.dropout ? 'return select(0.0, u.drop_scale, unit(((b * u.H + h) * u.Nq + i) * u.Nk + j) >= u.drop_p);' : 'return 1.0;'}
 }
+/**
+ * NaN / Inf policy (docs/api.md "Attention"): a visible key whose score is -inf takes no part, as a
+ * masked one (its v is never read); a NaN or +inf score makes its whole row NaN (out and lse). Tested on
+ * the bits: WGSL lets compilers assume there is no NaN or infinity (shader.ts isNan). Non-short-circuit
+ * \`&\` / \`|\` keep the unrolled kernels free of branches (Subzero compiles those slowly).
+ */
+fn takesPart(s: f32) -> bool { return bitcast<u32>(s) != 0xff800000u; }
+fn poisons(s: f32) -> bool { return ((bitcast<u32>(s) & 0x7fffffffu) >= 0x7f800000u) & takesPart(s); }
+/** P = exp(s - lse) in the backward: NaN in a row whose lse is NaN, or for a poisoning score */
+fn probOf(s: f32, lse: f32) -> f32 { return select(exp(s - lse), nan(), isNan(lse) | poisons(s)); }
 fn tanhSafe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 fn hsum(x: vec4f) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 /**

@@ -71,7 +71,7 @@ ${queryTilePrologue(R)}
     lse[r] = lse_ld(row);
     delta[r] = delta_ld(row);
     lo[r] = keyLo(i);
-    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq && lse[r] != -inf());
+    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq && takesPart(lse[r]));
     if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
   }
   var s: array<f32, ${R}>;
@@ -92,7 +92,9 @@ ${R_LOOP(R, (r) => `      dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
       let i = i0 + r;
       if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
       let t = transformed(s[r], b, h, i, j);
-      let p = exp(modded(t, b, h, i, j) - lse[r]);
+      let sc = modded(t, b, h, i, j);
+      if (!takesPart(sc)) { continue; }
+      let p = probOf(sc, lse[r]);
       let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
       for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
     }
@@ -180,7 +182,9 @@ ${R_LOOP(R, (r) => `        dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
         let j = j0 + r;
         if (j >= end || j < klo || j >= khi || !visible(b, h, i, j)) { continue; }
         let t = transformed(s[r], b, h, i, j);
-        let p = exp(modded(t, b, h, i, j) - l);
+        let sc = modded(t, b, h, i, j);
+        if (!takesPart(sc)) { continue; }
+        let p = probOf(sc, l);
         let keep = dropKeep(b, h, i, j);
         let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
         ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}

@@ -70,6 +70,7 @@ ${queryTilePrologue(R)}
     if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
   }
   var s: array<f32, ${R}>;
+  var bad: array<bool, ${R}>; // a NaN or +inf score seen (takesPart / poisons in features.ts)
   for (var j = jlo; j < jhi; j++) {
     let ko = kb + j * u.k_sn;
     for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; }
@@ -79,11 +80,16 @@ ${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
     }
     var any = false;
     var p: array<f32, ${R}>;
+    var take: array<bool, ${R}>;
     for (var r = 0u; r < ${R}u; r++) {
       let i = i0 + r;
       p[r] = 0.0;
+      take[r] = false;
       if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
       let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
+      if (!takesPart(sc)) { continue; }
+      if (poisons(sc)) { bad[r] = true; continue; }
+      take[r] = true;
       if (sc > m[r]) {
         // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
         let alpha = exp(m[r] - sc);
@@ -100,17 +106,17 @@ ${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
     let vo = vb + j * u.v_sn;
     for (var d = 0u; d < DV; d++) {
       let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `      acc[${r}][d] = fma(p[${r}], vd, acc[${r}][d]);`)}
+${R_LOOP(R, (r) => `      acc[${r}][d] = select(acc[${r}][d], fma(p[${r}], vd, acc[${r}][d]), take[${r}]);`)}
     }
   }
   for (var r = 0u; r < ${R}u; r++) {
     let i = i0 + r;
     if (i >= u.Nq) { break; }
     let row = (b * u.H + h) * u.Nq + i;
-    // a row with no visible key gives zeros and lse = -inf, never NaN
+    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
     let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
-    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, acc[r][d] * inv); }
-    lse_st(row, select(-inf(), m[r] + log(l[r]), l[r] > 0.0));
+    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, select(acc[r][d] * inv, nan(), bad[r])); }
+    lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));
   }
 }`,
   };
@@ -150,15 +156,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let hi = keyHi(i, b);
   var m = -inf();
   var l = 0.0;
+  var bad = false; // a NaN or +inf score: every key taking part gets NaN (features.ts poisons)
   for (var j = lo; j < hi; j++) {
     if (!visible(b, h, i, j)) { continue; }
     let s = score(b, h, hk, i, j);
+    if (!takesPart(s)) { continue; }
+    if (poisons(s)) { bad = true; continue; }
     if (s > m) { l = l * exp(m - s); m = s; }
     l += exp(s - m);
   }
   for (var j = 0u; j < u.Nk; j++) {
     var p = 0.0;
-    if (l > 0.0 && j >= lo && j < hi && visible(b, h, i, j)) { p = exp(score(b, h, hk, i, j) - m) / l; }
+    if (j >= lo && j < hi && visible(b, h, i, j)) {
+      let s = score(b, h, hk, i, j);
+      if (takesPart(s)) { p = select(exp(s - m) / l, nan(), bad); }
+    }
     out_st(row * u.Nk + j, p);
   }
 }`,

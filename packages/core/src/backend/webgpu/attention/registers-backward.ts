@@ -99,7 +99,7 @@ export function registersDqSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   let lse${r} = lse_ld(row${r});
   let delta${r} = delta_ld(row${r});
   let lo${r} = keyLo(i${r});
-  let hi${r} = select(0u, keyHi(i${r}, b), i${r} < u.Nq && lse${r} != -inf());
+  let hi${r} = select(0u, keyHi(i${r}, b), i${r} < u.Nq && takesPart(lse${r}));
   if (lo${r} < hi${r}) { jlo = min(jlo, lo${r}); jhi = max(jhi, hi${r}); }`);
     for (const c of range(D4))
       emit(`  let q${r}_${c} = q_ld4((qb + ic${r} * u.q_sn) / 4u + ${c}u) * u.scale;`);
@@ -113,14 +113,18 @@ export function registersDqSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   load('v', V4, '(vb + jc * u.v_sn) / 4u', 'v');
   for (const r of range(R)) {
     emit(`    var ds${r} = 0.0;
+    var tk${r} = false; // key j takes part in row i (features.ts takesPart): only then is k read
     if (j >= lo${r} && j < hi${r} && visible(b, h, i${r}, j)) {
       let raw = ${dot(`q${r}`, 'k', D4)};
       let t = transformed(raw, b, h, i${r}, j);
-      let p = exp(modded(t, b, h, i${r}, j) - lse${r});
+      let sc = modded(t, b, h, i${r}, j);
+      tk${r} = takesPart(sc);
+      let p = probOf(sc, lse${r});
       ds${r} = p * (${dot(`g${r}`, 'v', V4)} * dropKeep(b, h, i${r}, j) - delta${r}) * modGrad(t, b, h, i${r}, j) * capGrad(raw);
     }
     let dsv${r} = vec4f(ds${r});`);
-    for (const c of range(D4)) emit(`    dq${r}_${c} = fma(dsv${r}, k_${c}, dq${r}_${c});`);
+    for (const c of range(D4))
+      emit(`    dq${r}_${c} = select(dq${r}_${c}, fma(dsv${r}, k_${c}, dq${r}_${c}), tk${r});`);
   }
   emit('  }');
   for (const r of range(R)) {
@@ -178,10 +182,13 @@ export function registersDkvSpec(f: AttentionFeatures, subgroups: boolean): Kern
   for (const r of range(R)) {
     emit(`      var p${r} = 0.0;
       var ds${r} = 0.0;
-      if (l != -inf() && j${r} < end && j${r} >= klo && j${r} < khi && visible(b, h, i, j${r})) {
+      var tk${r} = false; // key j takes part in row i (features.ts takesPart): only then are q, dO read
+      if (takesPart(l) && j${r} < end && j${r} >= klo && j${r} < khi && visible(b, h, i, j${r})) {
         let raw = ${dot('q', `k${r}`, D4)} * u.scale;
         let t = transformed(raw, b, h, i, j${r});
-        p${r} = exp(modded(t, b, h, i, j${r}) - l);
+        let sc = modded(t, b, h, i, j${r});
+        tk${r} = takesPart(sc);
+        p${r} = probOf(sc, l);
         let keep = dropKeep(b, h, i, j${r});
         let dsT = p${r} * (${dot('g', `v${r}`, V4)} * keep - dl) * modGrad(t, b, h, i, j${r}); // dL/dt: the bias gradient
         ${f.bias ? `dbias_st(row * u.Nk + j${r}, dsT);` : ''}
@@ -190,8 +197,10 @@ export function registersDkvSpec(f: AttentionFeatures, subgroups: boolean): Kern
       }
       let pv${r} = vec4f(p${r});
       let dsv${r} = vec4f(ds${r});`);
-    for (const c of range(V4)) emit(`      dv${r}_${c} = fma(pv${r}, g_${c}, dv${r}_${c});`);
-    for (const c of range(D4)) emit(`      dk${r}_${c} = fma(dsv${r}, q_${c}, dk${r}_${c});`);
+    for (const c of range(V4))
+      emit(`      dv${r}_${c} = select(dv${r}_${c}, fma(pv${r}, g_${c}, dv${r}_${c}), tk${r});`);
+    for (const c of range(D4))
+      emit(`      dk${r}_${c} = select(dk${r}_${c}, fma(dsv${r}, q_${c}, dk${r}_${c}), tk${r});`);
   }
   emit('    }\n  }');
   emit(`  let dvBase = u.B * u.Hkv * u.Nk * ${D4}u;`);

@@ -69,7 +69,8 @@ export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): 
   let hi${r} = select(0u, keyHi(i${r}, b), i${r} < u.Nq);
   if (lo${r} < hi${r}) { jlo = min(jlo, lo${r}); jhi = max(jhi, hi${r}); }
   var m${r} = -1e30;
-  var l${r} = 0.0;`);
+  var l${r} = 0.0;
+  var bad${r} = false; // a NaN or +inf score seen: the row is NaN (features.ts poisons)`);
     for (const c of chunks(D4)) emit(`  let q${r}_${c} = q_ld4(qr${r} + ${c}u) * u.scale;`);
     for (const c of chunks(V4)) emit(`  var o${r}_${c} = vec4f(0.0);`);
   }
@@ -94,8 +95,11 @@ export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): 
             : `    d${r}_${jj} = fma(q${r}_${c}, k${jj}_${c}, d${r}_${jj});`,
         );
     for (const jj of keys)
-      emit(`    let s${r}_${jj} = select(-inf(), modded(transformed(d${r}_${jj}.x + d${r}_${jj}.y + d${r}_${jj}.z + d${r}_${jj}.w, b, h, i${r}, j${jj}), b, h, i${r}, j${jj}),
-      j${jj} >= lo${r} && j${jj} < hi${r} && visible(b, h, i${r}, j${jj}));`);
+      emit(`    let sc${r}_${jj} = modded(transformed(d${r}_${jj}.x + d${r}_${jj}.y + d${r}_${jj}.z + d${r}_${jj}.w, b, h, i${r}, j${jj}), b, h, i${r}, j${jj});
+    let vis${r}_${jj} = j${jj} >= lo${r} && j${jj} < hi${r} && visible(b, h, i${r}, j${jj});
+    bad${r} = bad${r} | (vis${r}_${jj} & poisons(sc${r}_${jj}));
+    let tk${r}_${jj} = vis${r}_${jj} & takesPart(sc${r}_${jj}) & !poisons(sc${r}_${jj});
+    let s${r}_${jj} = select(-inf(), sc${r}_${jj}, tk${r}_${jj});`);
   }
   for (const r of rows) {
     const s = keys.map((jj) => `s${r}_${jj}`);
@@ -114,20 +118,22 @@ export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): 
       const keep = f.dropout ? ` * dropKeep(b, h, i${r}, j${jj})` : '';
       emit(`    let pv${r}_${jj} = vec4f(p${r}_${jj}${keep});`);
     }
-    // one read and one write of each accumulator per step: rescale and both keys in one expression
+    // one read and one write of each accumulator per step: rescale and both keys in one expression; a
+    // key not taking part adds a zero v (0 · NaN would be NaN)
     for (const c of chunks(V4))
       emit(
-        `    o${r}_${c} = ${keys.reduce((acc, jj) => `fma(pv${r}_${jj}, v${jj}_${c}, ${acc})`, `o${r}_${c} * alpha${r}`)};`,
+        `    o${r}_${c} = ${keys.reduce((acc, jj) => `fma(pv${r}_${jj}, select(vec4f(0.0), v${jj}_${c}, tk${r}_${jj}), ${acc})`, `o${r}_${c} * alpha${r}`)};`,
       );
   }
   emit('  }');
   for (const r of rows) {
     emit(`  if (i${r} < u.Nq) {
     let row = (b * u.H + h) * u.Nq + i${r};
-    // a row with no visible key gives zeros and lse = -inf, never NaN
+    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
     let inv = select(0.0, 1.0 / l${r}, l${r} > 0.0);`);
-    for (const c of chunks(V4)) emit(`    out_st4(row * ${V4}u + ${c}u, o${r}_${c} * inv);`);
-    emit(`    lse_st(row, select(-inf(), m${r} + log(l${r}), l${r} > 0.0));
+    for (const c of chunks(V4))
+      emit(`    out_st4(row * ${V4}u + ${c}u, select(o${r}_${c} * inv, vec4f(nan()), bad${r}));`);
+    emit(`    lse_st(row, select(select(-inf(), m${r} + log(l${r}), l${r} > 0.0), nan(), bad${r}));
   }`);
   }
 

@@ -41,6 +41,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var d = 0u; d < ${Dv}u; d++) { acc[d] = 0.0; }
   var m = -inf();
   var l = 0.0;
+  var bad = false; // a NaN or +inf score: the row is NaN (features.ts poisons), passed on as l = NaN
   let j0 = max(keyLo(i), split * u.chunk);
   let j1 = min(keyHi(i, b), (split + 1u) * u.chunk);
   for (var j = j0; j < j1; j++) {
@@ -48,6 +49,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     var raw = 0.0;
     for (var d = 0u; d < ${D}u; d++) { raw = fma(q[d], k_ld(kb + j * u.k_sn + d), raw); }
     let s = modded(transformed(raw, b, h, i, j), b, h, i, j);
+    if (!takesPart(s)) { continue; }
+    if (poisons(s)) { bad = true; continue; }
     if (s > m) {
       let alpha = exp(m - s);
       for (var d = 0u; d < ${Dv}u; d++) { acc[d] *= alpha; }
@@ -62,7 +65,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let base = t * ${Dv + 2}u;
   for (var d = 0u; d < ${Dv}u; d++) { part_st(base + d, acc[d]); }
   part_st(base + ${Dv}u, m);
-  part_st(base + ${Dv + 1}u, l);
+  part_st(base + ${Dv + 1}u, select(l, nan(), bad));
 }`,
   };
 }
@@ -85,8 +88,10 @@ export function splitKMergeSpec(Dv: number): KernelSpec {
     body: `
 ${perItemMain('row', 'u.rows')}
   var m = -inf();
+  var bad = false; // a poisoned chunk (l = NaN): the row is NaN
   for (var s = 0u; s < u.splits; s++) {
     let base = (row * u.splits + s) * ${W}u;
+    bad = bad || isNan(part_ld(base + ${Dv + 1}u));
     if (part_ld(base + ${Dv + 1}u) > 0.0) { m = max(m, part_ld(base + ${Dv}u)); }
   }
   var l = 0.0;
@@ -103,10 +108,10 @@ ${perItemMain('row', 'u.rows')}
       let ls = part_ld(base + ${Dv + 1}u);
       if (ls > 0.0) { o = fma(part_ld(base + d), exp(part_ld(base + ${Dv}u) - m), o); }
     }
-    out_st(row * ${Dv}u + d, o * inv);
+    out_st(row * ${Dv}u + d, select(o * inv, nan(), bad));
   }
-  // a row with no visible key gives zeros and lse = -inf, never NaN
-  lse_st(row, select(-inf(), m + log(l), l > 0.0));
+  // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
+  lse_st(row, select(select(-inf(), m + log(l), l > 0.0), nan(), bad));
 }`,
   };
 }

@@ -100,7 +100,9 @@ export function forwardTiledSpec(f: AttentionFeatures, storageBytes: number): Ke
   var o: array<vec4f, ${V4}>;
   var m = -1e30;
   var l = 0.0;
+  var bad = false; // a NaN or +inf score seen: the row is NaN (features.ts poisons)
   var s: array<f32, ${BC}>;
+  var tk: array<bool, ${BC}>; // key j0 + jj takes part in this row
   for (var j0 = keys.x; j0 < keys.y; j0 += ${BC}u) {
 ${kvTileLoad(BC, D4, V4)}
     var mt = m;
@@ -109,8 +111,11 @@ ${kvTileLoad(BC, D4, V4)}
       var acc = vec4f(0.0);
       for (var c = 0u; c < ${D4}u; c++) { acc = fma(q[c], ks[jj * ${D4}u + c], acc); }
       let raw = hsum(acc);
-      s[jj] = select(-inf(), modded(transformed(raw, b, h, i, j), b, h, i, j),
-        j >= lo && j < hi && visible(b, h, i, j));
+      let sc = modded(transformed(raw, b, h, i, j), b, h, i, j);
+      let vis = j >= lo && j < hi && visible(b, h, i, j);
+      bad = bad | (vis & poisons(sc));
+      tk[jj] = vis & takesPart(sc) & !poisons(sc);
+      s[jj] = select(-inf(), sc, tk[jj]);
       mt = max(mt, s[jj]);
     }
     let alpha = exp2((m - mt) * ${LOG2E});
@@ -120,16 +125,16 @@ ${kvTileLoad(BC, D4, V4)}
       let p = exp2((s[jj] - mt) * ${LOG2E});
       l += p;
       let pv = vec4f(p${f.dropout ? ' * dropKeep(b, h, i, j0 + jj)' : ''});
-      for (var c = 0u; c < ${V4}u; c++) { o[c] = fma(pv, vs[jj * ${V4}u + c], o[c]); }
+      for (var c = 0u; c < ${V4}u; c++) { o[c] = select(o[c], fma(pv, vs[jj * ${V4}u + c], o[c]), tk[jj]); }
     }
     m = mt;
   }
   if (i < u.Nq) {
     let row = (b * u.H + h) * u.Nq + i;
-    // a row with no visible key gives zeros and lse = -inf, never NaN
+    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
     let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var c = 0u; c < ${V4}u; c++) { out_st4(row * ${V4}u + c, o[c] * inv); }
-    lse_st(row, select(-inf(), m + log(l), l > 0.0));
+    for (var c = 0u; c < ${V4}u; c++) { out_st4(row * ${V4}u + c, select(o[c] * inv, vec4f(nan()), bad)); }
+    lse_st(row, select(select(-inf(), m + log(l), l > 0.0), nan(), bad));
   }
 }`;
   return {
@@ -159,7 +164,7 @@ export function dqTiledSpec(f: AttentionFeatures, storageBytes: number): KernelS
   let lse = lse_ld(row);
   let delta = delta_ld(row);
   let lo = keyLo(i);
-  let hi = select(0u, keyHi(i, b), i < u.Nq && lse != -inf());
+  let hi = select(0u, keyHi(i, b), i < u.Nq && takesPart(lse));
   var q: array<vec4f, ${D4}>;
   var g: array<vec4f, ${V4}>;
   var dq: array<vec4f, ${D4}>;
@@ -175,9 +180,11 @@ ${kvTileLoad(BC, D4, V4)}
       for (var c = 0u; c < ${V4}u; c++) { sv = fma(g[c], vs[jj * ${V4}u + c], sv); }
       let raw = hsum(sq);
       let t = transformed(raw, b, h, i, j);
-      let p = select(0.0, exp(modded(t, b, h, i, j) - lse), j >= lo && j < hi && visible(b, h, i, j));
+      let sc = modded(t, b, h, i, j);
+      let ok = j >= lo && j < hi && visible(b, h, i, j) && takesPart(sc);
+      let p = select(0.0, probOf(sc, lse), ok);
       let ds = vec4f(p * (hsum(sv) * dropKeep(b, h, i, j) - delta) * modGrad(t, b, h, i, j) * capGrad(raw));
-      for (var c = 0u; c < ${D4}u; c++) { dq[c] = fma(ds, ks[jj * ${D4}u + c], dq[c]); }
+      for (var c = 0u; c < ${D4}u; c++) { dq[c] = select(dq[c], fma(ds, ks[jj * ${D4}u + c], dq[c]), ok); }
     }
   }
   if (i < u.Nq) {
@@ -254,17 +261,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         for (var c = 0u; c < ${D4}u; c++) { sq = fma(qs[ii * ${D4}u + c], k[c], sq); }
         var sv = vec4f(0.0);
         for (var c = 0u; c < ${V4}u; c++) { sv = fma(gs[ii * ${V4}u + c], v[c], sv); }
-        let ok = i < queries.y && l != -inf() && j < end && j >= keyLo(i) && j < keyHi(i, b) && visible(b, h, i, j);
         let raw = hsum(sq) * u.scale;
         let t = transformed(raw, b, h, i, j);
-        let p = select(0.0, exp(modded(t, b, h, i, j) - l), ok);
+        let sc = modded(t, b, h, i, j);
+        let ok = i < queries.y && takesPart(l) && j < end && j >= keyLo(i) && j < keyHi(i, b) &&
+          visible(b, h, i, j) && takesPart(sc);
+        let p = select(0.0, probOf(sc, l), ok);
         let keep = dropKeep(b, h, i, j);
         let dsT = p * (hsum(sv) * keep - stat[ii].y) * modGrad(t, b, h, i, j); // dL/dt: the bias gradient
         ${f.bias ? 'if (ok) { dbias_st((rows + i) * u.Nk + j, dsT); }' : ''}
         let ds = vec4f(dsT * capGrad(raw));
         let pv = vec4f(p * keep); // dV takes the dropped, rescaled probabilities
-        for (var c = 0u; c < ${V4}u; c++) { dv[c] = fma(pv, gs[ii * ${V4}u + c], dv[c]); }
-        for (var c = 0u; c < ${D4}u; c++) { dk[c] = fma(ds, qs[ii * ${D4}u + c], dk[c]); }
+        for (var c = 0u; c < ${V4}u; c++) { dv[c] = select(dv[c], fma(pv, gs[ii * ${V4}u + c], dv[c]), ok); }
+        for (var c = 0u; c < ${D4}u; c++) { dk[c] = select(dk[c], fma(ds, qs[ii * ${D4}u + c], dk[c]), ok); }
       }
     }
   }

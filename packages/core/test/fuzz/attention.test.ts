@@ -1,0 +1,286 @@
+/**
+ * Family 7 of the hardening suite: attention. Options of any type and value give a result or a typed
+ * error, and a result means every option was what it must be (kvLens integers in [0, Nk], a finite
+ * scale, ...). NaN / Inf follow docs/api.md "Attention" on every backend: with NaN placed at random in
+ * q, k, v and bias, exactly the rows that attend to a NaN are NaN (lse only through q, k and bias), and
+ * with NaN and ±Inf anywhere the backend under test (wasm in the cpu project, WebGPU in the gpu project)
+ * puts non-finite values where the TypeScript reference does, and finite ones within 1e-4 of it.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AttentionOptions,
+  attention,
+  attentionBackward,
+  createDevice,
+  type Device,
+  type Tensor,
+} from '../../src/index.js';
+import { getDevices, onGpu } from '../device.js';
+import { anyNumber, checkAsyncProperty, checkProperty, typedError } from './property.js';
+
+const FAMILY = 'attention';
+let dev: Device;
+let reference: Device;
+beforeAll(async () => {
+  ({ dev } = await getDevices());
+  if (!onGpu) dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 1 });
+  reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
+});
+afterAll(() => {
+  reference.destroy();
+  if (!onGpu) dev.destroy();
+});
+
+/** An option value that may be right, wrong in kind, or wrong in range. */
+const anyValue = fc.oneof(
+  anyNumber,
+  fc.constantFrom(undefined, null, 'x', '2', true, {}, [], [1], [0, 0], [1, Number.POSITIVE_INFINITY]),
+);
+
+describe('hardening: attention', () => {
+  it('options give a result or a typed error, and a result means they were valid', () => {
+    const B = 2;
+    const N = 3;
+    const q = reference.tensor(new Float32Array(B * N * 2).fill(0.5), [B, 1, N, 2]);
+    try {
+      checkProperty(
+        FAMILY,
+        'options',
+        [
+          fc.record(
+            {
+              scale: anyValue,
+              softcap: anyValue,
+              window: fc.oneof(anyValue, fc.tuple(anyNumber, anyNumber)),
+              kvLens: fc.oneof(anyValue, fc.array(anyNumber, { minLength: 0, maxLength: 3 })),
+              dropout: fc.oneof(anyValue, fc.record({ p: anyNumber, seed: anyNumber }, { requiredKeys: [] })),
+              causal: fc.constantFrom(true, false, 'top-left', 'bottom-right', 'x', 1, null),
+              decode: fc.constantFrom('auto', 'split-k', 'fused', 'x', 3),
+            },
+            { requiredKeys: [] },
+          ),
+        ],
+        (raw) => {
+          const opts = raw as AttentionOptions & { decode?: 'auto' };
+          let outs: Tensor[] = [];
+          const error = typedError(() => {
+            const r = attention.detailed(q, q, q, opts);
+            outs = [r.out, r.lse];
+          }, ['INVALID_ARGUMENT', 'INDEX_OUT_OF_RANGE', 'SHAPE_MISMATCH']);
+          for (const t of outs) t.dispose();
+          if (error) return;
+          // accepted: each option present was a value of its kind and range
+          const o = raw as Record<string, unknown>;
+          const isInt = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
+          if (o.scale !== undefined) expect(Number.isFinite(o.scale)).toBe(true);
+          if (o.softcap !== undefined)
+            expect(Number.isFinite(o.softcap) && (o.softcap as number) >= 0).toBe(true);
+          if (o.kvLens !== undefined) {
+            const lens = o.kvLens as unknown[];
+            expect(lens.length).toBe(B);
+            for (const n of lens) expect(isInt(n) && (n as number) >= 0 && (n as number) <= N).toBe(true);
+          }
+          if (o.window !== undefined) {
+            const w = o.window as unknown[];
+            expect(w.length).toBe(2);
+            for (const x of w)
+              expect(x === Number.POSITIVE_INFINITY || (isInt(x) && (x as number) >= 0)).toBe(true);
+          }
+          if (o.dropout !== undefined) {
+            const d = o.dropout as { p: number; seed: number };
+            expect(d.p >= 0 && d.p < 1 && Number.isSafeInteger(d.seed)).toBe(true);
+          }
+        },
+        300,
+      );
+    } finally {
+      q.dispose();
+    }
+  });
+
+  it('a NaN reaches exactly the rows that attend to it', async () => {
+    await checkAsyncProperty(
+      FAMILY,
+      'NaN placement',
+      [placement(false)],
+      async (c) => {
+        const got = await run(dev, c);
+        const B = 1;
+        const { Nq, Nk, D, Dv } = c;
+        const isNaN3 = (a: Float32Array, n: number, w: number) =>
+          a.subarray(n * w, n * w + w).some(Number.isNaN);
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < Nq; i++) {
+            const keys = visibleKeys(c, i);
+            const scoreNaN =
+              keys.length > 0 &&
+              (isNaN3(c.q, i, D) ||
+                keys.some((j) => isNaN3(c.k, j, D) || (c.bias && Number.isNaN(c.bias[i * Nk + j]!))));
+            for (let d = 0; d < Dv; d++) {
+              const want = scoreNaN || keys.some((j) => Number.isNaN(c.v[j * Dv + d]!));
+              expect(Number.isNaN(got.out[i * Dv + d]!), `out[${i}, ${d}] in ${describeCase(c)}`).toBe(want);
+            }
+            expect(Number.isNaN(got.lse[i]!), `lse[${i}] in ${describeCase(c)}`).toBe(scoreNaN);
+            if (keys.length === 0) expect(got.lse[i]).toBe(Number.NEGATIVE_INFINITY);
+          }
+        }
+      },
+      onGpu ? 25 : 150,
+    );
+  });
+
+  it('NaN and ±Inf anywhere: the backend matches the reference', async () => {
+    await checkAsyncProperty(
+      FAMILY,
+      'NaN/Inf vs reference',
+      [placement(true)],
+      async (c) => {
+        const want = await run(reference, c);
+        const got = await run(dev, c);
+        for (const k of ['out', 'lse', 'dq', 'dk', 'dv', 'dbias'] as const) {
+          const g = got[k];
+          const w = want[k];
+          if (!w || !g) continue;
+          const bad: string[] = [];
+          for (let i = 0; i < w.length; i++) {
+            const ok = Number.isFinite(w[i]!)
+              ? Math.abs(g[i]! - w[i]!) <= 1e-4 + 1e-4 * Math.abs(w[i]!)
+              : Number.isNaN(w[i]!)
+                ? Number.isNaN(g[i]!)
+                : g[i] === w[i];
+            if (!ok) bad.push(`[${i}] ${g[i]} vs ${w[i]}`);
+          }
+          expect(bad, `${k} in ${describeCase(c)}`).toEqual([]);
+        }
+      },
+      onGpu ? 60 : 150,
+    );
+  });
+});
+
+interface Placed {
+  Nq: number;
+  Nk: number;
+  D: number;
+  Dv: number;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  dout: Float32Array;
+  bias: Float32Array | null;
+  causal: boolean;
+  window: [number, number] | null;
+  kvLens: number | null;
+}
+
+const describeCase = (c: Placed) =>
+  JSON.stringify({
+    ...c,
+    q: [...c.q],
+    k: [...c.k],
+    v: [...c.v],
+    bias: c.bias && [...c.bias],
+    dout: undefined,
+  });
+
+/** Small finite values with a few NaN (and, with `inf`, ±Infinity) placed at random. */
+function placement(inf: boolean): fc.Arbitrary<Placed> {
+  const special = inf
+    ? fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY)
+    : fc.constant(Number.NaN);
+  const value = fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: -8, max: 8 }).map((x) => x / 4) },
+    { weight: 1, arbitrary: special },
+  );
+  // D 4 reaches the vec4 kernels on WebGPU (each feature set compiles its own pipelines: kept few there)
+  const dims = onGpu ? fc.constantFrom(1, 2) : fc.constantFrom(1, 2, 3, 4);
+  return fc
+    .record({
+      Nq: fc.integer({ min: 1, max: 5 }),
+      Nk: fc.integer({ min: 1, max: 5 }),
+      D: dims,
+      Dv: dims,
+      bias: fc.boolean(),
+      causal: fc.boolean(),
+      window: fc.option(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }))),
+      lens: fc.option(fc.nat()),
+      seed: fc.nat(),
+    })
+    .chain((s) =>
+      fc
+        .record({
+          q: fc.array(value, { minLength: s.Nq * s.D, maxLength: s.Nq * s.D }),
+          k: fc.array(value, { minLength: s.Nk * s.D, maxLength: s.Nk * s.D }),
+          v: fc.array(value, { minLength: s.Nk * s.Dv, maxLength: s.Nk * s.Dv }),
+          bias: fc.array(value, { minLength: s.Nq * s.Nk, maxLength: s.Nq * s.Nk }),
+          dout: fc.array(
+            fc.integer({ min: -4, max: 4 }).map((x) => x / 4),
+            {
+              minLength: s.Nq * s.Dv,
+              maxLength: s.Nq * s.Dv,
+            },
+          ),
+        })
+        .map(
+          (x): Placed => ({
+            Nq: s.Nq,
+            Nk: s.Nk,
+            D: s.D,
+            Dv: s.Dv,
+            q: Float32Array.from(x.q),
+            k: Float32Array.from(x.k),
+            v: Float32Array.from(x.v),
+            dout: Float32Array.from(x.dout),
+            bias: s.bias ? Float32Array.from(x.bias) : null,
+            causal: s.causal,
+            window: s.window,
+            kvLens: s.lens === null ? null : s.lens % (s.Nk + 1),
+          }),
+        ),
+    );
+}
+
+/** The keys row i sees (causal top-left, window, kvLens), as docs/api.md "Attention" defines them. */
+function visibleKeys(c: Placed, i: number): number[] {
+  const keys: number[] = [];
+  for (let j = 0; j < (c.kvLens ?? c.Nk); j++) {
+    if (c.causal && j > i) continue;
+    if (c.window && (j < i - c.window[0] || j > i + c.window[1])) continue;
+    keys.push(j);
+  }
+  return keys;
+}
+
+async function run(device: Device, c: Placed) {
+  const made: Tensor[] = [];
+  const t = (a: Float32Array, shape: number[]) => {
+    const x = device.tensor(a, shape);
+    made.push(x);
+    return x;
+  };
+  try {
+    const q = t(c.q, [1, 1, c.Nq, c.D]);
+    const k = t(c.k, [1, 1, c.Nk, c.D]);
+    const v = t(c.v, [1, 1, c.Nk, c.Dv]);
+    const opts: AttentionOptions = { causal: c.causal };
+    if (c.window) opts.window = c.window;
+    if (c.kvLens !== null) opts.kvLens = [c.kvLens];
+    if (c.bias) opts.bias = t(c.bias, [c.Nq, c.Nk]);
+    const fwd = attention.detailed(q, k, v, opts);
+    made.push(fwd.out, fwd.lse);
+    const g = attentionBackward(q, k, v, fwd.out, fwd.lse, t(c.dout, [1, 1, c.Nq, c.Dv]), opts);
+    made.push(g.dq, g.dk, g.dv);
+    if (g.dbias) made.push(g.dbias);
+    return {
+      out: (await fwd.out.read()) as Float32Array,
+      lse: (await fwd.lse.read()) as Float32Array,
+      dq: (await g.dq.read()) as Float32Array,
+      dk: (await g.dk.read()) as Float32Array,
+      dv: (await g.dv.read()) as Float32Array,
+      dbias: g.dbias ? ((await g.dbias.read()) as Float32Array) : null,
+    };
+  } finally {
+    for (const x of made) x.dispose();
+  }
+}
