@@ -151,7 +151,7 @@ export async function benchProfile(
   progress: () => void,
 ): Promise<ProfileRow[]> {
   const cpu = await createDevice({ backend: 'cpu', threads: VIT_THREADS });
-  const devices = [cpu, env.gpu];
+  const devices = [cpu, env.gpu].filter((d): d is Device => d !== null); // no adapter: the CPU alone
   const rows: ProfileRow[] = [];
   const profileOn = async (model: ProfileRow['model'], size: string, device: Device, step: TrainStep) => {
     const impl = device.gpu ? 'multihead-webgpu' : 'multihead-cpu';

@@ -203,7 +203,7 @@ function registerTfGradients(): Promise<void> {
  * `p *= 1 - lr·wd` applied after the gradients are taken and before Adam's update, as PyTorch's AdamW.
  * On tfjs' WebGPU backend (env.ts's, the same adapter as ours) or its wasm one (XNNPACK, SIMD, threads).
  */
-async function tfjs(
+export async function tfjs(
   env: BenchEnv,
   backend: 'webgpu' | 'wasm',
   B: number,
@@ -215,10 +215,9 @@ async function tfjs(
   if (backend === 'wasm') {
     const wasm = await useTfjsWasm(tf, TRAIN_THREADS);
     try {
-      return {
-        ...(await tfjsOn(env, B, T, steps)),
-        device: wasm.describe + (wasm.note ? ` (${wasm.note})` : ''),
-      };
+      // tfjs-backend-wasm has no UnsortedSegmentSum (tf.gather's gradient): the embedding is one-hot · wte
+      const device = wasm.describe + (wasm.note ? ` (${wasm.note})` : '');
+      return { ...(await tfjsOn(env, B, T, steps, true)), device };
     } finally {
       await (tf as unknown as { setBackend(name: string): Promise<boolean> }).setBackend('webgpu');
     }
@@ -226,8 +225,14 @@ async function tfjs(
   return { ...(await tfjsOn(env, B, T, steps)), device: env.tfAdapter };
 }
 
-/** `tfjs`'s model on whichever backend tfjs has active. */
-async function tfjsOn(env: BenchEnv, B: number, T: number, steps: number): Promise<Trained> {
+/** `tfjs`'s model on whichever backend tfjs has active (`oneHotEmbedding`: one-hot · wte, not gather). */
+async function tfjsOn(
+  env: BenchEnv,
+  B: number,
+  T: number,
+  steps: number,
+  oneHotEmbedding = false,
+): Promise<Trained> {
   const { tf } = env;
   const { vocabSize: V, nEmbd: C, nLayer: L, nHead: H } = TRAIN_MODEL;
   const hd = C / H;
@@ -269,6 +274,7 @@ async function tfjsOn(env: BenchEnv, B: number, T: number, steps: number): Promi
   const ids = tf.tensor(data.inputs, [B * T], 'int32');
   const targetIds = tf.tensor(data.targets, [B * T], 'int32');
   const labels = tf.tidy(() => tf.cast(tf.oneHot(targetIds, V), 'float32')); // [B·T, V]
+  const idsOneHot = oneHotEmbedding ? tf.tidy(() => tf.cast(tf.oneHot(ids, V), 'float32')) : null; // [B·T, V]
   const mask = tf.tensor(causalMask(T), [T, T]);
   const opt = tf.train.adam(TRAIN_OPTIM.lr, TRAIN_OPTIM.betas[0], TRAIN_OPTIM.betas[1], TRAIN_OPTIM.eps);
   const decayed = vars.filter((v) => decays(v.shape));
@@ -286,7 +292,8 @@ async function tfjsOn(env: BenchEnv, B: number, T: number, steps: number): Promi
   const heads = (x: TfTensor) =>
     tf.reshape(tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]); // [B·H, T, hd]
   const lossFn = () => {
-    let x = tf.reshape(tf.add(tf.reshape(tf.gather(wte, ids), [B, T, C]), wpe), [B * T, C]); // [B·T, C]
+    const tokens = idsOneHot ? tf.matMul(idsOneHot, wte) : tf.gather(wte, ids); // [B·T, C]
+    let x = tf.reshape(tf.add(tf.reshape(tokens, [B, T, C]), wpe), [B * T, C]); // [B·T, C]
     for (const blk of blocks) {
       const qkv = tf.add(tf.matMul(layerNorm(x, blk.ln1), blk.attnW), blk.attnB); // [B·T, 3C]
       const [q, k, v] = tf.split(qkv, 3, 1).map(heads) as [TfTensor, TfTensor, TfTensor];
@@ -316,7 +323,7 @@ async function tfjsOn(env: BenchEnv, B: number, T: number, steps: number): Promi
     return { ...r, params: vars.reduce((n, v) => n + v.size, 0) };
   } finally {
     opt.dispose();
-    tf.dispose([...vars, ids, targetIds, labels, mask]);
+    tf.dispose([...vars, ids, targetIds, labels, mask, ...(idsOneHot ? [idsOneHot] : [])]);
   }
 }
 
