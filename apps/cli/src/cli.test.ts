@@ -175,6 +175,11 @@ describe('multihead command', () => {
       stdout: '',
       stderr: expect.stringMatching(/--seed: got 'abc'; expected an integer/),
     });
+    await expect(cli('demo', '--max-seconds', 'abc')).rejects.toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/--max-seconds: got 'abc'; expected a number/),
+    });
     const run = ['generate', 'text/names', '--prompt', 'ma', '--backend', 'cpu'];
     const topP = await cli(...run, '--top-p', '2').catch(
       (e: { code: number; stdout: string; stderr: string }) => e,

@@ -10,23 +10,7 @@ const program = new Command()
   .description('Transformer attention on WebGPU and the CPU: inspect the runtime, benchmark, run the demo')
   .showHelpAfterError();
 
-withCommonOptions(
-  program.command('info').description('runtime, WebGPU adapter and limits, and the backend chosen'),
-).action((o: CommonOptions) => info(o));
-
-withCommonOptions(
-  program
-    .command('demo')
-    .description(
-      'train the names GPT for a fixed time, sample names, compare held-out NLL with a bigram, draw attention as a PNG',
-    )
-    .option('--max-seconds <s>', 'training time budget', (v: string) => Number(v), 120)
-    .option('--layer <n>', 'the layer whose heads the heatmap shows (default: the last)', (v: string) =>
-      Number.parseInt(v, 10),
-    )
-    .option('--out <dir>', 'where the checkpoint and attention.png go (default: <repo>/.cache/demo)'),
-).action((o: DemoOptions) => demo(o));
-
+/** Flag values parsed as what they are: errors name the flag and what came (before anything runs). */
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n)) throw new Error(`${name}: got '${v}'; expected an integer`);
@@ -37,6 +21,22 @@ const num = (name: string) => (v: string) => {
   if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${name}: got '${v}'; expected a number`);
   return n;
 };
+
+withCommonOptions(
+  program.command('info').description('runtime, WebGPU adapter and limits, and the backend chosen'),
+).action((o: CommonOptions) => info(o));
+
+withCommonOptions(
+  program
+    .command('demo')
+    .description(
+      'train the names GPT for a fixed time, sample names, compare held-out NLL with a bigram, draw attention as a PNG',
+    )
+    .option('--max-seconds <s>', 'training time budget', num('--max-seconds'), 120)
+    .option('--layer <n>', 'the layer whose heads the heatmap shows (default: the last)', int('--layer'))
+    .option('--out <dir>', 'where the checkpoint and attention.png go (default: <repo>/.cache/demo)'),
+).action((o: DemoOptions) => demo(o));
+
 const collect = (v: string, previous: string[] = []) => [...previous, v];
 
 /** Options every task command takes: where checkpoints are, and extra task modules. */
