@@ -106,13 +106,29 @@ export function verbose(): boolean {
  * which reads like a crash to a user who only created a device; unless MULTIHEAD_VERBOSE is set, the
  * environment is arranged so that they have nothing to say (docs/decisions.md "Quiet devices"):
  * - XDG_RUNTIME_DIR unset: Mesa's window-system code prints "XDG_RUNTIME_DIR is invalid" for every
- *   instance; a private temporary directory (0700, removed at exit) stands in.
+ *   instance; a private directory of the user's under the temporary folder (0700) stands in.
  * - Mesa's lavapipe, which Dawn rejects anyway (docs/design.md "Running WebGPU with no GPU"), makes Dawn
  *   print a warning with a C++ source location: the loader skips it (VK_LOADER_DRIVERS_DISABLE) unless
  *   the user chose drivers.
  * - On Linux with no GPU device node (/dev/dri/renderD*, /dev/nvidia*) no hardware Vulkan driver can find a
  *   device, and probing makes the loader print "Failed to detect any valid GPUs": go to SwiftShader at once.
  */
+/**
+ * One directory per user, reused by every process (processes that are killed never clean up after
+ * themselves): the user's own, mode 0700, not a link, as the XDG spec asks; anything else there (another
+ * user's, a symlink) is never used, and a fresh private directory stands in.
+ */
+function runtimeDir(fs: typeof import('node:fs'), dir: string): string {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EEXIST') throw e;
+  }
+  const stat = fs.lstatSync(dir);
+  const own = stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o777) === 0o700;
+  return own ? dir : fs.mkdtempSync(`${dir}-`);
+}
+
 async function quietVulkan(icd: string): Promise<{ noGpuDevice: boolean; hasSwiftShader: boolean }> {
   // kept out of browser bundles like `webgpu` above
   const [fsModule, osModule, pathModule] = ['node:fs', 'node:os', 'node:path'];
@@ -121,11 +137,9 @@ async function quietVulkan(icd: string): Promise<{ noGpuDevice: boolean; hasSwif
   if (verbose()) return { noGpuDevice: false, hasSwiftShader };
   const env = process.env;
   if (!env.XDG_RUNTIME_DIR) {
-    const { tmpdir } = (await import(/* @vite-ignore */ osModule)) as typeof import('node:os');
+    const { tmpdir, userInfo } = (await import(/* @vite-ignore */ osModule)) as typeof import('node:os');
     const { join } = (await import(/* @vite-ignore */ pathModule)) as typeof import('node:path');
-    const dir = fs.mkdtempSync(join(tmpdir(), 'multihead-xdg-'));
-    env.XDG_RUNTIME_DIR = dir;
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    env.XDG_RUNTIME_DIR = runtimeDir(fs, join(tmpdir(), `multihead-runtime-${userInfo().uid}`));
   }
   const driversChosen = env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_LOADER_DRIVERS_DISABLE;
   if (!driversChosen) env.VK_LOADER_DRIVERS_DISABLE = '*lvp_icd*';
