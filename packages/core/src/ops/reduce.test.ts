@@ -109,6 +109,23 @@ describe('reductions over any axis', () => {
     expectClose(await sum(x, 1).read(), ref, 1e-6, 1e-6, 'sum of permuted view');
   });
 
+  it('CPU sums are the f64 sums in order, bit for bit (four outputs at a time, and the rest)', async () => {
+    // reference/reduce.ts sums four outputs at once: each must still add its values in order, in f64,
+    // rounded once to f32. [300, 70] over rows (70 = 4·17 + 2), a permuted view, and rows of 7
+    const big = randomData(300 * 70, 17, 5);
+    const ordered = (n: number, len: number, at: (o: number, k: number) => number) =>
+      Float32Array.from({ length: n }, (_, o) => {
+        let s = 0;
+        for (let k = 0; k < len; k++) s += big[at(o, k)]!;
+        return s;
+      });
+    expect(await sum(cpu.tensor(big, [300, 70]), 0).read()).toEqual(ordered(70, 300, (c, r) => r * 70 + c));
+    const view = cpu.tensor(big, [10, 30, 70]).permute([1, 2, 0]); // [30, 70, 10]: sum over 30 (stride 70)
+    const wantView = ordered(700, 30, (o, r) => ((o % 10) * 30 + r) * 70 + Math.floor(o / 10));
+    expect(await sum(view, 0).read()).toEqual(wantView);
+    expect(await sum(cpu.tensor(big, [3000, 7]), 1).read()).toEqual(ordered(3000, 7, (o, k) => o * 7 + k));
+  });
+
   it('long rows take the two-pass path and stay accurate', async () => {
     const n = 50_000;
     const big = randomData(n, 4);
