@@ -1,7 +1,7 @@
 /**
  * Trains and evaluates one graph task with a folder store in one call, printing both reports as JSON lines
  * (`multihead train` and `multihead eval` do the same in two calls):
- *   pnpm exec tsx scripts/train.ts <graph/pfam | graph/protein | graph/karate | graph/molecules>
+ *   pnpm --filter @multihead/graph train <graph/pfam | graph/protein | graph/karate | graph/molecules>
  *     [--steps N] [--max-seconds S] [--seed N] [--backend cpu|webgpu|auto] [--checkpoints DIR] [--eval-only]
  * Checkpoints go to DIR/<task id>.safetensors (default <repo>/.cache/checkpoints, core's cache folder).
  */

@@ -48,9 +48,10 @@ export const PFAM_ENCODER: Omit<ProteinEncoderConfig, 'numLabels' | 'seed' | 'vo
 };
 
 export const PFAM_TRAINING: ProteinClassifierTraining & { maxSeconds: number } = {
-  steps: 400,
-  /** The default run stops here at the latest. */
-  maxSeconds: 570,
+  /** 400 steps (359 s) ended with the loss still falling (2.11 at step 210, 2.01 at 400) and 0.962 held out. */
+  steps: 1000,
+  /** The default run stops here at the latest (14 minutes: 877 steps on the shared, loaded 2-core machine). */
+  maxSeconds: 840,
   pretrainSteps: 60,
   batchSize: 32,
   window: 128,
