@@ -234,7 +234,7 @@ export function profileSection(rows: readonly ProfileRow[], env: BenchEnv, comma
     `- devices: ${devices}`,
     `- command: \`${command}\``,
     '- steps: the GPT step of the train section (d_model 128, 4 layers, B8, AdamW) and the vision/fashion ViT step of the vit section, each on one fixed batch with the loss read back',
-    "- how: core's `kernelTiming` hook reports each kernel call's own host time; on the wasm kernels a call splits into its jobs (its kind's row) and staging (operands copied into the WebAssembly memory and results out); host overhead is the step's wall time minus the kernels' (autograd tape, bookkeeping, allocation, garbage collection); on WebGPU kernel calls only encode and submit, and the GPU row is the rest of the step (the wait in the loss read); when SwiftShader's queue pushes back, the wait lands in the call that is submitting (the GPT step's embedding index-add)",
+    "- how: core's `kernelTiming` hook reports each kernel call's own host time; on the wasm kernels a call splits into its jobs (its kind's row) and staging (operands copied into the WebAssembly memory and results out); host overhead is the step's wall time minus the kernels' (autograd tape, bookkeeping, allocation, garbage collection); on WebGPU kernel calls only encode and submit, and the GPU row is the rest of the step (the wait in the loss read); a call's time can also hold GPU work queued before it when its submit waits for the queue",
     '- ms: mean per step over the profiled steps (the hook costs a clock read per call); % of the profiled step; calls per step; the first row is the median of as many unprofiled steps',
     '',
   ];
