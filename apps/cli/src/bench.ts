@@ -11,6 +11,7 @@ const NAMES = [
   'vit',
   'logmel',
   'neighborhood',
+  'profile',
 ] as const;
 
 export async function bench(name: string, opts: CommonOptions & { sizes?: number[] }): Promise<void> {
