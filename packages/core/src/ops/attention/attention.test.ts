@@ -427,6 +427,19 @@ describe('attention errors name the argument and the shapes', () => {
     expect(() =>
       attention(t([2, 2, 4, 8]), t([2, 2, 5, 8]), t([2, 2, 5, 8]), { kvLens: [5, 6] }),
     ).toThrowError(/kvLens\[1\] = 6 is outside \[0, Nk = 5\]/);
+    // checked before conversion: Int32Array.from would make these 0, 2 and 1 (docs/api.md "Attention")
+    for (const [bad, shown] of [
+      [Number.NaN, 'NaN'],
+      [2.5, '2.5'],
+      [2 ** 32 + 1, '4294967297'],
+    ] as const) {
+      expect(() =>
+        attention(t([2, 2, 4, 8]), t([2, 2, 5, 8]), t([2, 2, 5, 8]), { kvLens: [5, bad] }),
+      ).toThrowError(new RegExp(`kvLens\\[1\\] = ${shown}(; expected an integer| is outside) .*Nk = 5`));
+    }
+    expect(() =>
+      attention(t([1, 2, 4, 8]), t([1, 2, 4, 8]), t([1, 2, 4, 8]), { dropout: 0.1 as never }),
+    ).toThrowError(/dropout must be \{ p in \[0, 1\), seed: integer \}.*got 0\.1/);
     expect(() =>
       attention(t([1, 2, 4, 8]), t([1, 2, 4, 8]), t([1, 2, 4, 8]), { causal: 'diagonal' as never }),
     ).toThrowError(/'top-left' \(PyTorch is_causal\)/);

@@ -87,10 +87,14 @@ const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Num
 /** A value for an error message: numbers as JavaScript prints them (NaN, Infinity, -0 as 0), the rest as JSON. */
 function show(x: unknown): string {
   if (typeof x === 'number' || typeof x === 'bigint') return String(x);
-  if (Array.isArray(x) || ArrayBuffer.isView(x))
-    return `[${Array.from(x as ArrayLike<unknown>, show).join(', ')}]`;
+  if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
+    const list = x as ArrayLike<unknown>;
+    const head = Array.prototype.slice.call(list, 0, 8).map(show);
+    return `[${head.join(', ')}${list.length > 8 ? `, ... (${list.length} entries)` : ''}]`;
+  }
   try {
-    return JSON.stringify(x) ?? String(x);
+    const text = JSON.stringify(x) ?? String(x);
+    return text.length > 120 ? `${text.slice(0, 120)}...` : text;
   } catch {
     return String(x);
   }
