@@ -4,7 +4,7 @@
  * std · output; molecules use mean 0, so an empty sum is 0), and the loss is the mean absolute error, the
  * metric it is judged by. Batches are drawn uniformly from the training graphs; prediction runs in batches of similar size.
  */
-import { abs, mean, noGrad, optim, seededUniform, sub, type TaskContext, tasks, tidy } from '@multihead/core';
+import { abs, mean, noGrad, seededUniform, sub, type TaskContext, tasks, tidy } from '@multihead/core';
 import { type GraphFeatures, graphBatch } from '../models/graph-batch.js';
 import type { Graphormer } from '../models/graphormer.js';
 
@@ -39,23 +39,7 @@ export async function trainGraphRegressor(
   h: GraphRegressorTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const params = model.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), h, run);
   const uniform = seededUniform(run.seed * 7919 + 5);
   const maxDistance = model.config.maxDistance;
   model.train();

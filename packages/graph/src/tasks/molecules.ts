@@ -182,14 +182,7 @@ export function createMoleculesTask(options: MoleculesOptions = {}): Task {
           step: summary.steps,
           config: { ...config },
           preprocessing: { ...pre },
-          training: {
-            seed,
-            steps: summary.steps,
-            seconds: Math.round(summary.seconds),
-            finalLoss: summary.finalLoss,
-            backend: ctx.device.backend,
-            hyper: h,
-          },
+          training: tasks.trainingRecord(ctx, summary, seed, h),
         });
         ctx.log?.(`${MOLECULES_TASK_ID}: saved ${location}`);
         return { task: MOLECULES_TASK_ID, ...summary, checkpoint: location };

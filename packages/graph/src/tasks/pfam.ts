@@ -209,14 +209,7 @@ export function createPfamTask(options: PfamOptions = {}): Task {
           step: summary.steps,
           config: { ...config },
           preprocessing: { ...pre },
-          training: {
-            seed,
-            steps: summary.steps,
-            seconds: Math.round(summary.seconds),
-            finalLoss: summary.finalLoss,
-            backend: ctx.device.backend,
-            hyper: h,
-          },
+          training: tasks.trainingRecord(ctx, summary, seed, h),
         });
         ctx.log?.(`${PFAM_TASK_ID}: saved ${location}`);
         return { task: PFAM_TASK_ID, ...summary, checkpoint: location };

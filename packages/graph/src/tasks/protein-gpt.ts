@@ -10,7 +10,6 @@ import {
   type models,
   nn,
   noGrad,
-  optim,
   seededUniform,
   type TaskContext,
   type Tensor,
@@ -115,23 +114,7 @@ export async function trainProteinGpt(
   run: { steps: number; maxSeconds: number | undefined; seed: number },
   validation?: { sequences: readonly number[][]; every: number },
 ): Promise<tasks.TaskTrainSummary & { validation: { step: number; nll: number }[]; bestStep: number }> {
-  const params = gpt.parameters();
-  const optimizer = new optim.AdamW(
-    [
-      { params: params.filter((p) => p.rank >= 2), weightDecay: h.weightDecay },
-      { params: params.filter((p) => p.rank < 2), weightDecay: 0 },
-    ],
-    { lr: h.lr, betas: [0.9, 0.95] },
-  );
-  const scheduler = new optim.LRScheduler(
-    optimizer,
-    tasks.budgetCosine({
-      warmupSteps: h.warmupSteps,
-      steps: run.steps,
-      minLr: h.minLr,
-      maxSeconds: run.maxSeconds,
-    }),
-  );
+  const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const uniform = seededUniform(run.seed * 7919 + 23);
   const block = gpt.config.blockSize;
   const started = performance.now();
