@@ -99,6 +99,44 @@ describe('hardening: attention', () => {
     }
   });
 
+  it('inputs of any shape and dtype give a result of the documented shape or a typed error', () => {
+    const dim = fc.integer({ min: 0, max: 3 });
+    const input = fc.record({
+      shape: fc.array(dim, { minLength: 3, maxLength: 5 }),
+      dtype: fc.constantFrom('f32', 'f32', 'f32', 'i32', 'bool'),
+    });
+    checkProperty(
+      FAMILY,
+      'input shapes and dtypes',
+      [input, input, input, fc.boolean()],
+      (qi, ki, vi, causal) => {
+        const made: Tensor[] = [];
+        const tensor = (x: { shape: number[]; dtype: string }) => {
+          const t = dev.zeros(x.shape, x.dtype as 'f32');
+          made.push(t);
+          return t;
+        };
+        try {
+          const [q, k, v] = [tensor(qi), tensor(ki), tensor(vi)];
+          let out: Tensor | null = null;
+          typedError(() => {
+            out = attention(q, k, v, { causal });
+            made.push(out);
+          }, ['SHAPE_MISMATCH', 'DTYPE_MISMATCH', 'INVALID_ARGUMENT']);
+          if (out) {
+            // accepted: [B, H, Nq, D] x [B, Hkv, Nk, D] x [B, Hkv, Nk, Dv] -> [B, H, Nq, Dv], f32
+            const [B, H, Nq] = qi.shape as [number, number, number];
+            expect((out as Tensor).shape).toEqual([B, H, Nq, vi.shape[3]]);
+            expect([qi.dtype, ki.dtype, vi.dtype]).toEqual(['f32', 'f32', 'f32']);
+          }
+        } finally {
+          for (const t of made) t.dispose();
+        }
+      },
+      onGpu ? 60 : 300,
+    );
+  });
+
   it('a NaN reaches exactly the rows that attend to it', async () => {
     await checkAsyncProperty(
       FAMILY,
