@@ -172,7 +172,7 @@ describe('hardening: attention', () => {
     await checkAsyncProperty(
       FAMILY,
       'NaN/Inf vs reference',
-      [placement(true)],
+      [fc.oneof(placement(true), neighborhoodPlacement)],
       async (c) => {
         const want = await run(reference, c);
         const got = await run(dev, c);
@@ -210,6 +210,8 @@ interface Placed {
   causal: boolean;
   window: [number, number] | null;
   kvLens: number | null;
+  /** 2-D neighbourhood attention instead of causal / window (Nq = Nk = rows · cols) */
+  neighborhood?: { grid: [number, number]; kernel: [number, number]; causal: boolean };
 }
 
 const describeCase = (c: Placed) =>
@@ -279,6 +281,42 @@ function placement(inf: boolean): fc.Arbitrary<Placed> {
     );
 }
 
+/** placement(true) on a 2-D grid with neighbourhood attention (its own kernels on every backend). */
+const neighborhoodPlacement: fc.Arbitrary<Placed> = fc
+  .record({
+    rows: fc.integer({ min: 1, max: 3 }),
+    cols: fc.integer({ min: 1, max: 3 }),
+    causal: fc.boolean(),
+    kh: fc.integer({ min: 1, max: 3 }),
+    kw: fc.integer({ min: 1, max: 3 }),
+  })
+  .chain((g) =>
+    placement(true).map((c): Placed => {
+      const N = g.rows * g.cols;
+      const cut = (a: Float32Array, n: number, w: number) => {
+        const out = new Float32Array(n * w);
+        for (let i = 0; i < out.length; i++) out[i] = a[i % a.length]!;
+        return out;
+      };
+      return {
+        ...c,
+        Nq: N,
+        Nk: N,
+        q: cut(c.q, N, c.D),
+        k: cut(c.k, N, c.D),
+        v: cut(c.v, N, c.Dv),
+        dout: cut(c.dout, N, c.Dv),
+        bias: c.bias && cut(c.bias, N, N),
+        kvLens: c.kvLens === null ? null : c.kvLens % (N + 1),
+        neighborhood: {
+          grid: [g.rows, g.cols],
+          kernel: [Math.min(g.kh, g.rows), Math.min(g.kw, g.cols)],
+          causal: g.causal,
+        },
+      };
+    }),
+  );
+
 /** The keys row i sees (causal top-left, window, kvLens), as docs/api.md "Attention" defines them. */
 function visibleKeys(c: Placed, i: number): number[] {
   const keys: number[] = [];
@@ -301,8 +339,8 @@ async function run(device: Device, c: Placed) {
     const q = t(c.q, [1, 1, c.Nq, c.D]);
     const k = t(c.k, [1, 1, c.Nk, c.D]);
     const v = t(c.v, [1, 1, c.Nk, c.Dv]);
-    const opts: AttentionOptions = { causal: c.causal };
-    if (c.window) opts.window = c.window;
+    const opts: AttentionOptions = c.neighborhood ? { neighborhood: c.neighborhood } : { causal: c.causal };
+    if (c.window && !c.neighborhood) opts.window = c.window;
     if (c.kvLens !== null) opts.kvLens = [c.kvLens];
     if (c.bias) opts.bias = t(c.bias, [c.Nq, c.Nk]);
     const fwd = attention.detailed(q, k, v, opts);

@@ -44,7 +44,7 @@ ${queryStripPrologue()}
     for (var d = 0u; d < DV; d++) { go[r][d] = select(0.0, dout_ld(row * DV + d), ok[r]); }
     lse[r] = select(-inf(), lse_ld(row), ok[r]);
     delta[r] = select(0.0, delta_ld(row), ok[r]);
-    ok[r] = ok[r] && lse[r] != -inf();
+    ok[r] = ok[r] && takesPart(lse[r]);
   }
   var s: array<f32, R>;
   var dp: array<f32, R>;
@@ -69,7 +69,9 @@ ${R_LOOP(R, (r) => `        dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
         let i = qi[r];
         if (!(${SEES}) || !visible(b, h, i, j)) { continue; }
         let t = transformed(s[r], b, h, i, j);
-        let p = exp(modded(t, b, h, i, j) - lse[r]);
+        let sc = modded(t, b, h, i, j);
+        if (!takesPart(sc)) { continue; }
+        let p = probOf(sc, lse[r]);
         let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
         for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
       }
@@ -156,7 +158,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         let i = cell - u.q_cell;
         let row = (b * u.H + h) * u.Nq + i;
         let l = lse_ld(row);
-        if (l == -inf()) { continue; }
+        if (!takesPart(l)) { continue; }
         let qo = qb + i * u.q_sn;
         for (var r = 0u; r < R; r++) { s[r] = 0.0; dp[r] = 0.0; }
         for (var d = 0u; d < D; d++) {
@@ -177,7 +179,9 @@ ${R_LOOP(R, (r) => `          dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
             continue;
           }
           let t = transformed(s[r], b, h, i, j);
-          let p = exp(modded(t, b, h, i, j) - l);
+          let sc = modded(t, b, h, i, j);
+          if (!takesPart(sc)) { continue; }
+          let p = probOf(sc, l);
           let keep = dropKeep(b, h, i, j);
           let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
           ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}

@@ -85,6 +85,8 @@ ${queryStripPrologue()}
   }
   var s: array<f32, R>;
   var p: array<f32, R>;
+  var take: array<bool, R>;
+  var bad: array<bool, R>; // a NaN or +inf score seen: the row is NaN (features.ts poisons)
   for (var ty = y0; ty < y1; ty++) {
     let ky = ry + ty * u.dh;
     for (var uu = ua; uu < ub; uu++) {
@@ -100,9 +102,13 @@ ${R_LOOP(R, (r) => `        s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
       var any = false;
       for (var r = 0u; r < R; r++) {
         p[r] = 0.0;
+        take[r] = false;
         let i = qi[r];
         if (!(${SEES}) || !visible(b, h, i, j)) { continue; }
         let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
+        if (!takesPart(sc)) { continue; }
+        if (poisons(sc)) { bad[r] = true; continue; }
+        take[r] = true;
         if (sc > m[r]) {
           // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
           let alpha = exp(m[r] - sc);
@@ -119,17 +125,17 @@ ${R_LOOP(R, (r) => `        s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
       let vo = vb + j * u.v_sn;
       for (var d = 0u; d < DV; d++) {
         let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `        acc[${r}][d] = fma(p[${r}], vd, acc[${r}][d]);`)}
+${R_LOOP(R, (r) => `        acc[${r}][d] = select(acc[${r}][d], fma(p[${r}], vd, acc[${r}][d]), take[${r}]);`)}
       }
     }
   }
   for (var r = 0u; r < R; r++) {
     if (!ok[r]) { continue; }
     let row = (b * u.H + h) * u.Nq + qi[r];
-    // a row with no visible key gives zeros and lse = -inf, never NaN
+    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
     let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
-    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, acc[r][d] * inv); }
-    lse_st(row, select(-inf(), m[r] + log(l[r]), l[r] > 0.0));
+    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, select(acc[r][d] * inv, nan(), bad[r])); }
+    lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));
   }
 }`,
   };
@@ -189,9 +195,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var j = 0u; j < u.Nk; j++) { out_st(row * u.Nk + j, 0.0); }
   var m = -inf();
   var l = 0.0;
-${loop('      if (sc > m) { l = l * exp(m - sc); m = sc; }\n      l += exp(sc - m);')}
-  if (l == 0.0) { return; }
-${loop('      out_st(row * u.Nk + j, exp(sc - m) / l);')}
+  var bad = false; // a NaN or +inf score: every key taking part gets NaN (features.ts poisons)
+${loop('      if (!takesPart(sc)) { continue; }\n      if (poisons(sc)) { bad = true; continue; }\n      if (sc > m) { l = l * exp(m - sc); m = sc; }\n      l += exp(sc - m);')}
+  if (l == 0.0 && !bad) { return; }
+${loop('      if (takesPart(sc)) { out_st(row * u.Nk + j, select(exp(sc - m) / l, nan(), bad)); }')}
 }`,
   };
 }
