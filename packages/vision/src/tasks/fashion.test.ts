@@ -23,7 +23,8 @@ const data = async () => ({
 });
 const task = createFashionTask({
   data,
-  config: { numLayers: 2, numHeads: 2, hiddenDim: 16, mlpDim: 32 },
+  // 4 x 4 patches (the default is 7 x 7): a 7 x 7 grid of 49 patches gives the rollout more to check
+  config: { patchSize: 4, numLayers: 2, numHeads: 2, hiddenDim: 16, mlpDim: 32 },
   training: { batchSize: 16, warmupSteps: 2, lr: 3e-3 },
   baselineEpochs: { logistic: 2, mlp: 2 },
 });
