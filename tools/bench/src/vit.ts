@@ -372,6 +372,8 @@ function checkLosses(group: BenchRow[], raw: ReadonlyMap<BenchRow, Trained>, B: 
 export function vitSection(rows: readonly BenchRow[], env: BenchEnv, command: string): string {
   const date = new Date().toISOString().slice(0, 10);
   const c = FASHION_VIT;
+  const [side] = typeof c.imageSize === 'number' ? [c.imageSize] : c.imageSize;
+  const tokens = (side / c.patchSize) ** 2;
   const { lr, betas, eps, weightDecay, labelSmoothing } = VIT_OPTIM;
   const cell = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
   const exp = (x: number | undefined) => (x === undefined ? '' : x.toExponential(1));
@@ -385,7 +387,7 @@ export function vitSection(rows: readonly BenchRow[], env: BenchEnv, command: st
     `- machine: ${env.machine}; Node ${process.version}`,
     `- WebGPU adapter: ${env.adapter} (Dawn, npm \`webgpu\`); tfjs-webgpu ${env.tf.version_core} on ${env.tfAdapter}`,
     `- command: \`${command}\``,
-    `- model: \`FASHION_VIT\` of @multihead/vision, torchvision's ViT layout: ${c.imageSize} x ${c.imageSize} x ${c.channels} images, ${c.patchSize} x ${c.patchSize} patches (${(c.imageSize / c.patchSize) ** 2} tokens and a class token), ${c.numLayers} pre-norm layers, ${c.numHeads} heads, width ${c.hiddenDim}, MLP ${c.mlpDim} with GELU (erf), learned positions, LayerNorm eps 1e-6, ${c.numClasses} classes, no dropout; batch = size`,
+    `- model: \`FASHION_VIT\` of @multihead/vision, torchvision's ViT layout: ${c.imageSize} x ${c.imageSize} x ${c.channels} images, ${c.patchSize} x ${c.patchSize} patches (${tokens} tokens and a class token), ${c.numLayers} pre-norm layers, ${c.numHeads} heads, width ${c.hiddenDim}, MLP ${c.mlpDim} with GELU (erf), learned positions, LayerNorm eps 1e-6, ${c.numClasses} classes, no dropout; batch = size`,
     `- step: cross-entropy with label smoothing ${labelSmoothing}; AdamW lr ${lr}, betas [${betas.join(', ')}], eps ${eps}, weight decay ${weightDecay} on tensors of rank >= 2 (none on biases and LayerNorm), as vision/fashion trains (without its schedule, clipping and augmentation: none of them is in the timed step); one fixed batch of seeded images, every step`,
     `- implementations: \`multihead-cpu\` (CPU backend, wasm kernels, ${VIT_THREADS} threads) and \`multihead-webgpu\` are \`VisionTransformer\` + \`nn.crossEntropy\` + \`optim.AdamW\`, one \`tidy\` a step; \`tfjs-wasm\` and \`tfjs-webgpu\` are the same network in tfjs-core ops (patchify by reshape/transpose and matMul, \`tf.erf\` GELU, \`tf.moments\` LayerNorm, \`tf.losses.softmaxCrossEntropy\` with label smoothing) trained with \`tf.variableGrads\` and \`tf.train.adam\` plus the decoupled decay; \`pytorch-cpu\` is torchvision's \`VisionTransformer\` (its stem a 1-channel Conv2d) with \`torch.optim.AdamW\`, in a child process`,
     `- tfjs-wasm threads: tfjs-backend-wasm turns threads off in Node (its \`WASM_HAS_MULTITHREAD_SUPPORT\` flag is false there, tensorflow/tfjs#3830) and its threaded build's Blob-URL workers fail in Node's worker_threads; tools/bench/src/tfjs-wasm.ts runs that threaded build unchanged through a shim, and reports \`getThreadsCount()\` in the device column`,
