@@ -100,13 +100,16 @@ export function windowStarts(length: number, window: number): number[] {
  * A validation set carved out of training sequences the way the test set was (identitySplit per family:
  * no validation sequence above `threshold` identical to a remaining training one), for early stopping.
  * Aligned families compare alignment columns; the others are aligned pairwise (Needleman-Wunsch).
+ * `fitClusters[i]` is the identity cluster of `fit[i]` within its family (the split's single-linkage
+ * clusters), for drawing training sequences by cluster.
  */
 export function identityHoldout(
   sequences: readonly LabelledSequence[],
   opts: { fraction: number; seed: number; threshold?: number },
-): { fit: LabelledSequence[]; valid: LabelledSequence[] } {
+): { fit: LabelledSequence[]; valid: LabelledSequence[]; fitClusters: number[] } {
   const fit: LabelledSequence[] = [];
   const valid: LabelledSequence[] = [];
+  const fitClusters: number[] = [];
   const labels = [...new Set(sequences.map((s) => s.label))];
   for (const label of labels) {
     const members = sequences.filter((s) => s.label === label);
@@ -121,7 +124,8 @@ export function identityHoldout(
       },
     );
     fit.push(...split.train.map((i) => members[i]!));
+    fitClusters.push(...split.train.map((i) => split.clusterOf[i]!));
     valid.push(...split.test.map((i) => members[i]!));
   }
-  return { fit, valid };
+  return { fit, valid, fitClusters };
 }

@@ -79,6 +79,25 @@ describe('graph/pfam data', () => {
     const withTwin = identityHoldout([...train, twin], { fraction: 0.3, seed: 2 });
     const side = (name: string) => (withTwin.valid.some((s) => s.name === name) ? 'valid' : 'fit');
     expect(side('twin')).toBe(side(train[0]!.name));
+    // fitClusters: each fit sequence's single-linkage cluster; sequences above 50% identical share one
+    for (const held of [identityHoldout(train, { fraction: 0.3, seed: 2 }), withTwin]) {
+      expect(held.fitClusters).toHaveLength(held.fit.length);
+      let linked = 0;
+      for (let i = 0; i < held.fit.length; i++)
+        for (let j = i + 1; j < held.fit.length; j++) {
+          const a = held.fit[i]!;
+          const b = held.fit[j]!;
+          if (a.label !== b.label) continue;
+          const identity =
+            a.aligned !== undefined && b.aligned !== undefined
+              ? alignedIdentity(a.aligned, b.aligned)
+              : globalAlignmentIdentity(a.sequence, b.sequence);
+          if (identity <= 0.5) continue;
+          linked++;
+          expect(held.fitClusters[i]).toBe(held.fitClusters[j]);
+        }
+      expect(linked).toBeGreaterThan(0);
+    }
   });
 });
 

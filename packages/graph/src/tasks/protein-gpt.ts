@@ -16,6 +16,7 @@ import {
   tasks,
   tidy,
 } from '@multihead/core';
+import { invalidArgument } from '../errors.js';
 import type { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
 
 export interface ProteinGptTraining {
@@ -26,6 +27,57 @@ export interface ProteinGptTraining {
   warmupSteps: number;
   weightDecay: number;
   clipGradNorm: number;
+  /**
+   * How training sequences are drawn (default 'sequence'): 'sequence' uniformly; 'cluster' an identity
+   * cluster uniformly, then a member; 'family' a family uniformly, then one of its clusters, then a
+   * member. The balanced draws keep a large near-duplicate cluster from dominating the batches.
+   */
+  sampling?: ProteinSampling;
+}
+
+export type ProteinSampling = 'sequence' | 'cluster' | 'family';
+
+/** Where a training sequence sits: its family and its identity cluster within the family. */
+export interface SequenceGroup {
+  family: number;
+  cluster: number;
+}
+
+/**
+ * A draw of sequence indices (into `groups`) by `sampling` (see ProteinGptTraining.sampling), each draw
+ * taking numbers from `uniform` (values in [0, 1)).
+ */
+export function sequenceSampler(
+  groups: readonly SequenceGroup[],
+  sampling: ProteinSampling,
+  uniform: () => number,
+): () => number {
+  const where = 'sequenceSampler';
+  if (groups.length === 0) invalidArgument(`${where}: groups is empty; expected at least one sequence`);
+  const pick = <T>(items: readonly T[]) =>
+    items[Math.min(items.length - 1, Math.floor(uniform() * items.length))]!;
+  if (sampling === 'sequence')
+    return () => Math.min(groups.length - 1, Math.floor(uniform() * groups.length));
+  // families -> clusters -> member indices, in order of first appearance
+  const families = new Map<number, Map<number, number[]>>();
+  groups.forEach((g, i) => {
+    if (!Number.isInteger(g.family) || !Number.isInteger(g.cluster))
+      invalidArgument(`${where}: groups[${i}] is ${JSON.stringify(g)}; expected integer family and cluster`);
+    const clusters = families.get(g.family) ?? new Map<number, number[]>();
+    families.set(g.family, clusters);
+    const members = clusters.get(g.cluster) ?? [];
+    clusters.set(g.cluster, members);
+    members.push(i);
+  });
+  const byFamily = [...families.values()].map((clusters) => [...clusters.values()]);
+  if (sampling === 'cluster') {
+    const all = byFamily.flat();
+    return () => pick(pick(all));
+  }
+  if (sampling === 'family') return () => pick(pick(pick(byFamily)));
+  return invalidArgument(
+    `${where}: sampling is ${JSON.stringify(sampling)}; expected 'sequence', 'cluster' or 'family'`,
+  );
 }
 
 /** A row of tokens and which of its next-token targets are scored (`scored[t]` for target ids[t + 1]). */
@@ -112,10 +164,20 @@ export async function trainProteinGpt(
   padId: number,
   h: ProteinGptTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
+  groups: readonly SequenceGroup[] | undefined,
   validation?: { sequences: readonly number[][]; every: number },
 ): Promise<tasks.TaskTrainSummary & { validation: { step: number; nll: number }[]; bestStep: number }> {
   const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const uniform = seededUniform(run.seed * 7919 + 23);
+  if (groups !== undefined && groups.length !== sequences.length)
+    invalidArgument(
+      `trainProteinGpt: groups has ${groups.length} entries; expected one per sequence (${sequences.length})`,
+    );
+  const draw = sequenceSampler(
+    groups ?? sequences.map(() => ({ family: 0, cluster: 0 })),
+    groups === undefined ? 'sequence' : (h.sampling ?? 'sequence'),
+    uniform,
+  );
   const block = gpt.config.blockSize;
   const started = performance.now();
   const history: { step: number; nll: number }[] = [];
@@ -143,9 +205,7 @@ export async function trainProteinGpt(
         batch: () =>
           packScored(
             ctx.device,
-            Array.from({ length: h.batchSize }, () =>
-              trainingRow(sequences[Math.floor(uniform() * sequences.length)]!, block, uniform),
-            ),
+            Array.from({ length: h.batchSize }, () => trainingRow(sequences[draw()]!, block, uniform)),
             padId,
           ),
         loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]

@@ -6,14 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
+import { type Device, seededUniform, type TaskContext, tasks } from '@multihead/core';
 import { getDevices } from '@multihead/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '../../test/expect-error.js';
 import { SAMPLE_FAMILIES } from '../../test/samples.js';
 import { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
 import { createProteinTask } from './protein.js';
-import { familyTokens, scoringRows, trainingRow } from './protein-gpt.js';
+import {
+  familyTokens,
+  type SequenceGroup,
+  scoringRows,
+  sequenceSampler,
+  trainingRow,
+} from './protein-gpt.js';
 
 const families = ['globins4', 'Caudal_act', 'globins-sample'];
 const task = createProteinTask({
@@ -62,6 +68,77 @@ describe('protein GPT rows', () => {
     expect(row.ids).toHaveLength(17);
     expect(row.ids[0]).toBe(33);
     expect(row.scored[0]).toBe(false); // the first residue after a cut has no context
+  });
+});
+
+describe('protein GPT sequence sampler', () => {
+  // family 0: a cluster of 6 near-duplicates and a singleton; family 1: one cluster of 2; family 2:
+  // three singletons (13 sequences, 6 clusters, 3 families)
+  const sizes = [[6, 1], [2], [1, 1, 1]];
+  const groups: SequenceGroup[] = sizes.flatMap((clusters, family) =>
+    clusters.flatMap((n, c) => Array.from({ length: n }, () => ({ family, cluster: 10 * family + c }))),
+  );
+  const draws = 60_000;
+  const frequencies = (sampling: 'sequence' | 'cluster' | 'family', seed: number) => {
+    const draw = sequenceSampler(groups, sampling, seededUniform(seed));
+    const counts = new Float64Array(groups.length);
+    for (let i = 0; i < draws; i++) counts[draw()]! += 1;
+    return Array.from(counts, (c) => c / draws);
+  };
+  // exact probability of each sequence, per sampling, from the sizes
+  const expected = (sampling: 'sequence' | 'cluster' | 'family') =>
+    sizes.flatMap((clusters) =>
+      clusters.flatMap((n) =>
+        Array.from({ length: n }, () =>
+          sampling === 'sequence'
+            ? 1 / groups.length
+            : sampling === 'cluster'
+              ? 1 / 6 / n
+              : 1 / sizes.length / clusters.length / n,
+        ),
+      ),
+    );
+  // tolerance: 5 binomial standard deviations of a frequency over `draws` draws
+  const within = (got: number[], want: number[]) =>
+    got.forEach((f, i) => {
+      const p = want[i]!;
+      expect(Math.abs(f - p), `sequence ${i}: ${f} vs ${p}`).toBeLessThanOrEqual(
+        5 * Math.sqrt((p * (1 - p)) / draws),
+      );
+    });
+
+  for (const sampling of ['sequence', 'cluster', 'family'] as const)
+    it(`draws by ${sampling} with the exact frequencies (seeds 1 and 2)`, () => {
+      for (const seed of [1, 2]) within(frequencies(sampling, seed), expected(sampling));
+    });
+
+  it('gives a large cluster less weight the more balanced the draw', () => {
+    const bigCluster = (f: number[]) => f.slice(0, 6).reduce((a, b) => a + b, 0);
+    const [bySequence, byCluster, byFamily] = (['sequence', 'cluster', 'family'] as const).map((s) =>
+      bigCluster(frequencies(s, 3)),
+    );
+    expect(bySequence).toBeGreaterThan(0.4); // 6 / 13
+    expect(byCluster).toBeLessThan(0.2); // 1 / 6
+    expect(byFamily).toBeCloseTo(1 / 6, 1); // 1 / 3 * 1 / 2
+  });
+
+  it('is deterministic under a seed', () => {
+    const run = (seed: number) => {
+      const draw = sequenceSampler(groups, 'family', seededUniform(seed));
+      return Array.from({ length: 50 }, () => draw());
+    };
+    expect(run(7)).toEqual(run(7));
+    expect(run(7)).not.toEqual(run(8));
+  });
+
+  it('names the argument on bad input', () => {
+    expect(() => sequenceSampler([], 'cluster', Math.random)).toThrow(/groups is empty/);
+    expect(() => sequenceSampler(groups, 'clusters' as 'cluster', Math.random)).toThrow(
+      /sampling is "clusters"; expected 'sequence', 'cluster' or 'family'/,
+    );
+    expect(() => sequenceSampler([{ family: 0, cluster: 0.5 }], 'family', Math.random)).toThrow(
+      /groups\[0\] is .*expected integer family and cluster/,
+    );
   });
 });
 
