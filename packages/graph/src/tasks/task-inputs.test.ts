@@ -53,6 +53,12 @@ describe('graph inputs', () => {
     );
     expect(gml.nodes.map((n) => n.key)).toEqual(['0', '1']);
     expect(gml.nodes[1]!.attributes['faction']).toBe(1);
+    // top-level pairs before `graph [`, as in Newman's karate.gml, still make it GML
+    const newman = await readGraphInput(
+      'Creator "Mark Newman on Fri Jul 21 12:39:27 2006"\ngraph\n[\n  node\n  [\n    id 1\n  ]\n  node [ id 2 ]\n  edge [ source 2 target 1 ]\n]\n',
+      't',
+    );
+    expect(newman.edges.map((e) => [e.source, e.target])).toEqual([['2', '1']]);
     const list = await readGraphInput('a b\nb c 2\n', 't');
     expect(list.edges.map((e) => [e.source, e.target])).toEqual([
       ['a', 'b'],

@@ -67,7 +67,10 @@ export async function readSequenceInput(value: InputValue | undefined, who: stri
   return { name: 'input', residues: residues.toUpperCase() };
 }
 
-/** A graph input: GML (text starting with `graph [` after comments) or an edge list. */
+/**
+ * A graph input: GML (a line starting with `graph [`, after top-level pairs such as `Creator "..."` as in
+ * Newman's karate.gml) or an edge list.
+ */
 export async function readGraphInput(value: InputValue | undefined, who: string): Promise<GraphData> {
   if (typeof value === 'object' && value !== null && !tasks.isFileInput(value))
     invalidArgument(
@@ -76,8 +79,7 @@ export async function readGraphInput(value: InputValue | undefined, who: string)
   const text = await inputTextOf(value, who);
   if (text.trim() === '')
     invalidArgument(`${who}: expected a graph (GML or an edge list), got an empty text`);
-  const uncommented = text.replace(/^\s*(#[^\n]*\n\s*)*/, '');
-  return /^graph\s*\[/.test(uncommented) ? parseGml(text) : parseEdgeList(text);
+  return /^\s*graph\s*\[/m.test(text) ? parseGml(text) : parseEdgeList(text);
 }
 
 /** A SMILES input: the first non-empty, non-comment line's first field (a `.smi` line may name the molecule). */
