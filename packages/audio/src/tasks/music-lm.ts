@@ -109,7 +109,7 @@ export async function trainMusic(
 }
 
 /**
- * Summed NLL (nats) of every event (and EOS when `withEos`) of each piece under the model, from BOS:
+ * Summed NLL (nats) of every event and the closing EOS of each piece under the model, from BOS:
  * windows of blockSize tokens advance by half a window, and each scores only the targets no earlier window
  * scored, so every event after the first window has at least blockSize / 2 tokens of context.
  */

@@ -2,8 +2,9 @@
  * Semi-supervised node classification with a Graphormer (graph/karate): the few known labels are an
  * input feature of their nodes, as in UniMP's masked label prediction (Shi et al. 2021, §3.2): each
  * training step hides some of the labelled nodes' labels and asks the model for them from the others
- * and the structure (shortest-path bias, degrees). At inference every known label is visible and the
- * model labels the rest. Node features: the label input (0 = unknown, 1 + class) and the degree.
+ * and the structure (shortest-path bias; degrees too where the config's `maxDegree` is above 0, which
+ * graph/karate's is not). At inference every known label is visible and the model labels the rest. Node
+ * features: the label input (0 = unknown, 1 + class) and the degree encoding when enabled.
  */
 import { nn, noGrad, optim, seededUniform, softmax, type TaskContext, tasks, tidy } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
