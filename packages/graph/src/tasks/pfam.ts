@@ -149,7 +149,7 @@ export function createPfamTask(options: PfamOptions = {}): Task {
     input: {
       kind: 'sequence',
       description:
-        'a protein: residues or FASTA (an aligned FASTA: first record the query, the rest its family alignment, whose co-variation then biases the attention)',
+        'a protein: residues or FASTA (an aligned FASTA: first record the query, the rest its family alignment, whose co-variation then biases the attention maps and the contact map of its first window; the family label comes from the sequence alone)',
       accept: ['.fa', '.fasta', '.txt', '.gz'],
       example:
         'VLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKLRVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR',
