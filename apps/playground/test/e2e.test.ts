@@ -234,18 +234,22 @@ describe('WebGPU disabled: the CPU backend', () => {
   step('pause holds training between steps and resume finishes it', async () => {
     await page.fill('[data-testid="train-steps"]', '15'); // loss reads (and so pause points) every 5 steps
     await page.click('[data-testid="train-start"]');
-    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^step")', { timeout: 60_000 });
+    // Paused while the worker still loads the data, so the first pause point (step 5) holds it; a pause
+    // clicked once the stats show a step could land after the last pause point on a loaded machine.
     await page.click('[data-testid="train-pause"]');
-    await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Paused at step")', {
-      timeout: 30_000,
+    await page.waitForSelector('[data-testid="train-stats"]:text-is("Paused at step 5 of 15.")', {
+      timeout: 60_000,
     });
-    const held = await page.textContent('[data-testid="train-stats"]');
     await page.waitForTimeout(1500);
-    expect(await page.textContent('[data-testid="train-stats"]')).toBe(held);
+    expect(await page.textContent('[data-testid="train-stats"]')).toBe('Paused at step 5 of 15.');
+    const chart = () => page.getAttribute('[data-testid="loss-chart"]', 'data-losses');
+    expect(JSON.parse((await chart()) ?? '[]')).toHaveLength(1); // the loss at step 5 only
     await page.click('[data-testid="train-pause"]');
     await page.waitForSelector('[data-testid="train-stats"]:text-matches("^Trained 15 steps")', {
       timeout: 120_000,
     });
+    expect(JSON.parse((await chart()) ?? '[]')).toHaveLength(3); // steps 5, 10 and 15
+    expect(await page.textContent('[data-testid="train-pause"]')).toBe('Pause');
   });
 
   step('downloads the trained weights as safetensors and loads them back', async () => {

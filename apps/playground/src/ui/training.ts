@@ -89,6 +89,12 @@ export function trainingPanel(
     hooks.busy(on);
   };
 
+  const setPaused = (on: boolean) => {
+    paused = on;
+    pause.textContent = on ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(on));
+  };
+
   start.addEventListener('click', async () => {
     xs.length = 0;
     ys.length = 0;
@@ -96,9 +102,7 @@ export function trainingPanel(
     plot = null;
     mount(chartBox);
     mount(result);
-    paused = false;
-    pause.textContent = 'Pause';
-    pause.setAttribute('aria-pressed', 'false');
+    setPaused(false);
     engine.setTraining('run');
     setRunning(true);
     stats.textContent = 'Starting (loading the data and building the model)...';
@@ -141,15 +145,14 @@ export function trainingPanel(
       stats.textContent = 'Training failed (see the message above).';
     } finally {
       running = null;
+      setPaused(false); // a pause clicked after the last pause point did not hold the run
       setRunning(false);
     }
   });
 
   pause.addEventListener('click', () => {
-    paused = !paused;
+    setPaused(!paused);
     engine.setTraining(paused ? 'pause' : 'run');
-    pause.textContent = paused ? 'Resume' : 'Pause';
-    pause.setAttribute('aria-pressed', String(paused));
     if (!paused) stats.textContent = 'Resuming...';
   });
 
