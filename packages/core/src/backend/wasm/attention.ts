@@ -258,24 +258,69 @@ function attentionForwardWasm(
   { r, q, k, v }: Sig['FlashAttention']['args'],
 ): { out: Float32Array; lse: Float32Array } | null {
   if (!wasmCanRun(r)) return null;
-  const { B, H, Nq, Nk, Dv } = r;
+  const { B, H, Nq, Nk } = r;
   const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
     if (s.nonFinite()) return null;
-    const out = rt.alloc(B * H * Nq * Dv * 4);
-    const lse = rt.alloc(B * H * Nq * 4);
-    s.set('out', out);
-    s.set('lse', lse);
+    const read = stageForwardOutputs(rt, s, r);
     const inline = B * H * Nq * Nk < INLINE_SCORES;
     rt.parallel('attnPackKt', B * r.Hkv, 0, [s.params], inline);
     const tiles = Math.ceil(Nq / QT);
     rt.parallel('attnForward', B * H * tiles, rt.call('attnForwardScratch', s.params), [s.params], inline);
-    return {
-      out: rt.f32.slice(out >> 2, (out >> 2) + B * H * Nq * Dv),
-      lse: rt.f32.slice(lse >> 2, (lse >> 2) + B * H * Nq),
-    };
+    return read();
   });
+}
+
+/** Allocates out [B, H, Nq, Dv] and lse [B, H, Nq] in the parameter block; returns their reader. */
+export function stageForwardOutputs(
+  rt: WasmRuntime,
+  s: Staged,
+  { B, H, Nq, Dv }: ResolvedAttention,
+): () => { out: Float32Array; lse: Float32Array } {
+  const out = rt.alloc(B * H * Nq * Dv * 4);
+  const lse = rt.alloc(B * H * Nq * 4);
+  s.set('out', out);
+  s.set('lse', lse);
+  return () => ({
+    out: rt.f32.slice(out >> 2, (out >> 2) + B * H * Nq * Dv),
+    lse: rt.f32.slice(lse >> 2, (lse >> 2) + B * H * Nq),
+  });
+}
+
+/** What the backward kernels write, as host arrays (reference/attention.ts gradTensors makes tensors). */
+export interface WasmGrads {
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
+  dbias: Float32Array | null;
+}
+
+/**
+ * Allocates the backward's delta, dq, dk, dv and (with a bias) a zeroed dbias [B, H, Nq, Nk] in the
+ * parameter block; returns the reader of the gradients.
+ */
+export function stageGradOutputs(rt: WasmRuntime, s: Staged, r: ResolvedAttention): () => WasmGrads {
+  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const delta = rt.alloc(B * H * Nq * 4);
+  const dq = rt.alloc(B * H * Nq * D * 4);
+  const dk = rt.alloc(B * Hkv * Nk * D * 4);
+  const dv = rt.alloc(B * Hkv * Nk * Dv * 4);
+  const dbias = r.bias ? rt.zerosF32(B * H * Nq * Nk) : 0;
+  s.set('delta', delta);
+  s.set('dq', dq);
+  s.set('dk', dk);
+  s.set('dv', dv);
+  s.set('dbias', dbias);
+  return () => {
+    const f = rt.f32;
+    return {
+      dq: f.slice(dq >> 2, (dq >> 2) + B * H * Nq * D),
+      dk: f.slice(dk >> 2, (dk >> 2) + B * Hkv * Nk * D),
+      dv: f.slice(dv >> 2, (dv >> 2) + B * Hkv * Nk * Dv),
+      dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
+    };
+  };
 }
 
 /**
@@ -302,37 +347,22 @@ export function gradNonFinite(rt: WasmRuntime, s: Staged, out: Tensor, lse: Tens
 function attentionBackwardWasm(
   rt: WasmRuntime,
   { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
-): { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null } | null {
+): WasmGrads | null {
   if (!wasmCanRun(r)) return null;
-  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const { B, H, Hkv, Nq, Nk, Dv } = r;
   const QT = attentionQueryTile(rt);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
     if (gradNonFinite(rt, s, out, lse, dout)) return null;
     s.set('vt', rt.alloc(B * Hkv * Dv * ceil8(Nk) * 4));
-    const delta = rt.alloc(B * H * Nq * 4);
-    const dq = rt.alloc(B * H * Nq * D * 4);
-    const dk = rt.alloc(B * Hkv * Nk * D * 4);
-    const dv = rt.alloc(B * Hkv * Nk * Dv * 4);
-    const dbias = r.bias ? rt.zerosF32(B * H * Nq * Nk) : 0;
-    s.set('delta', delta);
-    s.set('dq', dq);
-    s.set('dk', dk);
-    s.set('dv', dv);
-    s.set('dbias', dbias);
+    const read = stageGradOutputs(rt, s, r);
     const inline = B * H * Nq * Nk < INLINE_SCORES;
     rt.parallel('attnPackKt', B * Hkv, 0, [s.params], inline);
     rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], inline);
     const scratch = rt.call('attnBackwardScratch', s.params);
     rt.parallel('attnBackwardKV', B * Hkv * Math.ceil(Nk / ATTENTION_KEY_BLOCK), scratch, [s.params], inline);
     rt.parallel('attnBackwardQ', B * H * Math.ceil(Nq / QT), scratch, [s.params], inline);
-    const f = rt.f32;
-    return {
-      dq: f.slice(dq >> 2, (dq >> 2) + B * H * Nq * D),
-      dk: f.slice(dk >> 2, (dk >> 2) + B * Hkv * Nk * D),
-      dv: f.slice(dv >> 2, (dv >> 2) + B * Hkv * Nk * Dv),
-      dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
-    };
+    return read();
   });
 }
 
@@ -341,8 +371,16 @@ export function flashAttentionWasm(
   args: Sig['FlashAttention']['args'],
   device: Tensor['device'],
 ): Sig['FlashAttention']['result'] {
+  return forwardTensors(args, device, args.weights ? null : attentionForwardWasm(device.cpu!, args));
+}
+
+/** A wasm forward's out and lse as tensors; where it ran nothing (null), the reference's result. */
+export function forwardTensors(
+  args: Sig['NeighborhoodAttention']['args'],
+  device: Tensor['device'],
+  fast: { out: Float32Array; lse: Float32Array } | null,
+): Sig['FlashAttention']['result'] {
   const { r } = args;
-  const fast = args.weights ? null : attentionForwardWasm(device.cpu!, args);
   if (!fast) return flashAttentionReference(args, device);
   return {
     out: device.tensor(fast.out, [r.B, r.H, r.Nq, r.Dv]),

@@ -7,8 +7,18 @@
 import type { ResolvedAttention } from '../../kernels/attention.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
-import { flashAttentionGradReference, flashAttentionReference, gradTensors } from '../reference/attention.js';
-import { ceil8, gradNonFinite, type Staged, stageCommon, wasmCanRun } from './attention.js';
+import { flashAttentionGradReference, gradTensors } from '../reference/attention.js';
+import {
+  ceil8,
+  forwardTensors,
+  gradNonFinite,
+  type Staged,
+  stageCommon,
+  stageForwardOutputs,
+  stageGradOutputs,
+  type WasmGrads,
+  wasmCanRun,
+} from './attention.js';
 import { INLINE_SCORES, neighborhoodStrip } from './heuristics.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -44,56 +54,36 @@ function forwardWasm(
   { r, q, k, v }: Sig['NeighborhoodAttention']['args'],
 ): { out: Float32Array; lse: Float32Array } | null {
   if (!wasmCanRun(r)) return null;
-  const { B, H, Nq, Dv } = r;
+  const { B, H } = r;
   const QT = neighborhoodStrip(rt, r.neighborhood!.kw);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT, false);
     if (s.nonFinite()) return null; // the reference follows the NaN / Inf policy (attention.ts hasNonFinite)
     const strips = stageGrid(s, r, QT);
-    const out = rt.alloc(B * H * Nq * Dv * 4);
-    const lse = rt.alloc(B * H * Nq * 4);
-    s.set('out', out);
-    s.set('lse', lse);
+    const read = stageForwardOutputs(rt, s, r);
     rt.parallel('nbForward', B * H * strips, rt.call('nbScratch', s.params), [s.params], inline(r, QT));
-    return {
-      out: rt.f32.slice(out >> 2, (out >> 2) + B * H * Nq * Dv),
-      lse: rt.f32.slice(lse >> 2, (lse >> 2) + B * H * Nq),
-    };
+    return read();
   });
 }
 
 function backwardWasm(
   rt: WasmRuntime,
   { r, q, k, v, out, lse, dout }: Sig['NeighborhoodAttentionGrad']['args'],
-): { dq: Float32Array; dk: Float32Array; dv: Float32Array; dbias: Float32Array | null } | null {
+): WasmGrads | null {
   if (!wasmCanRun(r)) return null;
-  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const { B, H, Hkv, Nq } = r;
   const QT = neighborhoodStrip(rt, r.neighborhood!.kw);
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT, false);
     const strips = stageGrid(s, r, QT);
     if (gradNonFinite(rt, s, out, lse, dout)) return null;
-    const dq = rt.alloc(B * H * Nq * D * 4);
-    const dk = rt.alloc(B * Hkv * Nk * D * 4);
-    const dv = rt.alloc(B * Hkv * Nk * Dv * 4);
-    const dbias = r.bias ? rt.zerosF32(B * H * Nq * Nk) : 0;
-    s.set('delta', rt.alloc(B * H * Nq * 4));
-    s.set('dq', dq);
-    s.set('dk', dk);
-    s.set('dv', dv);
-    s.set('dbias', dbias);
+    const read = stageGradOutputs(rt, s, r);
     const small = inline(r, QT);
     rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], small);
     const scratch = rt.call('nbScratch', s.params);
     rt.parallel('nbBackwardQ', B * H * strips, scratch, [s.params], small);
     rt.parallel('nbBackwardKV', B * Hkv * strips, scratch, [s.params], small);
-    const f = rt.f32;
-    return {
-      dq: f.slice(dq >> 2, (dq >> 2) + B * H * Nq * D),
-      dk: f.slice(dk >> 2, (dk >> 2) + B * Hkv * Nk * D),
-      dv: f.slice(dv >> 2, (dv >> 2) + B * Hkv * Nk * Dv),
-      dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
-    };
+    return read();
   });
 }
 
@@ -102,14 +92,7 @@ export function neighborhoodAttentionWasm(
   args: Sig['NeighborhoodAttention']['args'],
   device: Tensor['device'],
 ): Sig['NeighborhoodAttention']['result'] {
-  const { r } = args;
-  const fast = args.weights ? null : forwardWasm(device.cpu!, args);
-  if (!fast) return flashAttentionReference(args, device);
-  return {
-    out: device.tensor(fast.out, [r.B, r.H, r.Nq, r.Dv]),
-    lse: device.tensor(fast.lse, [r.B, r.H, r.Nq]),
-    weights: null,
-  };
+  return forwardTensors(args, device, args.weights ? null : forwardWasm(device.cpu!, args));
 }
 
 export function neighborhoodAttentionGradWasm(
