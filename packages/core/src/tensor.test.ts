@@ -1,11 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices, onGpu, randomData } from '../test/device.js';
-import { add, type Device, keep, MultiheadError, mul, type Tensor, tidy } from './index.js';
+import { add, keep, MultiheadError, mul, type Tensor, tidy } from './index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 describe('tensors', () => {
   it('round-trips every dtype', async () => {

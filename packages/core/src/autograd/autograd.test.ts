@@ -1,5 +1,5 @@
 /** Autograd: the tape's semantics and lifetimes, and every differentiable op's gradient. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices } from '../../test/device.js';
 import { type GradInput, gradcheck } from '../../test/gradcheck.js';
 import {
@@ -8,7 +8,6 @@ import {
   cast,
   concat,
   copy,
-  type Device,
   div,
   embedding,
   enableGrad,
@@ -42,11 +41,7 @@ import {
   where,
 } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 /** Values at least `gap` away from every kink and from each other's neighbours (for max, relu, abs). */
 function separated(n: number, seed: number, gap = 0.1): Float32Array {

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getDevices, randomData } from '../../test/device.js';
 import { add, type Device, io, matmul, nn, optim, type Tensor, train } from '../index.js';
 
@@ -19,10 +19,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'multihead-ckpt-'));
 

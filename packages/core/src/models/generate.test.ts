@@ -1,12 +1,9 @@
 /** Generation: cache and no cache agree, the sampler's filters, stop tokens, streaming, errors. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices } from '../../test/device.js';
-import { type Device, models } from '../index.js';
+import { models } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const config = { vocabSize: 13, blockSize: 24, nLayer: 2, nHead: 2, nEmbd: 16, seed: 9 };
 

@@ -3,14 +3,11 @@
  * grid is full causal attention, the maps see only the causal window, the KV cache decodes the same
  * logits, and a grid smaller than blockSize is refused.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
-import { type Device, models, noGrad, tidy } from '../index.js';
+import { models, noGrad, tidy } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const base = { vocabSize: 9, blockSize: 20, nLayer: 2, nHead: 2, nEmbd: 8, seed: 3 };
 const seq = [

@@ -3,25 +3,11 @@
  * with ignoreIndex, AdamW, `train`), to near-zero loss, on the backend under test. The sequence is
  * `a1 .. an SEP an .. a1`; only the reversed half is scored, so the model must attend by position.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices } from '../../test/device.js';
-import {
-  argmax,
-  type Device,
-  models,
-  nn,
-  noGrad,
-  optim,
-  reversalTask,
-  type Tensor,
-  tidy,
-  train,
-} from '../index.js';
+import { argmax, models, nn, noGrad, optim, reversalTask, type Tensor, tidy, train } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const task = reversalTask(); // a1..a4 SEP a4..a1 over 6 digits
 

@@ -1,13 +1,9 @@
 /** GPT: names, shapes, incremental decoding with the KV cache, and gradients. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu } from '../../test/device.js';
 import { type Device, models, noGrad, sum, tidy } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const config = { vocabSize: 11, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, seed: 5 };
 const ids = (device: Device, rows: number[][]) =>

@@ -1,9 +1,9 @@
 /** nn layers: Linear, Embedding, LayerNorm, RMSNorm, Dropout, FeedForward (gradchecks, fixtures, semantics). */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { type Device, io, mul, nn, sum, type Tensor, tidy } from '../index.js';
+import { io, mul, nn, sum, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
@@ -16,11 +16,7 @@ const cases = JSON.parse(file.metadata.cases!) as {
 }[];
 const host = (name: string) => file.tensors[name]!;
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const read = async (t: Tensor) => Array.from(await t.read());
 

@@ -1,6 +1,6 @@
 /** Losses against PyTorch (tools/fixtures/gen_nn.py), finite differences and CPU/GPU parity. */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
 import {
@@ -9,18 +9,14 @@ import {
 } from '../backend/webgpu/kernels/cross-entropy.js';
 import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
 import { UniformLayout } from '../backend/webgpu/uniforms.js';
-import { type Device, io, MultiheadError, nn, type Tensor, tidy } from '../index.js';
+import { io, MultiheadError, nn, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
 );
 const host = (name: string) => file.tensors[name]!;
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const upload = (name: string, requiresGrad = false) => {
   const t = host(name);

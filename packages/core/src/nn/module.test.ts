@@ -1,12 +1,9 @@
 /** nn.Module: names, state dicts (load, errors), modes, gradients, tying and lifetimes. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
 import { createDevice, type Device, io, MultiheadError, nn, sum, type Tensor, tidy } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const read = async (t: Tensor) => Array.from(await t.read());
 

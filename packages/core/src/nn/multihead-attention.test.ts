@@ -1,9 +1,9 @@
 /** nn.MultiHeadAttention against torch.nn.MultiheadAttention (tools/fixtures/gen_mha.py). */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { type Device, io, nn, sum, type Tensor, tidy } from '../index.js';
+import { io, nn, sum, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/mha.safetensors', import.meta.url)),
@@ -22,11 +22,7 @@ const cases = JSON.parse(file.metadata.cases!) as {
   state_dict: string[];
 }[];
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const host = (name: string) => file.tensors[name]!;
 const upload = (name: string) => {

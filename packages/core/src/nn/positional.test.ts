@@ -1,15 +1,11 @@
 /** Positional encodings: sinusoidal, 2-D sin-cos, learned, RoPE, ALiBi, T5 relative buckets. */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { attention, type Device, io, matmul, mul, nn, sum, type Tensor, tidy } from '../index.js';
+import { attention, io, matmul, mul, nn, sum, type Tensor, tidy } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const read = async (t: Tensor) => Array.from(await t.read());
 

@@ -3,10 +3,10 @@
  * (tools/fixtures/gen_nn.py): outputs, input gradients and every parameter's gradient by PyTorch name.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { type Device, io, mul, nn, noGrad, sum, type Tensor, tidy } from '../index.js';
+import { io, mul, nn, noGrad, sum, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
@@ -24,11 +24,7 @@ interface Case {
 const cases = JSON.parse(file.metadata.cases!) as Case[];
 const byKind = (kind: string) => cases.filter((c) => c.kind === kind);
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const host = (name: string) => {
   const t = file.tensors[name];

@@ -1,23 +1,9 @@
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
-import {
-  BINARY,
-  binary,
-  cast,
-  copyInto,
-  type Device,
-  MultiheadError,
-  UNARY,
-  unary,
-  where,
-} from '../index.js';
+import { BINARY, binary, cast, copyInto, MultiheadError, UNARY, unary, where } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 /** float64 twins for checking the CPU reference itself */
 const F64_UNARY: Record<string, (x: number) => number> = {

@@ -4,7 +4,7 @@
  * No Python is needed here. Each case runs on the backend of the current vitest project (cpu or gpu).
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
 import {
   abs,
@@ -15,7 +15,6 @@ import {
   binary,
   cast,
   concat,
-  type Device,
   type DType,
   embedding,
   erf,
@@ -165,10 +164,7 @@ for (const name of Object.keys(BINARY) as BinaryName[]) {
 }
 
 // ---- the table ----------------------------------------------------------------------------------
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 describe('PyTorch fixtures (core-ops.safetensors)', () => {
   it('holds a case table, and every op of the table has a runner', () => {

@@ -1,11 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices, onGpu, randomData } from '../../test/device.js';
-import { concat, type Device, embedding, indexSelect, MultiheadError, pad } from '../index.js';
+import { concat, embedding, indexSelect, MultiheadError, pad } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 describe('indexSelect / embedding', () => {
   const table = randomData(5 * 4, 3);

@@ -4,7 +4,7 @@
  * layouts, any M and N) and the strided one (everything else). In the gpu project every case is also
  * compared with the CPU backend.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { setMatmulKernel } from '../backend/webgpu/heuristics.js';
 import { matmulPath } from '../backend/webgpu/kernels/matmul.js';
@@ -12,11 +12,7 @@ import type { Device } from '../device.js';
 import type { Tensor } from '../tensor.js';
 import { matmul } from './matmul.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 afterEach(() => setMatmulKernel(null));
 
 const ATOL = 1e-4;

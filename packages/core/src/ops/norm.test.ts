@@ -1,11 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
-import { type Device, layerNorm, rmsNorm } from '../index.js';
+import { layerNorm, rmsNorm } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 function normRef(
   x: Float32Array,

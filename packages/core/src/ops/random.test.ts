@@ -1,12 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices, onGpu } from '../../test/device.js';
-import { arange, type Device, dropoutMask, rand, randn } from '../index.js';
+import { arange, dropoutMask, rand, randn } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 describe('seeded random tensors', () => {
   it('the same seed gives the same values; another seed or offset gives others', async () => {

@@ -1,23 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
-import {
-  argmax,
-  argmin,
-  type Device,
-  logSoftmax,
-  logsumexp,
-  max,
-  mean,
-  min,
-  softmax,
-  sum,
-} from '../index.js';
+import { argmax, argmin, logSoftmax, logsumexp, max, mean, min, softmax, sum } from '../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 /** float64 reduction over one axis of a row-major array */
 function reduceRef(data: Float32Array, shape: number[], axis: number, f: (xs: number[]) => number): number[] {

@@ -1,11 +1,11 @@
 /** Optimizers, clipping and schedules against PyTorch (tools/fixtures/gen_nn.py) and by-hand references. */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
 import { adamwSpec, scaleSpec, sgdSpec } from '../backend/webgpu/kernels/optim.js';
 import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
 import { UniformLayout } from '../backend/webgpu/uniforms.js';
-import { add, copyInto, type Device, io, noGrad, optim, type Tensor, tidy } from '../index.js';
+import { add, copyInto, io, noGrad, optim, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
   readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
@@ -13,10 +13,7 @@ const file = io.parseSafetensors(
 const host = (name: string) => file.tensors[name]!.data as Float32Array;
 const shapeOf = (name: string) => file.tensors[name]!.shape;
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 const param = (name: string) => dev.tensor(host(name), shapeOf(name)).requiresGrad_();
 

@@ -1,12 +1,9 @@
 /** train(): convergence on small problems, progress reports, abort, and no tensor leaks. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDevices, randomData } from '../../test/device.js';
-import { add, type Device, matmul, nn, optim, type Tensor, type TrainProgress, train } from '../index.js';
+import { add, matmul, nn, optim, type Tensor, type TrainProgress, train } from '../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 /** 64 points in 2-D with labels from a known line (logistic regression) and targets of a known plane. */
 const N = 64;

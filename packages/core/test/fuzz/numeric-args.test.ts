@@ -4,7 +4,7 @@
  * documented (checked against a plain-JavaScript oracle) or throw a typed error naming the argument.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   add,
   arange,
@@ -20,10 +20,7 @@ import { getDevices, onGpu } from '../device.js';
 import { anyNumber, checkAsyncProperty, checkProperty, typedError, typedErrorAsync } from './property.js';
 
 const FAMILY = 'numeric arguments';
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 /** Python/PyTorch slicing of a list: clamped start/end, positive step. */
 function sliceOracle(values: number[], start: number, end: number | undefined, step: number): number[] {

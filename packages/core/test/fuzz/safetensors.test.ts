@@ -6,8 +6,8 @@
  * refuses what the reader would reject; a flipped bit anywhere in a checkpoint is detected.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type Device, io } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { io } from '../../src/index.js';
 import { getDevices } from '../device.js';
 import { checkAsyncProperty, checkProperty, typedError } from './property.js';
 
@@ -26,10 +26,7 @@ const BYTES: Record<string, number> = {
   U8: 1,
   BOOL: 1,
 };
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 interface Spec {
   name: string;

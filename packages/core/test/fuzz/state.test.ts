@@ -5,17 +5,14 @@
  * round-trip through state dicts, safetensors files and checkpoints like any other name.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Device, io, nn, optim, type Tensor } from '../../src/index.js';
 import { getDevices, onGpu } from '../device.js';
 import { checkAsyncProperty, typedError } from './property.js';
 
 const FAMILY = 'state';
 const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 /** A module whose own names shadow Object.prototype: parameters `toString` and `__proto__`, an i32 buffer. */
 class Named extends nn.Module {

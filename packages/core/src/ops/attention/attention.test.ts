@@ -3,7 +3,7 @@
  * test may use N x N memory, the library may not), on both backends; backward against finite
  * differences of the reference; GPU against the CPU backend.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import {
   type AttentionKernel,
@@ -14,11 +14,7 @@ import {
   type Tensor,
 } from '../../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 interface Case {
   name: string;

@@ -3,7 +3,7 @@
  * keys of the allowed blocks, full score rows), against dense `attention` with the expanded boolean
  * mask on the same device (a strong cross-check: two independent kernels), and WebGPU against CPU.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import { blockSparseSpec } from '../../backend/webgpu/attention/block-sparse.js';
 import { shaderSource } from '../../backend/webgpu/shader.js';
@@ -17,11 +17,7 @@ import {
   type Device,
 } from '../../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 interface Case {
   name: string;

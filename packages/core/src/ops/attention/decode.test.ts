@@ -1,12 +1,9 @@
 /** Decode: the KV cache and the split-K kernel for single-query rows, exact versus the full kernels. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../../test/device.js';
-import { attention, type Device, KVCache } from '../../index.js';
+import { attention, KVCache } from '../../index.js';
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 describe('split-K decode', () => {
   it('equals the fused kernel for one query row, with kvLens, window and GQA', async () => {

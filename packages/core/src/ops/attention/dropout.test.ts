@@ -1,13 +1,9 @@
 /** Attention dropout: seeded, identical on both backends, consistent between forward and backward. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import { type AttentionKernel, attention, attentionBackward, type Device } from '../../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 const [B, H, N, D] = [1, 2, 9, 8];
 const data = {

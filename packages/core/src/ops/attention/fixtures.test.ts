@@ -5,13 +5,12 @@
  * needed here. Each case runs on the backend of the current vitest project (cpu or gpu).
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../../test/device.js';
 import {
   type AttentionOptions,
   attention,
   attentionBackward,
-  type Device,
   type DType,
   io,
   type MaskMod,
@@ -114,10 +113,7 @@ function optionsOf(c: Case, inputs: Record<string, Tensor>, made: Tensor[]): Att
   return opts;
 }
 
-let dev: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-});
+const { dev } = await getDevices();
 
 describe('PyTorch fixtures (attention.safetensors)', () => {
   it('holds a case table covering the contract', () => {

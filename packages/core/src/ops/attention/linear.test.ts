@@ -3,7 +3,7 @@
  * eq. 4-6, with the full Nq x Nk kernel matrix (the test may, the library may not); the backward
  * against central differences of that reference; WebGPU against the CPU backend.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
 import {
   linearApplySpec,
@@ -22,11 +22,7 @@ import {
   type Tensor,
 } from '../../index.js';
 
-let dev: Device;
-let cpu: Device;
-beforeAll(async () => {
-  ({ dev, cpu } = await getDevices());
-});
+const { dev, cpu } = await getDevices();
 
 interface Case {
   name: string;
