@@ -177,10 +177,12 @@ function storeEdge(tmp: usize, c: usize, ld: usize, rows: i32, cols: i32): void 
 }
 
 /**
- * C[6, 8] = A panel [K][6] · B panel [K][8] (packed), written at c with row stride ldc (elements);
- * only `rows` x `cols` are stored (edges), through `tmp` (48 floats) when partial.
+ * C[MR, 8] = A panel [K][MR] · B panel [K][8] (packed), written at c with row stride ldc (elements);
+ * only `rows` x `cols` are stored (edges), through `tmp` (MR·8 floats) when partial. Rows 4 and 5 exist
+ * in the relaxed build only: the branches test `ASC_FEATURE_RELAXED_SIMD` (MR === 6 exactly then),
+ * which the compiler folds, where a test of the global MR would leave code behind in both builds.
  */
-export function kernel6x8(
+export function kernelMRx8(
   K: i32,
   pa: usize,
   pb: usize,
@@ -218,16 +220,41 @@ export function kernel6x8(
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
-    a = v128.load32_splat(pa, 16);
-    c40 = madd(a, b0, c40);
-    c41 = madd(a, b1, c41);
-    a = v128.load32_splat(pa, 20);
-    c50 = madd(a, b0, c50);
-    c51 = madd(a, b1, c51);
-    pa += 24;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      a = v128.load32_splat(pa, 16);
+      c40 = madd(a, b0, c40);
+      c41 = madd(a, b1, c41);
+      a = v128.load32_splat(pa, 20);
+      c50 = madd(a, b0, c50);
+      c51 = madd(a, b1, c51);
+    }
+    pa += ASC_FEATURE_RELAXED_SIMD ? 24 : 16; // MR floats
     pb += 32;
   }
   const ld = (<usize>ldc) << 2;
+  if (!ASC_FEATURE_RELAXED_SIMD) {
+    if (rows === 4 && cols === 8) {
+      v128.store(c, c00);
+      v128.store(c, c01, 16);
+      v128.store(c + ld, c10);
+      v128.store(c + ld, c11, 16);
+      v128.store(c + 2 * ld, c20);
+      v128.store(c + 2 * ld, c21, 16);
+      v128.store(c + 3 * ld, c30);
+      v128.store(c + 3 * ld, c31, 16);
+      return;
+    }
+    v128.store(tmp, c00);
+    v128.store(tmp, c01, 16);
+    v128.store(tmp, c10, 32);
+    v128.store(tmp, c11, 48);
+    v128.store(tmp, c20, 64);
+    v128.store(tmp, c21, 80);
+    v128.store(tmp, c30, 96);
+    v128.store(tmp, c31, 112);
+    storeEdge(tmp, c, ld, rows, cols);
+    return;
+  }
   const full = rows === 6 && cols === 8;
   const t = full ? c : tmp;
   const lt: usize = full ? ld : 32;
@@ -244,68 +271,4 @@ export function kernel6x8(
   v128.store(t + 5 * lt, c50);
   v128.store(t + 5 * lt, c51, 16);
   if (!full) storeEdge(tmp, c, ld, rows, cols);
-}
-
-/**
- * C[4, 8] = A panel [K][4] · B panel [K][8] (packed), written at c with row stride ldc (elements);
- * only `rows` x `cols` are stored (edges), through `tmp` (32 floats) when partial.
- */
-export function kernel4x8(
-  K: i32,
-  pa: usize,
-  pb: usize,
-  c: usize,
-  ldc: i32,
-  rows: i32,
-  cols: i32,
-  tmp: usize,
-): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0);
-  let c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0);
-  let c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0);
-  let c31 = f32x4.splat(0);
-  const end = pb + ((<usize>K) << 5);
-  while (pb < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
-    a = v128.load32_splat(pa, 4);
-    c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
-    c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
-    c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
-    pa += 16;
-    pb += 32;
-  }
-  const ld = (<usize>ldc) << 2;
-  if (rows === 4 && cols === 8) {
-    v128.store(c, c00);
-    v128.store(c, c01, 16);
-    v128.store(c + ld, c10);
-    v128.store(c + ld, c11, 16);
-    v128.store(c + 2 * ld, c20);
-    v128.store(c + 2 * ld, c21, 16);
-    v128.store(c + 3 * ld, c30);
-    v128.store(c + 3 * ld, c31, 16);
-    return;
-  }
-  v128.store(tmp, c00);
-  v128.store(tmp, c01, 16);
-  v128.store(tmp, c10, 32);
-  v128.store(tmp, c11, 48);
-  v128.store(tmp, c20, 64);
-  v128.store(tmp, c21, 80);
-  v128.store(tmp, c30, 96);
-  v128.store(tmp, c31, 112);
-  storeEdge(tmp, c, ld, rows, cols);
 }

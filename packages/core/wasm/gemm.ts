@@ -14,7 +14,7 @@
  * `gemm` is the unpacked variant for the attention kernels' small tiles, which already sit in L1/L2:
  * A read through any strides (broadcast loads), B row-major.
  */
-import { kernel4x8, kernel6x8, MC, MR, packA, packB8 } from './gemm-micro';
+import { kernelMRx8, MC, MR, packA, packB8 } from './gemm-micro';
 import { madd } from './simd';
 
 /** Scratch bytes one thread needs for `matmulTask`. */
@@ -89,8 +89,7 @@ export function matmulTask(
       const rows = min(MR, rowsHere - p * MR);
       const cp = cBase + ((<usize>(p * MR * N + q * 8)) << 2);
       const pap = pa + ((<usize>(p * K * MR)) << 2);
-      if (MR === 6) kernel6x8(K, pap, pb, cp, N, rows, cols, tmp);
-      else kernel4x8(K, pap, pb, cp, N, rows, cols, tmp);
+      kernelMRx8(K, pap, pb, cp, N, rows, cols, tmp);
     }
   }
 }
