@@ -193,14 +193,28 @@ export function flashAttentionWebGpu(
   }
 }
 
-/** Backward: delta, then dQ and dK/dV (dbias [B, H, Nq, Nk] with a bias), the family as the forward's. */
-export function flashAttentionGradWebGpu(
+/** What a backward's dQ and dK/dV kernels are given (flash.ts, neighborhood.ts). */
+export interface BackwardBinding {
+  x: Bound;
+  /** q, k, v, the optional inputs, dout, stats (see STATS_OPERAND), dq */
+  dqBuffers: GPUBuffer[];
+  /** q, k, v, the optional inputs, dout, stats, dkv (dK then dV) and, with a bias, dbias */
+  dkvBuffers: GPUBuffer[];
+  /** out, dout, dq and dkv: what a vec4 kernel also needs within one binding (fitsVec4Kernels) */
+  outputs: Tensor[];
+}
+
+/**
+ * The backward both attention kernels share: binds the inputs, stages [lse, delta], runs delta =
+ * rowsum(dO ∘ O), lets `runKernels` dispatch the family's dQ and dK/dV kernels, then views dkv as dK and dV.
+ */
+export function attentionBackwardWebGpu(
   { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
   device: Tensor['device'],
+  runKernels: (b: BackwardBinding) => void,
 ): Sig['FlashAttentionGrad']['result'] {
   const gpu = device.gpu!;
   const { B, H, Hkv, Nq, Nk, D, Dv } = r;
-  const f = featuresOf(r);
   const x = bind(r, q, k, v);
   const oc = out.isContiguous ? out.contiguous() : copyOf(out);
   const gc = dout.isContiguous ? dout.contiguous() : copyOf(dout);
@@ -211,7 +225,6 @@ export function flashAttentionGradWebGpu(
   mapInto(COPY, [lseFlat], lseHalf);
   lseHalf.dispose();
   lseFlat.dispose();
-  let dbias: Tensor | null = null;
   try {
     if (oc.offset || gc.offset) {
       fail('UNSUPPORTED', 'attentionBackward: out and dout must not be offset views; pass copies');
@@ -220,10 +233,44 @@ export function flashAttentionGradWebGpu(
     const dq = device.empty([B, H, Nq, D], 'f32');
     const kvSize = B * Hkv * Nk;
     const dkv = device.empty([kvSize * (D + Dv)], 'f32');
-    if (r.bias) dbias = device.zeros([B, H, Nq, Nk]);
-    const dqBuffers = buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dq]);
-    const dkvBuffers = buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dkv, ...(dbias ? [dbias] : [])]);
-    const vec4 = fitsVec4Kernels(f, x, gpu, [oc, gc, dq, dkv]);
+    const dbias = r.bias ? device.zeros([B, H, Nq, Nk]) : null;
+    runKernels({
+      x,
+      dqBuffers: buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dq]),
+      dkvBuffers: buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dkv, ...(dbias ? [dbias] : [])]),
+      outputs: [oc, gc, dq, dkv],
+    });
+    const part = (start: number, end: number, shape: number[]) => {
+      const flat = dkv.slice(0, start, end);
+      const view = flat.reshape(shape);
+      flat.dispose();
+      return view;
+    };
+    const grads = {
+      dq,
+      dk: part(0, kvSize * D, [B, Hkv, Nk, D]),
+      dv: part(kvSize * D, kvSize * (D + Dv), [B, Hkv, Nk, Dv]),
+      dbias,
+    };
+    dkv.dispose(); // the two views keep the buffer
+    return grads;
+  } finally {
+    x.release();
+    for (const t of [oc, gc, stats]) t.dispose();
+  }
+}
+
+/** Backward: delta, then dQ and dK/dV (dbias [B, H, Nq, Nk] with a bias), the family as the forward's. */
+export function flashAttentionGradWebGpu(
+  args: Sig['FlashAttentionGrad']['args'],
+  device: Tensor['device'],
+): Sig['FlashAttentionGrad']['result'] {
+  const gpu = device.gpu!;
+  const { r } = args;
+  const { B, H, Hkv, Nq, Nk, D, Dv } = r;
+  const f = featuresOf(r);
+  return attentionBackwardWebGpu(args, device, ({ x, dqBuffers, dkvBuffers, outputs }) => {
+    const vec4 = fitsVec4Kernels(f, x, gpu, outputs);
     if (vec4 && attentionFamily(r.kernel, gpu) === 'tiled') {
       const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];
       gpu.run(
@@ -250,22 +297,5 @@ export function flashAttentionGradWebGpu(
       gpu.run(dqSpec(f), dqBuffers, { ...x.values, tiles: qTiles }, B * H * qTiles);
       gpu.run(dkvSpec(f), dkvBuffers, { ...x.values, tiles: kTiles }, B * Hkv * kTiles);
     }
-    const part = (start: number, end: number, shape: number[]) => {
-      const flat = dkv.slice(0, start, end);
-      const view = flat.reshape(shape);
-      flat.dispose();
-      return view;
-    };
-    const grads = {
-      dq,
-      dk: part(0, kvSize * D, [B, Hkv, Nk, D]),
-      dv: part(kvSize * D, kvSize * (D + Dv), [B, Hkv, Nk, Dv]),
-      dbias,
-    };
-    dkv.dispose(); // the two views keep the buffer
-    return grads;
-  } finally {
-    x.release();
-    for (const t of [oc, gc, stats]) t.dispose();
-  }
+  });
 }
