@@ -9,34 +9,29 @@ import { normSpec } from '../src/backend/webgpu/kernels/norm.js';
 import { randomSpec } from '../src/backend/webgpu/kernels/random.js';
 import { reduceSpec } from '../src/backend/webgpu/kernels/reduce.js';
 import { softmaxSpec } from '../src/backend/webgpu/kernels/softmax.js';
-import { type KernelSpec, shaderSource } from '../src/backend/webgpu/shader.js';
 import { UniformLayout } from '../src/backend/webgpu/uniforms.js';
 import { BINARY, UNARY } from '../src/ops/elementwise.js';
-
-const MAX_BINDING = 128 * 2 ** 20;
-
-function source(spec: KernelSpec, segments?: number[]): string {
-  const segs = segments ?? spec.operands.map(() => 1);
-  return shaderSource(spec, segs, new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]), MAX_BINDING);
-}
+import { wgslSource } from './wgsl.js';
 
 describe('generated WGSL', () => {
   it('map kernels: contiguous and strided', () => {
-    expect(source(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false))).toMatchSnapshot();
-    expect(source(mapSpec({ name: 'gelu', ...UNARY.gelu }, ['f32'], 'f32', true))).toMatchSnapshot();
+    expect(
+      wgslSource(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false)),
+    ).toMatchSnapshot();
+    expect(wgslSource(mapSpec({ name: 'gelu', ...UNARY.gelu }, ['f32'], 'f32', true))).toMatchSnapshot();
   });
   it('an operand split across two bindings', () => {
     expect(
-      source(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false), [2, 1, 2]),
+      wgslSource(mapSpec({ name: 'add', ...BINARY.add }, ['f32', 'f32'], 'f32', false), [2, 1, 2]),
     ).toMatchSnapshot();
   });
   it('reductions, softmax, norms, gather, random', () => {
-    expect(source(reduceSpec('lse', 'f32', 'f32'))).toMatchSnapshot();
-    expect(source(reduceSpec('argmax', 'f32', 'i32'))).toMatchSnapshot();
-    expect(source(softmaxSpec(true))).toMatchSnapshot();
-    expect(source(normSpec('layer', 'weight+bias'))).toMatchSnapshot();
-    expect(source(gatherSpec('f32', 'i32'))).toMatchSnapshot();
-    expect(source(randomSpec('normal'))).toMatchSnapshot();
+    expect(wgslSource(reduceSpec('lse', 'f32', 'f32'))).toMatchSnapshot();
+    expect(wgslSource(reduceSpec('argmax', 'f32', 'i32'))).toMatchSnapshot();
+    expect(wgslSource(softmaxSpec(true))).toMatchSnapshot();
+    expect(wgslSource(normSpec('layer', 'weight+bias'))).toMatchSnapshot();
+    expect(wgslSource(gatherSpec('f32', 'i32'))).toMatchSnapshot();
+    expect(wgslSource(randomSpec('normal'))).toMatchSnapshot();
   });
   it('uniform layouts put vec4 fields first and pad to 16 bytes', () => {
     const layout = new UniformLayout([

@@ -3,12 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { gradcheck } from '../../test/gradcheck.js';
+import { wgslSource } from '../../test/wgsl.js';
 import {
   crossEntropyBackwardSpec,
   crossEntropyForwardSpec,
 } from '../backend/webgpu/kernels/cross-entropy.js';
-import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
-import { UniformLayout } from '../backend/webgpu/uniforms.js';
 import { io, MultiheadError, nn, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
@@ -143,15 +142,8 @@ describe('crossEntropy', () => {
   });
 
   it('generated WGSL (snapshot)', () => {
-    const source = (spec: KernelSpec) =>
-      shaderSource(
-        spec,
-        spec.operands.map(() => 1),
-        new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
-        128 * 2 ** 20,
-      );
-    expect(source(crossEntropyForwardSpec())).toMatchSnapshot();
-    expect(source(crossEntropyBackwardSpec())).toMatchSnapshot();
+    expect(wgslSource(crossEntropyForwardSpec())).toMatchSnapshot();
+    expect(wgslSource(crossEntropyBackwardSpec())).toMatchSnapshot();
   });
 
   it('refuses wrong dtypes, shapes and options with clear errors', () => {

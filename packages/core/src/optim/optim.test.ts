@@ -2,9 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
+import { wgslSource } from '../../test/wgsl.js';
 import { adamwSpec, scaleSpec, sgdSpec } from '../backend/webgpu/kernels/optim.js';
-import { type KernelSpec, shaderSource } from '../backend/webgpu/shader.js';
-import { UniformLayout } from '../backend/webgpu/uniforms.js';
 import { add, copyInto, io, noGrad, optim, type Tensor, tidy } from '../index.js';
 
 const file = io.parseSafetensors(
@@ -132,15 +131,8 @@ describe('optimizer variants against float64 references', () => {
 
 describe('Optimizer', () => {
   it('update kernels: generated WGSL (snapshot)', () => {
-    const source = (spec: KernelSpec) =>
-      shaderSource(
-        spec,
-        spec.operands.map(() => 1),
-        new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
-        128 * 2 ** 20,
-      );
     for (const spec of [sgdSpec(true), sgdSpec(false), adamwSpec(false), adamwSpec(true), scaleSpec()]) {
-      expect(source(spec)).toMatchSnapshot(spec.key);
+      expect(wgslSource(spec)).toMatchSnapshot(spec.key);
     }
   });
 

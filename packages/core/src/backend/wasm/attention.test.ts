@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
 import {
   type AttentionOptions,
+  type AttentionShape,
   attention,
   attentionBackward,
   createDevice,
@@ -15,15 +16,8 @@ import {
 } from '../../index.js';
 import { hasNonFinite } from './attention.js';
 
-interface Case {
+interface Case extends AttentionShape {
   name: string;
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
   causal?: AttentionOptions['causal'];
   window?: [number, number];
   softcap?: number;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
 import {
   type AttentionOptions,
+  type AttentionShape,
   attention,
   attentionBackward,
   createDevice,
@@ -16,13 +17,8 @@ import {
   type NeighborhoodOptions,
 } from '../../index.js';
 
-interface Case {
+interface Case extends Omit<AttentionShape, 'Nq' | 'Nk'> {
   name: string;
-  B: number;
-  H: number;
-  Hkv: number;
-  D: number;
-  Dv: number;
   nb: NeighborhoodOptions;
   Nq?: number;
   Nk?: number;

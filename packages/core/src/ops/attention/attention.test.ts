@@ -8,6 +8,7 @@ import { expectClose, getDevices, onGpu, randomData } from '../../../test/device
 import {
   type AttentionKernel,
   type AttentionOptions,
+  type AttentionShape,
   attention,
   attentionBackward,
   type Device,
@@ -16,15 +17,8 @@ import {
 
 const { dev, cpu } = await getDevices();
 
-interface Case {
+interface Case extends AttentionShape {
   name: string;
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
   /** host-side description of the options, turned into tensors per device */
   causal?: AttentionOptions['causal'];
   window?: [number, number];

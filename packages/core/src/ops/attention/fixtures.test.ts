@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../../test/device.js';
 import {
   type AttentionOptions,
+  type AttentionShape,
   attention,
   attentionBackward,
   type DType,
@@ -32,14 +33,7 @@ type Output = 'out' | 'lse' | 'weights' | 'dq' | 'dk' | 'dv' | 'dbias';
 const toleranceOf = (o: Output) =>
   o === 'out' || o === 'weights' || o === 'lse' ? TOLERANCE[o] : TOLERANCE.grad;
 
-interface Params {
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
+interface Params extends AttentionShape {
   /** rows with no visible key in the reference */
   empty_rows: number;
   scale?: number;

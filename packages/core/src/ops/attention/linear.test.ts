@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../../test/device.js';
+import { wgslSource } from '../../../test/wgsl.js';
 import {
   linearApplySpec,
   linearFeatureSpec,
@@ -12,9 +13,8 @@ import {
   linearRowsSpec,
   linearScanSpec,
 } from '../../backend/webgpu/attention/linear.js';
-import { type KernelSpec, shaderSource } from '../../backend/webgpu/shader.js';
-import { UniformLayout } from '../../backend/webgpu/uniforms.js';
 import {
+  type AttentionShape,
   type Device,
   type LinearAttentionOptions,
   linearAttention,
@@ -24,15 +24,8 @@ import {
 
 const { dev, cpu } = await getDevices();
 
-interface Case {
+interface Case extends AttentionShape {
   name: string;
-  B: number;
-  H: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-  Dv: number;
   featureMap: LinearAttentionOptions['featureMap'];
   causal?: LinearAttentionOptions['causal'];
   eps?: number;
@@ -309,13 +302,6 @@ describe('linearAttention edge cases', () => {
 });
 
 describe('linear attention WGSL', () => {
-  const source = (spec: KernelSpec) =>
-    shaderSource(
-      spec,
-      spec.operands.map(() => 1),
-      new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
-      128 * 2 ** 20,
-    );
   it('five kernels, no shape baked in', () => {
     const specs = [
       linearFeatureSpec(),
@@ -325,6 +311,6 @@ describe('linear attention WGSL', () => {
       linearApplySpec(),
     ];
     expect(new Set(specs.map((s) => s.key)).size).toBe(5);
-    for (const s of specs) expect(source(s)).toMatchSnapshot(s.key);
+    for (const s of specs) expect(wgslSource(s)).toMatchSnapshot(s.key);
   });
 });

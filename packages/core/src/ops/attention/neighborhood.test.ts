@@ -8,6 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../../test/device.js';
+import { wgslSource } from '../../../test/wgsl.js';
 import { featuresOf } from '../../backend/webgpu/attention/features.js';
 import {
   neighborhoodDkvSpec,
@@ -17,10 +18,9 @@ import {
   neighborhoodForwardSpec,
   neighborhoodWeightsSpec,
 } from '../../backend/webgpu/attention/neighborhood-forward.js';
-import { type KernelSpec, shaderSource } from '../../backend/webgpu/shader.js';
-import { UniformLayout } from '../../backend/webgpu/uniforms.js';
 import {
   type AttentionOptions,
+  type AttentionShape,
   attention,
   attentionBackward,
   createDevice,
@@ -68,13 +68,8 @@ function denseMask(nb: NeighborhoodOptions, Nq: number, Nk: number): Uint8Array 
   return mask;
 }
 
-interface Case {
+interface Case extends Omit<AttentionShape, 'Nq' | 'Nk'> {
   name: string;
-  B: number;
-  H: number;
-  Hkv: number;
-  D: number;
-  Dv: number;
   nb: NeighborhoodOptions;
   /** defaults: Nk = Nq = rows·cols */
   Nq?: number;
@@ -413,19 +408,12 @@ describe('neighborhood WGSL', () => {
       softcap: 2,
     });
     const f = featuresOf(r);
-    const text = (spec: KernelSpec) =>
-      shaderSource(
-        spec,
-        spec.operands.map(() => 1),
-        new UniformLayout([...spec.uniforms, ['wg_base', 'u32']]),
-        128 * 2 ** 20,
-      );
     for (const spec of [
       neighborhoodForwardSpec(f, 4),
       neighborhoodWeightsSpec(f),
       neighborhoodDqSpec(f, 4),
       neighborhoodDkvSpec(f, 4),
     ])
-      expect(text(spec)).toMatchSnapshot(spec.key);
+      expect(wgslSource(spec)).toMatchSnapshot(spec.key);
   });
 });
