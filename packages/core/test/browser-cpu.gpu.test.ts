@@ -5,75 +5,26 @@
  * TypeScript reference in Node.
  */
 
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attention, createDevice, matmul } from '../src/index.js';
+import { type CorePage, serveCoreInChromium } from './browser.js';
 import { expectClose, onGpu, randomData } from './device.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 if (onGpu) {
   describe('CPU backend in headless chromium (wasm kernels, Web Workers)', () => {
-    let server: Server;
-    let browser: Browser;
-    let base = '';
-
+    let corePage: CorePage;
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM))
-        throw new Error(`${CHROMIUM} is missing: run tools/setup.sh (Debian chromium)`);
-      const bundle = await build({
-        entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        write: false,
-        target: 'es2022',
-      });
-      const js = bundle.outputFiles[0]!.text;
-      const html =
-        '<!doctype html><script type="module">import * as mh from "./core.js"; window.mh = mh; window.ready = true;</script>';
-      server = createServer((req, res) => {
-        const isolated = req.url?.startsWith('/isolated/') ?? false;
-        const isJs = req.url?.endsWith('/core.js') ?? false;
-        res.writeHead(200, {
-          'content-type': isJs ? 'text/javascript' : 'text/html',
-          // cross-origin isolation: SharedArrayBuffer, shared WebAssembly.Memory, threads
-          ...(isolated
-            ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
-            : {}),
-        });
-        res.end(isJs ? js : html);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const address = server.address();
-      base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      corePage = await serveCoreInChromium();
     });
-
-    afterAll(async () => {
-      await browser?.close();
-      server?.close();
-    });
+    afterAll(() => corePage?.close());
 
     const a = Array.from(randomData(150 * 130, 1));
     const b = Array.from(randomData(130 * 140, 2));
     const qkv = [3, 4, 5].map((seed) => Array.from(randomData(2 * 3 * 70 * 16, seed)));
 
     async function inPage(path: string) {
-      const page = await browser.newPage();
-      await page.goto(`${base}${path}`);
+      const page = await corePage.browser.newPage();
+      await page.goto(`${corePage.base}${path}`);
       await page.waitForFunction('window.ready === true');
       const result = await page.evaluate(
         async ({ a, b, qkv }) => {

@@ -4,70 +4,28 @@
  * `navigator.gpu`. Results are compared with the CPU backend in Node.
  */
 
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerNorm, matmul, softmax } from '../src/index.js';
+import { type CorePage, serveCoreInChromium } from './browser.js';
 import { expectClose, getDevices, onGpu, randomData } from './device.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 if (onGpu) {
   describe('in headless chromium through navigator.gpu (gpu)', () => {
-    let server: Server;
-    let browser: Browser;
-    let url = '';
-
+    let corePage: CorePage;
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM))
-        throw new Error(`${CHROMIUM} is missing: run tools/setup.sh (Debian chromium)`);
-      const bundle = await build({
-        entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        write: false,
-        target: 'es2022',
-      });
-      const js = bundle.outputFiles[0]!.text;
-      const html =
-        '<!doctype html><script type="module">import * as mh from "/core.js"; window.mh = mh; window.ready = true;</script>';
-      server = createServer((req, res) => {
-        const isJs = req.url === '/core.js';
-        res.writeHead(200, { 'content-type': isJs ? 'text/javascript' : 'text/html' });
-        res.end(isJs ? js : html);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const address = server.address();
-      url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-      // playwright gives the browser a fresh temporary profile (docs/decisions.md "Platform pitfalls": a fresh user-data-dir)
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--enable-unsafe-webgpu',
-          '--use-webgpu-adapter=swiftshader',
-          '--enable-features=Vulkan',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      corePage = await serveCoreInChromium([
+        '--enable-unsafe-webgpu',
+        '--use-webgpu-adapter=swiftshader',
+        '--enable-features=Vulkan',
+      ]);
     });
-
-    afterAll(async () => {
-      await browser?.close();
-      server?.close();
-    });
+    afterAll(() => corePage?.close());
 
     it('runs matmul, softmax and layerNorm on the browser adapter, equal to the CPU backend', async () => {
-      const page = await browser.newPage();
+      const page = await corePage.browser.newPage();
       const logs: string[] = [];
       page.on('console', (m) => logs.push(m.text()));
-      await page.goto(url);
+      await page.goto(`${corePage.base}/`);
       await page.waitForFunction('window.ready === true');
       const a = Array.from(randomData(24 * 16, 1));
       const b = Array.from(randomData(16 * 20, 2));
