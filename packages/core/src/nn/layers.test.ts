@@ -1,20 +1,16 @@
 /** nn layers: Linear, Embedding, LayerNorm, RMSNorm, Dropout, FeedForward (gradchecks, fixtures, semantics). */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { io, mul, nn, sum, type Tensor, tidy } from '../index.js';
+import { mul, nn, sum, type Tensor, tidy } from '../index.js';
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
-);
-const cases = JSON.parse(file.metadata.cases!) as {
+const { cases, host } = loadFixture<{
   name: string;
   kind: string;
   options: { normalized_shape: number[]; eps: number };
   state_dict: string[];
-}[];
-const host = (name: string) => file.tensors[name]!;
+}>('nn.safetensors');
 
 const { dev, cpu } = await getDevices();
 

@@ -1,19 +1,16 @@
 /** Losses against PyTorch (tools/fixtures/gen_nn.py), finite differences and CPU/GPU parity. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import { gradcheck } from '../../test/gradcheck.js';
 import { wgslSource } from '../../test/wgsl.js';
 import {
   crossEntropyBackwardSpec,
   crossEntropyForwardSpec,
 } from '../backend/webgpu/kernels/cross-entropy.js';
-import { io, MultiheadError, nn, type Tensor, tidy } from '../index.js';
+import { MultiheadError, nn, type Tensor, tidy } from '../index.js';
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
-);
-const host = (name: string) => file.tensors[name]!;
+const { host } = loadFixture('nn.safetensors');
 
 const { dev, cpu } = await getDevices();
 

@@ -1,14 +1,11 @@
 /** nn.MultiHeadAttention against torch.nn.MultiheadAttention (tools/fixtures/gen_mha.py). */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { io, nn, sum, type Tensor, tidy } from '../index.js';
+import { nn, sum, type Tensor, tidy } from '../index.js';
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/mha.safetensors', import.meta.url)),
-);
-const cases = JSON.parse(file.metadata.cases!) as {
+const { cases, host } = loadFixture<{
   name: string;
   E: number;
   H: number;
@@ -20,11 +17,10 @@ const cases = JSON.parse(file.metadata.cases!) as {
   per_head?: boolean;
   inputs: string[];
   state_dict: string[];
-}[];
+}>('mha.safetensors');
 
 const { dev, cpu } = await getDevices();
 
-const host = (name: string) => file.tensors[name]!;
 const upload = (name: string) => {
   const t = host(name);
   return dev.tensor(t.data as Float32Array | Uint8Array, t.shape, {

@@ -2,15 +2,12 @@
  * Transformer layers against torch.nn.TransformerEncoderLayer / DecoderLayer / TransformerEncoder
  * (tools/fixtures/gen_nn.py): outputs, input gradients and every parameter's gradient by PyTorch name.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import { gradcheck } from '../../test/gradcheck.js';
-import { io, mul, nn, noGrad, sum, type Tensor, tidy } from '../index.js';
+import { mul, nn, noGrad, sum, type Tensor, tidy } from '../index.js';
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
-);
 interface Case {
   name: string;
   kind: string;
@@ -21,16 +18,11 @@ interface Case {
   is_causal?: boolean;
   config?: Record<string, unknown>;
 }
-const cases = JSON.parse(file.metadata.cases!) as Case[];
+const { cases, host } = loadFixture<Case>('nn.safetensors');
 const byKind = (kind: string) => cases.filter((c) => c.kind === kind);
 
 const { dev, cpu } = await getDevices();
 
-const host = (name: string) => {
-  const t = file.tensors[name];
-  if (!t) throw new Error(`fixture tensor ${name} is missing`);
-  return t;
-};
 const upload = (name: string, requiresGrad = false) => {
   const t = host(name);
   const x = dev.tensor(t.data as Float32Array | Uint8Array, t.shape, {

@@ -3,9 +3,9 @@
  * (rounded to f32) written by tools/fixtures/gen_core_ops.py; its __metadata__.cases drives the table.
  * No Python is needed here. Each case runs on the backend of the current vitest project (cpu or gpu).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import {
   abs,
   argmax,
@@ -21,7 +21,7 @@ import {
   exp,
   gelu,
   indexSelect,
-  io,
+  type io,
   layerNorm,
   log,
   logSoftmax,
@@ -67,16 +67,7 @@ interface Case {
 type Params = Case['params'];
 type OpFn = (x: Tensor[], p: Params) => Tensor;
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/core-ops.safetensors', import.meta.url)),
-);
-const cases = JSON.parse(file.metadata.cases ?? '[]') as Case[];
-
-function host(name: string): io.HostTensor {
-  const t = file.tensors[name];
-  if (!t) throw new Error(`fixture tensor ${name} is missing`);
-  return t;
-}
+const { cases, host } = loadFixture<Case>('core-ops.safetensors');
 
 const DTYPE_OF: Partial<Record<io.SafetensorsDType, DType>> = {
   F32: 'f32',

@@ -1,16 +1,14 @@
 /** Optimizers, clipping and schedules against PyTorch (tools/fixtures/gen_nn.py) and by-hand references. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices, randomData } from '../../test/device.js';
+import { loadFixture } from '../../test/fixtures.js';
 import { wgslSource } from '../../test/wgsl.js';
 import { adamwSpec, scaleSpec, sgdSpec } from '../backend/webgpu/kernels/optim.js';
-import { add, copyInto, io, noGrad, optim, type Tensor, tidy } from '../index.js';
+import { add, copyInto, noGrad, optim, type Tensor, tidy } from '../index.js';
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../test/fixtures/nn.safetensors', import.meta.url)),
-);
-const host = (name: string) => file.tensors[name]!.data as Float32Array;
-const shapeOf = (name: string) => file.tensors[name]!.shape;
+const fixture = loadFixture('nn.safetensors');
+const host = (name: string) => fixture.host(name).data as Float32Array;
+const shapeOf = (name: string) => fixture.host(name).shape;
 
 const { dev } = await getDevices();
 

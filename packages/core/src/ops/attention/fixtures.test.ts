@@ -4,16 +4,16 @@
  * f32, written by tools/fixtures/gen_attention.py; its __metadata__.cases drives the table. No Python is
  * needed here. Each case runs on the backend of the current vitest project (cpu or gpu).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../../test/device.js';
+import { loadFixture } from '../../../test/fixtures.js';
 import {
   type AttentionOptions,
   type AttentionShape,
   attention,
   attentionBackward,
   type DType,
-  io,
+  type io,
   type MaskMod,
   type ScoreMod,
   type Tensor,
@@ -53,16 +53,7 @@ interface Case {
   params: Params;
 }
 
-const file = io.parseSafetensors(
-  readFileSync(new URL('../../../test/fixtures/attention.safetensors', import.meta.url)),
-);
-const cases = JSON.parse(file.metadata.cases ?? '[]') as Case[];
-
-function host(name: string): io.HostTensor {
-  const t = file.tensors[name];
-  if (!t) throw new Error(`fixture tensor ${name} is missing`);
-  return t;
-}
+const { cases, host } = loadFixture<Case>('attention.safetensors');
 
 const DTYPE_OF: Partial<Record<io.SafetensorsDType, DType>> = { F32: 'f32', I32: 'i32', BOOL: 'bool' };
 
