@@ -4,17 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
+import { wasmDevice } from '../../../test/wasm.js';
 import { createDevice, type Device, matmul, type Tensor } from '../../index.js';
 
-const devices = async () => {
-  const two = await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 2 });
-  two.cpu!.splitSmall = true; // test sizes take the threaded path too
-  return {
-    ref: await createDevice({ backend: 'cpu', kernels: 'reference' }),
-    one: await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 1 }),
-    two,
-  };
-};
+const devices = async () => ({
+  ref: await createDevice({ backend: 'cpu', kernels: 'reference' }),
+  one: await wasmDevice(1),
+  two: await wasmDevice(2),
+});
 
 function make(dev: Device, shape: number[], seed: number): Tensor {
   return dev.tensor(

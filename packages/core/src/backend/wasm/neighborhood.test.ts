@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
+import { wasmDevice } from '../../../test/wasm.js';
 import {
   type AttentionOptions,
   type AttentionShape,
@@ -156,8 +157,7 @@ describe('wasm neighborhood attention vs the reference', () => {
     it(c.name, async () => {
       const want = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
       for (const threads of [1, 2]) {
-        const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads });
-        dev.cpu!.splitSmall = threads > 1; // test sizes take the threaded path too
+        const dev = await wasmDevice(threads);
         const jobs = () =>
           (['nbForward', 'nbBackwardQ', 'nbBackwardKV'] as const).map((k) => dev.cpu!.jobs.get(k) ?? 0);
         const before = jobs();
@@ -176,7 +176,7 @@ describe('wasm neighborhood attention vs the reference', () => {
   }
 
   it('scoreMod and weights run the reference, with the same results', async () => {
-    const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 1 });
+    const dev = await wasmDevice(1);
     const ref = await createDevice({ backend: 'cpu', kernels: 'reference' });
     const go = async (device: Device) => {
       const q = device.tensor(randomData(2 * 60 * 8, 1), [1, 2, 60, 8]);

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
+import { wasmDevice } from '../../../test/wasm.js';
 import {
   add,
   copyInto,
@@ -27,11 +28,7 @@ import {
 import type { WasmKernelName } from './runtime.js';
 
 /** 1 thread, and 2 threads with small tasks so that these test sizes cross the threaded paths. */
-const variants = async () => {
-  const two = await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 2 });
-  two.cpu!.splitSmall = true;
-  return [await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 1 }), two];
-};
+const variants = async () => [await wasmDevice(1), await wasmDevice(2)];
 const reference = () => createDevice({ backend: 'cpu', kernels: 'reference' });
 
 /** Runs `fn` on the reference and on each wasm variant and compares every returned array. */

@@ -12,6 +12,7 @@ import {
   attention,
   attentionBackward,
   type Device,
+  nn,
   type Tensor,
 } from '../../index.js';
 
@@ -125,14 +126,7 @@ function options(c: Case, device: Device, x: ReturnType<typeof inputs>): Attenti
   if (x.bias) o.bias = device.tensor(x.bias, c.biasShape!);
   if (c.kvLens) o.kvLens = c.kvLens;
   if (c.kernel) o.kernel = c.kernel;
-  if (c.alibi) {
-    o.scoreMod = {
-      name: 'alibi',
-      wgsl: 'score - slopes_ld(h) * abs(f32(i) - f32(j))',
-      ts: (s, _b, h, i, j, t) => s - t.slopes![h]! * Math.abs(i - j),
-      tensors: { slopes: device.tensor(x.slopes, [c.H]) },
-    };
-  }
+  if (c.alibi) o.scoreMod = nn.alibiScoreMod(device.tensor(x.slopes, [c.H]));
   if (c.docMask) {
     o.maskMod = {
       name: 'document',

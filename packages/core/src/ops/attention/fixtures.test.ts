@@ -15,7 +15,7 @@ import {
   type DType,
   type io,
   type MaskMod,
-  type ScoreMod,
+  nn,
   type Tensor,
 } from '../../index.js';
 
@@ -57,13 +57,6 @@ const { cases, host } = loadFixture<Case>('attention.safetensors');
 
 const DTYPE_OF: Partial<Record<io.SafetensorsDType, DType>> = { F32: 'f32', I32: 'i32', BOOL: 'bool' };
 
-const alibi = (slopes: Tensor): ScoreMod => ({
-  name: 'alibi',
-  wgsl: 'score - slopes_ld(h) * abs(f32(i) - f32(j))',
-  ts: (s, _b, h, i, j, t) => s - t.slopes![h]! * Math.abs(i - j),
-  tensors: { slopes },
-});
-
 const documentMask = (docs: Tensor): MaskMod => ({
   name: 'document',
   wgsl: 'docs_ld(i) == docs_ld(j)',
@@ -88,7 +81,7 @@ function optionsOf(c: Case, inputs: Record<string, Tensor>, made: Tensor[]): Att
   if (p.slopes) {
     const slopes = dev.tensor(Float32Array.from(p.slopes), [p.slopes.length]);
     made.push(slopes);
-    opts.scoreMod = alibi(slopes);
+    opts.scoreMod = nn.alibiScoreMod(slopes);
   }
   if (p.docs) {
     const docs = dev.tensor(Float32Array.from(p.docs), [p.docs.length]);
