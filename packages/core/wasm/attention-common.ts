@@ -113,6 +113,46 @@ export function dropCounter(p: usize, bh: i32, i: i32, k0: i32): u32 {
 }
 
 /**
+ * Steps on one row of a score tile that the dense and neighbourhood kernels share. They run per tile row
+ * inside the hot loops, so each is `@inline` (AssemblyScript pastes the body at the call: the compiled
+ * code is what it was when the kernels spelled them out); a class holds them because decorators are
+ * valid TypeScript on class members only.
+ */
+// biome-ignore lint/complexity/noStaticOnlyClass: `@inline` needs a class member (see above)
+export class TileRow {
+  /**
+   * Softcap over one row of n4 raw dots, `at` bytes into the score tile: c·tanh(scale·dot / c) in place,
+   * and softcap's derivative 1 - tanh² at the same place of `dcap` (the backward's tile) when non-zero.
+   */
+  @inline
+  static softcap(row: usize, dcap: usize, at: usize, n4: i32, scale: f32, cap: f32): void {
+    const inv = f32x4.splat(scale / cap);
+    const cv = f32x4.splat(cap);
+    const drow = dcap + at;
+    for (let c = 0; c < n4; c += 4) {
+      const t = tanhv(f32x4.mul(v128.load(row + ((<usize>c) << 2)), inv));
+      v128.store(row + ((<usize>c) << 2), f32x4.mul(t, cv));
+      if (dcap) v128.store(drow + ((<usize>c) << 2), f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)));
+    }
+  }
+
+  /** Scales one row of n4 scores by `factor` (to base 2) and sets entries outside [lo, hi) to -inf. */
+  @inline
+  static scaleVisible(row: usize, n4: i32, factor: v128, lo: i32, hi: i32): void {
+    const lanes = i32x4(0, 1, 2, 3);
+    const ninf = f32x4.splat(NEG_INF);
+    const loV = i32x4.splat(lo);
+    const hiV = i32x4.splat(hi);
+    for (let c = 0; c < n4; c += 4) {
+      const a = row + ((<usize>c) << 2);
+      const j = i32x4.add(lanes, i32x4.splat(c));
+      const visible = v128.and(i32x4.ge_s(j, loV), i32x4.lt_s(j, hiV));
+      v128.store(a, v128.bitselect(f32x4.mul(v128.load(a), factor), ninf, visible));
+    }
+  }
+}
+
+/**
  * Turns raw dot products S[r, 0..n4) (keys k0 + c) of rows i0 + r, r in [r0, r1), into base-2 logits:
  * s2 = (softcap(scale·dot) + bias)·log2 e, -inf where masked (key range, mask tensor). With `dcap`
  * non-zero it also writes softcap's derivative 1 - tanh² there (backward).
@@ -134,24 +174,12 @@ export function scoreTile(
   const cap = pf(p, P_SOFTCAP);
   const mask = pp(p, P_MASK);
   const bias = pp(p, P_BIAS);
-  const lanes = i32x4(0, 1, 2, 3);
-  const ninf = f32x4.splat(NEG_INF);
   for (let r = r0; r < r1; r++) {
     const i = i0 + r;
     const row = s + ((<usize>(r * ld)) << 2);
     const lo = rowLo(p, i);
     const hi = rowHi(p, b, i);
-    if (cap > 0) {
-      // c·tanh(scale·dot / c), and 1 - tanh² for the backward
-      const inv = f32x4.splat(scale / cap);
-      const cv = f32x4.splat(cap);
-      const drow = dcap + ((<usize>(r * ld)) << 2);
-      for (let c = 0; c < n4; c += 4) {
-        const t = tanhv(f32x4.mul(v128.load(row + ((<usize>c) << 2)), inv));
-        v128.store(row + ((<usize>c) << 2), f32x4.mul(t, cv));
-        if (dcap) v128.store(drow + ((<usize>c) << 2), f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)));
-      }
-    }
+    if (cap > 0) TileRow.softcap(row, dcap, (<usize>(r * ld)) << 2, n4, scale, cap);
     if (bias) {
       let bp = bias + ((<usize>(b * pi(p, P_BI_SB) + h * pi(p, P_BI_SH) + i * pi(p, P_BI_SI))) << 2);
       const sj = pi(p, P_BI_SJ);
@@ -164,15 +192,7 @@ export function scoreTile(
       }
     }
     // now in natural units except the plain case, where scale is still to apply
-    const factor = f32x4.splat(cap > 0 || bias ? LOG2E : scale * LOG2E);
-    const loV = i32x4.splat(lo - k0);
-    const hiV = i32x4.splat(hi - k0);
-    for (let c = 0; c < n4; c += 4) {
-      const a = row + ((<usize>c) << 2);
-      const j = i32x4.add(lanes, i32x4.splat(c));
-      const visible = v128.and(i32x4.ge_s(j, loV), i32x4.lt_s(j, hiV));
-      v128.store(a, v128.bitselect(f32x4.mul(v128.load(a), factor), ninf, visible));
-    }
+    TileRow.scaleVisible(row, n4, f32x4.splat(cap > 0 || bias ? LOG2E : scale * LOG2E), lo - k0, hi - k0);
     if (mask) {
       const mp = mask + <usize>(b * pi(p, P_M_SB) + h * pi(p, P_M_SH) + i * pi(p, P_M_SI));
       const sj = pi(p, P_M_SJ);

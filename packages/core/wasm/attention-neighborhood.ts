@@ -51,9 +51,10 @@ import {
   pf,
   pi,
   pp,
+  TileRow,
 } from './attention-common';
 import { gemm } from './gemm';
-import { exp2v, hmax, hsum, tanhv } from './simd';
+import { exp2v, hmax, hsum } from './simd';
 
 // Fields after the dense kernels' (src/backend/wasm/attention.ts FIELDS).
 export const P_ROWS = 45;
@@ -152,23 +153,12 @@ export function nbScores(
   const bias = pp(p, P_BIAS);
   const dw = pi(p, P_DW);
   const Nk = pi(p, P_NK);
-  const lanes = i32x4(0, 1, 2, 3);
-  const ninf = f32x4.splat(NEG_INF);
   for (let r = 0; r < m; r++) {
     const i = i0 + r * dw;
     const row = s + ((<usize>(r * ld)) << 2);
     const lo = load<i32>(LO + ((<usize>r) << 2));
     const hi = load<i32>(HI + ((<usize>r) << 2));
-    if (cap > 0) {
-      const inv = f32x4.splat(scale / cap);
-      const cv = f32x4.splat(cap);
-      const drow = dcap + ((<usize>(r * ld)) << 2);
-      for (let c = 0; c < n4; c += 4) {
-        const t = tanhv(f32x4.mul(v128.load(row + ((<usize>c) << 2)), inv));
-        v128.store(row + ((<usize>c) << 2), f32x4.mul(t, cv));
-        if (dcap) v128.store(drow + ((<usize>c) << 2), f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)));
-      }
-    }
+    if (cap > 0) TileRow.softcap(row, dcap, (<usize>(r * ld)) << 2, n4, scale, cap);
     if (bias) {
       const bp = bias + ((<usize>(b * pi(p, P_BI_SB) + h * pi(p, P_BI_SH) + i * pi(p, P_BI_SI))) << 2);
       const sj = pi(p, P_BI_SJ);
@@ -180,15 +170,7 @@ export function nbScores(
         store<f32>(a, load<f32>(a) * pre + bv);
       }
     }
-    const factor = f32x4.splat(cap > 0 || bias ? LOG2E : scale * LOG2E);
-    const loV = i32x4.splat(lo);
-    const hiV = i32x4.splat(hi);
-    for (let c = 0; c < n4; c += 4) {
-      const a = row + ((<usize>c) << 2);
-      const cv = i32x4.add(lanes, i32x4.splat(c));
-      const visible = v128.and(i32x4.ge_s(cv, loV), i32x4.lt_s(cv, hiV));
-      v128.store(a, v128.bitselect(f32x4.mul(v128.load(a), factor), ninf, visible));
-    }
+    TileRow.scaleVisible(row, n4, f32x4.splat(cap > 0 || bias ? LOG2E : scale * LOG2E), lo, hi);
     if (mask) {
       const mp = mask + <usize>(b * pi(p, P_M_SB) + h * pi(p, P_M_SH) + i * pi(p, P_M_SI));
       const sj = pi(p, P_M_SJ);
