@@ -7,7 +7,7 @@
  * puts non-finite values where the TypeScript reference does, and finite ones within 1e-4 of it.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AttentionOptions,
   attention,
@@ -17,16 +17,12 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { getDevices, onGpu } from '../device.js';
+import { wasmDevice } from '../wasm.js';
 import { anyNumber, checkAsyncProperty, checkProperty, typedError } from './property.js';
 
 const FAMILY = 'attention';
-let dev: Device;
-let reference: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-  if (!onGpu) dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads: 1 });
-  reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
-});
+const dev = onGpu ? (await getDevices()).dev : await wasmDevice(1);
+const reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
 afterAll(() => {
   reference.destroy();
   if (!onGpu) dev.destroy();

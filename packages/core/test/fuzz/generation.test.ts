@@ -5,18 +5,14 @@
  * module's train/eval flag is as it was when generation ends, however it ends.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type Device, type KVCache, models, type Tensor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type KVCache, models, type Tensor } from '../../src/index.js';
 import { getDevices, onGpu } from '../device.js';
 import { checkAsyncProperty, checkProperty, typedError, typedErrorAsync } from './property.js';
 
 const FAMILY = 'generation';
-let dev: Device;
-let gpt: InstanceType<typeof models.GPT>;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-  gpt = new models.GPT(dev, { vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 3 });
-});
+const { dev } = await getDevices();
+const gpt = new models.GPT(dev, { vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 3 });
 
 /** A causal LM whose logits are given rows (cycled), to put NaN and infinities where a test wants. */
 function scriptedModel(rows: Float32Array[]) {

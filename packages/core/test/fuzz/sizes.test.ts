@@ -4,7 +4,7 @@
  * OUT_OF_MEMORY before anything of its size is built: host memory (array buffers) stays flat.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   arange,
   createDevice,
@@ -19,12 +19,8 @@ import { getDevices, onGpu } from '../device.js';
 import { checkProperty, typedError } from './property.js';
 
 const FAMILY = 'sizes';
-let dev: Device;
-let reference: Device;
-beforeAll(async () => {
-  ({ dev } = await getDevices());
-  reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
-});
+const { dev } = await getDevices();
+const reference = await createDevice({ backend: 'cpu', kernels: 'reference' });
 
 type Make = (device: Device, shape: number[], dtype: DType) => { dispose(): void };
 const MAKERS: Record<string, Make> = {
