@@ -186,27 +186,18 @@ export function binaryBackward(
   }
 }
 
-// ---- named wrappers (the public API) ---------------------------------------------------------------
+// ---- named wrappers ---------------------------------------------------------------------------------
+// for the library below autograd (the public, differentiable ops are autograd/elementwise.ts's); the
+// comparisons eq ... ge are public as they are (index.ts)
 export const neg = (x: Tensor) => unary('neg', x);
 export const abs = (x: Tensor) => unary('abs', x);
 export const exp = (x: Tensor) => unary('exp', x);
-export const log = (x: Tensor) => unary('log', x);
 export const sqrt = (x: Tensor) => unary('sqrt', x);
-export const rsqrt = (x: Tensor) => unary('rsqrt', x);
-export const tanh = (x: Tensor) => unary('tanh', x);
-export const erfOp = (x: Tensor) => unary('erf', x);
-export const relu = (x: Tensor) => unary('relu', x);
-export const sigmoid = (x: Tensor) => unary('sigmoid', x);
-export const silu = (x: Tensor) => unary('silu', x);
-/** GELU; `approximate: 'tanh'` is the GPT-2 form (PyTorch `F.gelu(x, approximate='tanh')`). */
-export const gelu = (x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}) =>
-  unary(opts.approximate === 'tanh' ? 'gelu_tanh' : 'gelu', x);
 export const add = (a: Tensor | number, b: Tensor | number) => binary('add', a, b);
 export const sub = (a: Tensor | number, b: Tensor | number) => binary('sub', a, b);
 export const mul = (a: Tensor | number, b: Tensor | number) => binary('mul', a, b);
 export const div = (a: Tensor | number, b: Tensor | number) => binary('div', a, b);
 export const pow = (a: Tensor | number, b: Tensor | number) => binary('pow', a, b);
-export const maximum = (a: Tensor | number, b: Tensor | number) => binary('maximum', a, b);
 export const minimum = (a: Tensor | number, b: Tensor | number) => binary('minimum', a, b);
 export const eq = (a: Tensor | number, b: Tensor | number) => binary('eq', a, b);
 export const ne = (a: Tensor | number, b: Tensor | number) => binary('ne', a, b);
