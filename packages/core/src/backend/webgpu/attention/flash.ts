@@ -195,6 +195,7 @@ export function flashAttentionWebGpu(
 
 /** What a backward's dQ and dK/dV kernels are given (flash.ts, neighborhood.ts). */
 export interface BackwardBinding {
+  gpu: WebGpuRuntime;
   x: Bound;
   /** q, k, v, the optional inputs, dout, stats (see STATS_OPERAND), dq */
   dqBuffers: GPUBuffer[];
@@ -235,6 +236,7 @@ export function attentionBackwardWebGpu(
     const dkv = device.empty([kvSize * (D + Dv)], 'f32');
     const dbias = r.bias ? device.zeros([B, H, Nq, Nk]) : null;
     runKernels({
+      gpu,
       x,
       dqBuffers: buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dq]),
       dkvBuffers: buffersOf([x.q, x.k, x.v, ...x.extra, gc, stats, dkv, ...(dbias ? [dbias] : [])]),
@@ -265,11 +267,10 @@ export function flashAttentionGradWebGpu(
   args: Sig['FlashAttentionGrad']['args'],
   device: Tensor['device'],
 ): Sig['FlashAttentionGrad']['result'] {
-  const gpu = device.gpu!;
   const { r } = args;
   const { B, H, Hkv, Nq, Nk, D, Dv } = r;
   const f = featuresOf(r);
-  return attentionBackwardWebGpu(args, device, ({ x, dqBuffers, dkvBuffers, outputs }) => {
+  return attentionBackwardWebGpu(args, device, ({ gpu, x, dqBuffers, dkvBuffers, outputs }) => {
     const vec4 = fitsVec4Kernels(f, x, gpu, outputs);
     if (vec4 && attentionFamily(r.kernel, gpu) === 'tiled') {
       const [qTiles, kTiles] = [Math.ceil(Nq / TILED_ROWS), Math.ceil(Nk / TILED_ROWS)];

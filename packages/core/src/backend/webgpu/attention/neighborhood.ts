@@ -57,13 +57,12 @@ export function neighborhoodAttentionGradWebGpu(
   args: Sig['NeighborhoodAttentionGrad']['args'],
   device: Tensor['device'],
 ): Sig['NeighborhoodAttentionGrad']['result'] {
-  const gpu = device.gpu!;
   const { r } = args;
   const nb = r.neighborhood!;
   const { B, H, Hkv } = r;
   const f = featuresOf(r);
   const R = neighborhoodRows(r.D, r.Dv, nb.kw);
-  return attentionBackwardWebGpu(args, device, ({ x, dqBuffers, dkvBuffers }) => {
+  return attentionBackwardWebGpu(args, device, ({ gpu, x, dqBuffers, dkvBuffers }) => {
     const values = { ...x.values, ...neighborhoodValues(nb, r, R) };
     gpu.run(neighborhoodDqSpec(f, R), dqBuffers, values, Math.ceil((B * H * values.strips) / WORKGROUP));
     gpu.run(neighborhoodDkvSpec(f, R), dkvBuffers, values, Math.ceil((B * Hkv * values.strips) / WORKGROUP));
