@@ -103,12 +103,20 @@ export function shaderSource(
 }
 
 /**
+ * WGSL opening of `main` with the builtins `workgroupIndex(wg, nwg)` and the local index `li`, before
+ * the closing `) {`: a kernel that takes more builtins (a subgroup lane) appends them.
+ */
+export const MAIN_PARAMS = `@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32`;
+/** WGSL opening of `main` (MAIN_PARAMS closed): the body follows. */
+export const MAIN = `${MAIN_PARAMS}) {`;
+
+/**
  * WGSL opening of a kernel with one invocation per item: `index` counts items over every workgroup of
  * a (possibly split) dispatch, and invocations past `count` return at once.
  */
 export function perItemMain(index: string, count: string): string {
-  return `@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  return `${MAIN}
   let ${index} = workgroupIndex(wg, nwg) * WG + li;
   if (${index} >= ${count}) { return; }`;
 }

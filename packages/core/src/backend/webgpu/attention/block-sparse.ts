@@ -6,8 +6,9 @@ import { copyOf } from '../../../kernels/map.js';
 import type { KernelSignatures } from '../../../kernels/signatures.js';
 import type { Tensor } from '../../../tensor.js';
 import { blockSparseHeadBucket } from '../heuristics.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, MAIN } from '../shader.js';
 import { BHN_STRIDES, bhnStrides, type Field, u32Fields } from '../uniforms.js';
+import { KV_HEAD_BASES, QUERY_TILE_HEAD } from './features.js';
 
 const BLOCK_SPARSE_FIELDS: Field[] = [
   ['B', 'u32'],
@@ -46,18 +47,12 @@ export function blockSparseSpec(bucket: number): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
+${MAIN}
+${QUERY_TILE_HEAD}
   let i = (w % u.tiles) * WG + li;
   if (b >= u.B || i >= u.Nq) { return; }
   let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var q: array<f32, ${bucket}>;
   var acc: array<f32, ${bucket}>;
   for (var d = 0u; d < u.D; d++) { q[d] = q_ld(qo + d) * u.scale; }

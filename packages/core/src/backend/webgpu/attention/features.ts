@@ -75,6 +75,21 @@ export const STATS_WGSL = `
 fn lse_ld(row: u32) -> f32 { return stats_ld(row); }
 fn delta_ld(row: u32) -> f32 { return stats_ld(u.B * u.H * u.Nq + row); }`;
 
+/** WGSL: workgroup w's batch b, head h and kv head hk, for kernels with u.tiles query tiles per (b, h). */
+export const QUERY_TILE_HEAD = `  let w = workgroupIndex(wg, nwg);
+  let bh = w / u.tiles;
+  let b = bh / u.H;
+  let h = bh % u.H;
+  let hk = h / u.group;`;
+/** WGSL: workgroup w's batch b and kv head hk, for kernels with u.tiles key tiles per (b, kv head). */
+export const KEY_TILE_HEAD = `  let w = workgroupIndex(wg, nwg);
+  let bhk = w / u.tiles;
+  let b = bhk / u.Hkv;
+  let hk = bhk % u.Hkv;`;
+/** WGSL: where kv head hk of batch b starts in k (kb) and v (vb). */
+export const KV_HEAD_BASES = `  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
+  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;`;
+
 /** Uniforms shared by every attention kernel. */
 export const ATTENTION_FIELDS: Field[] = [
   ['B', 'u32'],
@@ -116,6 +131,13 @@ export function inputOperands(f: AttentionFeatures): OperandSpec[] {
 /** inputOperands with q, k and v read as vec4 (the fast and tiled kernels: head dims divisible by 4). */
 export function vec4InputOperands(f: AttentionFeatures): OperandSpec[] {
   return inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
+}
+
+/** What the loop-based backward kernels read: the inputs, dout, then [lse, delta]. */
+export function backwardInputOperands(f: AttentionFeatures): OperandSpec[] {
+  const ops = inputOperands(f);
+  ops.push({ name: 'dout', dtype: 'f32' }, STATS_OPERAND);
+  return ops;
 }
 
 /** What the vec4 backward kernels read: the inputs (q, k, v as vec4), dout as vec4, then [lse, delta]. */

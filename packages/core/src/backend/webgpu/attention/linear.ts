@@ -12,7 +12,7 @@ import {
 } from '../../../kernels/linear-attention.js';
 import { copyOf } from '../../../kernels/map.js';
 import type { Tensor } from '../../../tensor.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, MAIN } from '../shader.js';
 import { BHN_STRIDES, type Field, u32Fields } from '../uniforms.js';
 
 /** Largest inner dim of a product: a head dim, or Dv + 1 with the normalizer column. */
@@ -65,8 +65,7 @@ const sideAt = (p: string) =>
 const sideBase = (p: string, b: string, h: string, n: string) =>
   `u.${p}_off + ${b} * u.${p}_sb + ${h} * u.${p}_sh + ${n} * u.${p}_sn`;
 
-const MAIN = `@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+const INDEXED_MAIN = `${MAIN}
   let n = workgroupIndex(wg, nwg) * WG + li;`;
 
 /**
@@ -80,7 +79,7 @@ export function linearScanSpec(): KernelSpec {
     PRODUCT_FIELDS,
     ['x', 'y', 'w'],
     `${['x', 'y', 'w'].map(sideAt).join('\n')}
-${MAIN}
+${INDEXED_MAIN}
   if (n >= u.B * u.Hx * u.We) { return; }
   let e = n % u.We;
   let bh = n / u.We;
@@ -120,7 +119,7 @@ export function linearReduceSpec(): KernelSpec {
     PRODUCT_FIELDS,
     ['y', 'w'],
     `${['y', 'w'].map(sideAt).join('\n')}
-${MAIN}
+${INDEXED_MAIN}
   if (n >= u.B * u.S * u.Dk * u.We) { return; }
   let e = n % u.We;
   let d = (n / u.We) % u.Dk;
@@ -147,7 +146,7 @@ export function linearApplySpec(): KernelSpec {
     PRODUCT_FIELDS,
     ['x', 'state'],
     `${sideAt('x')}
-${MAIN}
+${INDEXED_MAIN}
   if (n >= u.B * u.Hx * u.Nx * u.We) { return; }
   let e = n % u.We;
   let i = (n / u.We) % u.Nx;
@@ -176,7 +175,7 @@ const ROW_FIELDS: Field[] = [
 ];
 
 /** `b, h, i` of row n and the bases of x and g there. */
-const ROW_PRELUDE = `${MAIN}
+const ROW_PRELUDE = `${INDEXED_MAIN}
   if (n >= u.rows) { return; }
   let b = n / (u.Hh * u.Nr);
   let h = (n / u.Nr) % u.Hh;

@@ -3,17 +3,83 @@
  * key streams; dK/dV over query streams, GQA heads summed without atomics), for the shapes looped.ts
  * serves. Nothing Nq x Nk is kept except the bias gradient when a bias is given.
  */
-import { type KernelSpec, perItemMain } from '../shader.js';
+import { type KernelSpec, MAIN, type OperandSpec, perItemMain } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
+  backwardInputOperands,
   commonWgsl,
   featureKey,
-  inputOperands,
-  STATS_OPERAND,
+  KEY_TILE_HEAD,
+  KV_HEAD_BASES,
   STATS_WGSL,
 } from './features.js';
-import { queryTilePrologue, R_LOOP } from './looped.js';
+import { keyScores, queryTilePrologue, R_LOOP } from './looped.js';
+/** The dQ kernels' operands (here and neighborhood-backward.ts): the inputs, dout, [lse, delta], dq. */
+export function dqOperands(f: AttentionFeatures): OperandSpec[] {
+  const ops = backwardInputOperands(f);
+  ops.push({ name: 'dq', dtype: 'f32', write: true });
+  return ops;
+}
+
+/** The dK/dV kernels' operands: the inputs, dout, [lse, delta], dkv and, with a bias, dbias. */
+export function dkvOperands(f: AttentionFeatures): OperandSpec[] {
+  const ops = backwardInputOperands(f);
+  // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
+  ops.push({ name: 'dkv', dtype: 'f32', write: true });
+  if (f.bias) ops.push({ name: 'dbias', dtype: 'f32', write: true });
+  return ops;
+}
+
+/*
+ * Steps of the backward kernels, here and in neighborhood-backward.ts (as looped.ts keyScores): WGSL
+ * indented by `pad`, for row r of the R an invocation owns.
+ */
+
+/** Query row r's dS for key j (FlashAttention-2 Alg. 2), added into dq[r] (keys at offset ko). */
+export function dqStep(pad: string): string {
+  return `${pad}let t = transformed(s[r], b, h, i, j);
+${pad}let sc = modded(t, b, h, i, j);
+${pad}if (!takesPart(sc)) { continue; }
+${pad}let p = probOf(sc, lse[r]);
+${pad}let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
+${pad}for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }`;
+}
+
+/** s[r] = q_i · k[r] and dp[r] = dO_i · v[r] for query i (at qo, its row `row`) against the R keys. */
+export function queryScores(pad: string, rows: string, R: number): string {
+  return `${pad}for (var r = 0u; r < ${rows}; r++) { s[r] = 0.0; dp[r] = 0.0; }
+${pad}for (var d = 0u; d < D; d++) {
+${pad}  let qd = q_ld(qo + d) * u.scale;
+${R_LOOP(R, (r) => `${pad}  s[${r}] = fma(qd, kr[${r}][d], s[${r}]);`)}
+${pad}}
+${pad}for (var d = 0u; d < DV; d++) {
+${pad}  let gd = dout_ld(row * DV + d);
+${R_LOOP(R, (r) => `${pad}  dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
+${pad}}
+${pad}let dl = delta_ld(row);`;
+}
+
+/** Key r's share of query i: dV += P dO, dK += dS q (and, with a bias, dS written to dbias). */
+export function dkvStep(pad: string, bias: boolean): string {
+  return `${pad}let t = transformed(s[r], b, h, i, j);
+${pad}let sc = modded(t, b, h, i, j);
+${pad}if (!takesPart(sc)) { continue; }
+${pad}let p = probOf(sc, l);
+${pad}let keep = dropKeep(b, h, i, j);
+${pad}let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
+${pad}${bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
+${pad}let ds = dsT * capGrad(s[r]);
+${pad}for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p * keep, dout_ld(row * DV + d), dv[r][d]); }
+${pad}for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }`;
+}
+
+/** Key j's dK (scaled back: q was read scaled) and dV, key r of the invocation, into dkv = [dK, dV]. */
+export const STORE_DKV = `    let row = (b * u.Hkv + hk) * u.Nk + j;
+    let dvBase = u.B * u.Hkv * u.Nk * D;
+    for (var d = 0u; d < D; d++) { dkv_st(row * D + d, dk[r][d] * u.scale); }
+    for (var d = 0u; d < DV; d++) { dkv_st(dvBase + row * DV + d, dv[r][d]); }`;
+
 /** delta[b, h, i] = sum_d dO ∘ O (FlashAttention-2 backward, line 4), written after lse in `stats`. */
 export function deltaSpec(Dv: number): KernelSpec {
   return {
@@ -40,19 +106,13 @@ export function dqSpec(f: AttentionFeatures): KernelSpec {
   return {
     key: `attn-dq:${featureKey(f)}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...inputOperands(f),
-      { name: 'dout', dtype: 'f32' },
-      STATS_OPERAND,
-      { name: 'dq', dtype: 'f32', write: true },
-    ],
+    operands: dqOperands(f),
     workgroupSize: 32,
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
 ${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var go: array<array<f32, ${Dv}>, ${R}>;
@@ -79,24 +139,11 @@ ${queryTilePrologue(R)}
   for (var j = jlo; j < jhi; j++) {
     let ko = kb + j * u.k_sn;
     let vo = vb + j * u.v_sn;
-    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
-    for (var d = 0u; d < D; d++) {
-      let kd = k_ld(ko + d);
-${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
-    }
-    for (var d = 0u; d < DV; d++) {
-      let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `      dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
-    }
+${keyScores('    ', `${R}u`, R, true)}
     for (var r = 0u; r < ${R}u; r++) {
       let i = i0 + r;
       if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
-      let t = transformed(s[r], b, h, i, j);
-      let sc = modded(t, b, h, i, j);
-      if (!takesPart(sc)) { continue; }
-      let p = probOf(sc, lse[r]);
-      let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
-      for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
+${dqStep('      ')}
     }
   }
   for (var r = 0u; r < ${R}u; r++) {
@@ -119,29 +166,17 @@ export function dkvSpec(f: AttentionFeatures): KernelSpec {
   return {
     key: `attn-dkv:${featureKey(f)}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...inputOperands(f),
-      { name: 'dout', dtype: 'f32' },
-      STATS_OPERAND,
-      // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
-      { name: 'dkv', dtype: 'f32', write: true },
-      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
-    ],
+    operands: dkvOperands(f),
     workgroupSize: 32,
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bhk = w / u.tiles;
-  let b = bhk / u.Hkv;
-  let hk = bhk % u.Hkv;
+${MAIN}
+${KEY_TILE_HEAD}
   let j0 = ((w % u.tiles) * WG + li) * ${R}u;
   if (b >= u.B || j0 >= u.Nk) { return; }
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
   var kr: array<array<f32, ${D}>, ${R}>;
   var vr: array<array<f32, ${Dv}>, ${R}>;
@@ -166,41 +201,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let l = lse_ld(row);
       if (l == -inf()) { continue; }
       let qo = qb + i * u.q_sn;
-      for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; dp[r] = 0.0; }
-      for (var d = 0u; d < D; d++) {
-        let qd = q_ld(qo + d) * u.scale;
-${R_LOOP(R, (r) => `        s[${r}] = fma(qd, kr[${r}][d], s[${r}]);`)}
-      }
-      for (var d = 0u; d < DV; d++) {
-        let gd = dout_ld(row * DV + d);
-${R_LOOP(R, (r) => `        dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
-      }
-      let dl = delta_ld(row);
+${queryScores('      ', `${R}u`, R)}
       let klo = keyLo(i);
       let khi = keyHi(i, b);
       for (var r = 0u; r < ${R}u; r++) {
         let j = j0 + r;
         if (j >= end || j < klo || j >= khi || !visible(b, h, i, j)) { continue; }
-        let t = transformed(s[r], b, h, i, j);
-        let sc = modded(t, b, h, i, j);
-        if (!takesPart(sc)) { continue; }
-        let p = probOf(sc, l);
-        let keep = dropKeep(b, h, i, j);
-        let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
-        ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
-        let ds = dsT * capGrad(s[r]);
-        for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p * keep, dout_ld(row * DV + d), dv[r][d]); }
-        for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }
+${dkvStep('        ', f.bias)}
       }
     }
   }
   for (var r = 0u; r < ${R}u; r++) {
     let j = j0 + r;
     if (j >= u.Nk) { break; }
-    let row = (b * u.Hkv + hk) * u.Nk + j;
-    let dvBase = u.B * u.Hkv * u.Nk * D;
-    for (var d = 0u; d < D; d++) { dkv_st(row * D + d, dk[r][d] * u.scale); }
-    for (var d = 0u; d < DV; d++) { dkv_st(dvBase + row * DV + d, dv[r][d]); }
+${STORE_DKV}
   }
 }`,
   };

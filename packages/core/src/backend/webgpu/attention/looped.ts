@@ -5,32 +5,86 @@
  * with R rows per invocation, the shape SwiftShader runs fastest (docs/decisions.md "Kernels on a
  * software adapter"). No kernel keeps Nq x Nk memory except `weights`, whose output is that size.
  */
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, MAIN } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
   inputOperands,
+  KV_HEAD_BASES,
+  QUERY_TILE_HEAD,
 } from './features.js';
 export const R_LOOP = (R: number, body: (r: number) => string) =>
   Array.from({ length: R }, (_, r) => body(r)).join('\n');
+
+/*
+ * Steps of the row-streaming kernels, here and in neighborhood-forward.ts / -backward.ts: WGSL indented
+ * by `pad`, looping over R rows with `rows` (the WGSL bound: `4u`, or the constant `R`).
+ */
+
+/** s[r] = q[r] · k_j for the R rows at key offset ko; `withDp`: also dp[r] = dO[r] · v_j (offset vo). */
+export function keyScores(pad: string, rows: string, R: number, withDp: boolean): string {
+  const dp = `
+${pad}for (var d = 0u; d < DV; d++) {
+${pad}  let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `${pad}  dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
+${pad}}`;
+  return `${pad}for (var r = 0u; r < ${rows}; r++) { s[r] = 0.0;${withDp ? ' dp[r] = 0.0;' : ''} }
+${pad}for (var d = 0u; d < D; d++) {
+${pad}  let kd = k_ld(ko + d);
+${R_LOOP(R, (r) => `${pad}  s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
+${pad}}${withDp ? dp : ''}`;
+}
+
+/**
+ * Row r's score for key j joins its online softmax (Milakov & Gimelshein): m[r], l[r] and acc[r] are
+ * rescaled under a new max, p[r] is the key's weight (take[r]: it takes part; bad[r]: a poisoning score).
+ */
+export function onlineSoftmaxStep(pad: string, dropout: boolean): string {
+  return `${pad}let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
+${pad}if (!takesPart(sc)) { continue; }
+${pad}if (poisons(sc)) { bad[r] = true; continue; }
+${pad}take[r] = true;
+${pad}if (sc > m[r]) {
+${pad}  // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
+${pad}  let alpha = exp(m[r] - sc);
+${pad}  for (var d = 0u; d < DV; d++) { acc[r][d] *= alpha; }
+${pad}  l[r] *= alpha;
+${pad}  m[r] = sc;
+${pad}}
+${pad}p[r] = exp(sc - m[r]);
+${pad}l[r] += p[r];
+${pad}${dropout ? 'p[r] *= dropKeep(b, h, i, j);' : ''}
+${pad}any = true;`;
+}
+
+/** acc[r] += p[r] v_j for the rows that take key j (none: the next key). */
+export function accumulateValue(pad: string, R: number): string {
+  return `${pad}if (!any) { continue; }
+${pad}let vo = vb + j * u.v_sn;
+${pad}for (var d = 0u; d < DV; d++) {
+${pad}  let vd = v_ld(vo + d);
+${R_LOOP(R, (r) => `${pad}  acc[${r}][d] = select(acc[${r}][d], fma(p[${r}], vd, acc[${r}][d]), take[${r}]);`)}
+${pad}}`;
+}
+
+/** Row r's out and lse, written at `row` (natural log; -inf for a row no key takes part in, NaN poisoned). */
+export const STORE_OUT_LSE = `    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
+    let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
+    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, select(acc[r][d] * inv, nan(), bad[r])); }
+    lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));`;
 
 /**
  * Opening of the row-streaming kernels (forward, dQ): which (b, h) and which R query rows this
  * invocation owns, and the base offsets of its q, k and v heads.
  */
 export function queryTilePrologue(R: number): string {
-  return `  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
+  return `${QUERY_TILE_HEAD}
   let i0 = ((w % u.tiles) * WG + li) * ${R}u;
   if (b >= u.B || i0 >= u.Nq) { return; }
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;`;
+${KV_HEAD_BASES}`;
 }
 
 /** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
@@ -48,8 +102,7 @@ export function forwardSpec(f: AttentionFeatures): KernelSpec {
     body: `${commonWgsl(f)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
 ${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var acc: array<array<f32, ${Dv}>, ${R}>;
@@ -73,11 +126,7 @@ ${queryTilePrologue(R)}
   var bad: array<bool, ${R}>; // a NaN or +inf score seen (takesPart / poisons in features.ts)
   for (var j = jlo; j < jhi; j++) {
     let ko = kb + j * u.k_sn;
-    for (var r = 0u; r < ${R}u; r++) { s[r] = 0.0; }
-    for (var d = 0u; d < D; d++) {
-      let kd = k_ld(ko + d);
-${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
-    }
+${keyScores('    ', `${R}u`, R, false)}
     var any = false;
     var p: array<f32, ${R}>;
     var take: array<bool, ${R}>;
@@ -86,37 +135,15 @@ ${R_LOOP(R, (r) => `      s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
       p[r] = 0.0;
       take[r] = false;
       if (j < lo[r] || j >= hi[r] || !visible(b, h, i, j)) { continue; }
-      let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
-      if (!takesPart(sc)) { continue; }
-      if (poisons(sc)) { bad[r] = true; continue; }
-      take[r] = true;
-      if (sc > m[r]) {
-        // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
-        let alpha = exp(m[r] - sc);
-        for (var d = 0u; d < DV; d++) { acc[r][d] *= alpha; }
-        l[r] *= alpha;
-        m[r] = sc;
-      }
-      p[r] = exp(sc - m[r]);
-      l[r] += p[r];
-      ${f.dropout ? 'p[r] *= dropKeep(b, h, i, j);' : ''}
-      any = true;
+${onlineSoftmaxStep('      ', f.dropout)}
     }
-    if (!any) { continue; }
-    let vo = vb + j * u.v_sn;
-    for (var d = 0u; d < DV; d++) {
-      let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `      acc[${r}][d] = select(acc[${r}][d], fma(p[${r}], vd, acc[${r}][d]), take[${r}]);`)}
-    }
+${accumulateValue('    ', R)}
   }
   for (var r = 0u; r < ${R}u; r++) {
     let i = i0 + r;
     if (i >= u.Nq) { break; }
     let row = (b * u.H + h) * u.Nq + i;
-    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
-    let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
-    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, select(acc[r][d] * inv, nan(), bad[r])); }
-    lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));
+${STORE_OUT_LSE}
   }
 }`,
   };
@@ -143,8 +170,7 @@ fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
   for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
   return modded(transformed(raw, b, h, i, j), b, h, i, j);
 }
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
   let row = workgroupIndex(wg, nwg) * WG + li;
   let i = row % u.Nq;
   let bh = row / u.Nq;

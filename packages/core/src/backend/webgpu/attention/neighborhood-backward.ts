@@ -4,9 +4,10 @@
  * neighbourhood (the query rows and columns whose windows meet the strip: NATTEN's backward), over every
  * query head of the GQA group. delta = rowsum(dO ∘ O) comes from looped-backward.ts deltaSpec.
  */
-import type { KernelSpec } from '../shader.js';
-import { type AttentionFeatures, commonWgsl, inputOperands, STATS_OPERAND, STATS_WGSL } from './features.js';
-import { R_LOOP } from './looped.js';
+import { type KernelSpec, MAIN } from '../shader.js';
+import { type AttentionFeatures, commonWgsl, KV_HEAD_BASES, STATS_WGSL } from './features.js';
+import { keyScores } from './looped.js';
+import { dkvOperands, dkvStep, dqOperands, dqStep, queryScores, STORE_DKV } from './looped-backward.js';
 import { NEIGHBORHOOD_FIELDS, neighborhoodKey, neighborhoodWgsl } from './neighborhood-common.js';
 import { queryStripPrologue, SEES } from './neighborhood-forward.js';
 
@@ -15,20 +16,14 @@ export function neighborhoodDqSpec(f: AttentionFeatures, R: number): KernelSpec 
   return {
     key: `attn-dq-${neighborhoodKey(f)}:R${R}`,
     uniforms: NEIGHBORHOOD_FIELDS,
-    operands: [
-      ...inputOperands(f),
-      { name: 'dout', dtype: 'f32' },
-      STATS_OPERAND,
-      { name: 'dq', dtype: 'f32', write: true },
-    ],
+    operands: dqOperands(f),
     workgroupSize: 32,
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
 ${neighborhoodWgsl(R, f.kvLens)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
 ${queryStripPrologue()}
   var q: array<array<f32, ${D}>, R>;
   var go: array<array<f32, ${Dv}>, R>;
@@ -56,24 +51,11 @@ ${queryStripPrologue()}
       if (j >= end) { break; }
       let ko = kb + j * u.k_sn;
       let vo = vb + j * u.v_sn;
-      for (var r = 0u; r < R; r++) { s[r] = 0.0; dp[r] = 0.0; }
-      for (var d = 0u; d < D; d++) {
-        let kd = k_ld(ko + d);
-${R_LOOP(R, (r) => `        s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
-      }
-      for (var d = 0u; d < DV; d++) {
-        let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `        dp[${r}] = fma(go[${r}][d], vd, dp[${r}]);`)}
-      }
+${keyScores('      ', 'R', R, true)}
       for (var r = 0u; r < R; r++) {
         let i = qi[r];
         if (!(${SEES}) || !visible(b, h, i, j)) { continue; }
-        let t = transformed(s[r], b, h, i, j);
-        let sc = modded(t, b, h, i, j);
-        if (!takesPart(sc)) { continue; }
-        let p = probOf(sc, lse[r]);
-        let ds = p * (dp[r] * dropKeep(b, h, i, j) - delta[r]) * modGrad(t, b, h, i, j) * capGrad(s[r]);
-        for (var d = 0u; d < D; d++) { dq[r][d] = fma(ds, k_ld(ko + d), dq[r][d]); }
+${dqStep('        ')}
       }
     }
   }
@@ -96,22 +78,14 @@ export function neighborhoodDkvSpec(f: AttentionFeatures, R: number): KernelSpec
   return {
     key: `attn-dkv-${neighborhoodKey(f)}:R${R}`,
     uniforms: NEIGHBORHOOD_FIELDS,
-    operands: [
-      ...inputOperands(f),
-      { name: 'dout', dtype: 'f32' },
-      STATS_OPERAND,
-      // dK and dV share one buffer (dV after dK) to stay within 12 storage bindings with every feature on
-      { name: 'dkv', dtype: 'f32', write: true },
-      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
-    ],
+    operands: dkvOperands(f),
     workgroupSize: 32,
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
 ${neighborhoodWgsl(R, f.kvLens)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
   let id = workgroupIndex(wg, nwg) * WG + li;
   let bhk = id / u.strips;
   let b = bhk / u.Hkv;
@@ -124,8 +98,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let Lx = subLen(u.cols, u.dw, rx);
   if (u0 >= Lx) { return; }
   let end = keyEnd(b);
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var kr: array<array<f32, ${D}>, R>;
   var vr: array<array<f32, ${Dv}>, R>;
   var dk: array<array<f32, ${D}>, R>;
@@ -160,16 +133,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         let l = lse_ld(row);
         if (!takesPart(l)) { continue; }
         let qo = qb + i * u.q_sn;
-        for (var r = 0u; r < R; r++) { s[r] = 0.0; dp[r] = 0.0; }
-        for (var d = 0u; d < D; d++) {
-          let qd = q_ld(qo + d) * u.scale;
-${R_LOOP(R, (r) => `          s[${r}] = fma(qd, kr[${r}][d], s[${r}]);`)}
-        }
-        for (var d = 0u; d < DV; d++) {
-          let gd = dout_ld(row * DV + d);
-${R_LOOP(R, (r) => `          dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
-        }
-        let dl = delta_ld(row);
+${queryScores('        ', 'R', R)}
         let ws = winStart(sx, Lx, u.kw, false);
         for (var r = 0u; r < R; r++) {
           let uu = u0 + r;
@@ -178,16 +142,7 @@ ${R_LOOP(R, (r) => `          dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
           if (!ok[r] || uu < ws || uu >= ws + u.kw || (nbCausal() && ky == y && kx > x) || !visible(b, h, i, j)) {
             continue;
           }
-          let t = transformed(s[r], b, h, i, j);
-          let sc = modded(t, b, h, i, j);
-          if (!takesPart(sc)) { continue; }
-          let p = probOf(sc, l);
-          let keep = dropKeep(b, h, i, j);
-          let dsT = p * (dp[r] * keep - dl) * modGrad(t, b, h, i, j); // dL/dt, the bias gradient
-          ${f.bias ? 'dbias_st(row * u.Nk + j, dsT);' : ''}
-          let ds = dsT * capGrad(s[r]);
-          for (var d = 0u; d < DV; d++) { dv[r][d] = fma(p * keep, dout_ld(row * DV + d), dv[r][d]); }
-          for (var d = 0u; d < D; d++) { dk[r][d] = fma(ds, q_ld(qo + d), dk[r][d]); }
+${dkvStep('          ', f.bias)}
         }
       }
     }
@@ -195,10 +150,7 @@ ${R_LOOP(R, (r) => `          dp[${r}] = fma(gd, vr[${r}][d], dp[${r}]);`)}
   for (var r = 0u; r < R; r++) {
     let j = ky * u.cols + rx + (u0 + r) * u.dw;
     if (u0 + r >= Lx || j >= u.Nk) { continue; }
-    let row = (b * u.Hkv + hk) * u.Nk + j;
-    let dvBase = u.B * u.Hkv * u.Nk * D;
-    for (var d = 0u; d < D; d++) { dkv_st(row * D + d, dk[r][d] * u.scale); }
-    for (var d = 0u; d < DV; d++) { dkv_st(dvBase + row * DV + d, dv[r][d]); }
+${STORE_DKV}
   }
 }`,
   };

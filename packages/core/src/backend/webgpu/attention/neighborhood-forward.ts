@@ -5,9 +5,9 @@
  * covering the strip's column windows; scores outside a query's own window are skipped. Barrier-free,
  * R rows per invocation, as the loop-based kernels (looped.ts) that SwiftShader runs well.
  */
-import type { KernelSpec } from '../shader.js';
-import { type AttentionFeatures, commonWgsl, inputOperands } from './features.js';
-import { R_LOOP } from './looped.js';
+import { type KernelSpec, MAIN } from '../shader.js';
+import { type AttentionFeatures, commonWgsl, inputOperands, KV_HEAD_BASES } from './features.js';
+import { accumulateValue, keyScores, onlineSoftmaxStep, STORE_OUT_LSE } from './looped.js';
 import { NEIGHBORHOOD_FIELDS, neighborhoodKey, neighborhoodWgsl } from './neighborhood-common.js';
 
 /**
@@ -33,8 +33,7 @@ export function queryStripPrologue(): string {
   let y1 = winEnd(y / u.dh, Ly, u.kh, nbCausal());
   let end = keyEnd(b);
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var ok: array<bool, R>;
   var qi: array<u32, R>;
   var xq: array<u32, R>;
@@ -70,8 +69,7 @@ export function neighborhoodForwardSpec(f: AttentionFeatures, R: number): Kernel
 ${neighborhoodWgsl(R, f.kvLens)}
 const D: u32 = ${D}u;
 const DV: u32 = ${Dv}u;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
 ${queryStripPrologue()}
   var q: array<array<f32, ${D}>, R>;
   var acc: array<array<f32, ${Dv}>, R>;
@@ -94,48 +92,22 @@ ${queryStripPrologue()}
       let j = ky * u.cols + kx;
       if (j >= end) { break; }
       let ko = kb + j * u.k_sn;
-      for (var r = 0u; r < R; r++) { s[r] = 0.0; }
-      for (var d = 0u; d < D; d++) {
-        let kd = k_ld(ko + d);
-${R_LOOP(R, (r) => `        s[${r}] = fma(q[${r}][d], kd, s[${r}]);`)}
-      }
+${keyScores('      ', 'R', R, false)}
       var any = false;
       for (var r = 0u; r < R; r++) {
         p[r] = 0.0;
         take[r] = false;
         let i = qi[r];
         if (!(${SEES}) || !visible(b, h, i, j)) { continue; }
-        let sc = modded(transformed(s[r], b, h, i, j), b, h, i, j);
-        if (!takesPart(sc)) { continue; }
-        if (poisons(sc)) { bad[r] = true; continue; }
-        take[r] = true;
-        if (sc > m[r]) {
-          // online softmax (Milakov & Gimelshein): rescale what was accumulated under the old max
-          let alpha = exp(m[r] - sc);
-          for (var d = 0u; d < DV; d++) { acc[r][d] *= alpha; }
-          l[r] *= alpha;
-          m[r] = sc;
-        }
-        p[r] = exp(sc - m[r]);
-        l[r] += p[r];
-        ${f.dropout ? 'p[r] *= dropKeep(b, h, i, j);' : ''}
-        any = true;
+${onlineSoftmaxStep('        ', f.dropout)}
       }
-      if (!any) { continue; }
-      let vo = vb + j * u.v_sn;
-      for (var d = 0u; d < DV; d++) {
-        let vd = v_ld(vo + d);
-${R_LOOP(R, (r) => `        acc[${r}][d] = select(acc[${r}][d], fma(p[${r}], vd, acc[${r}][d]), take[${r}]);`)}
-      }
+${accumulateValue('      ', R)}
     }
   }
   for (var r = 0u; r < R; r++) {
     if (!ok[r]) { continue; }
     let row = (b * u.H + h) * u.Nq + qi[r];
-    // a row with no key taking part gives zeros and lse = -inf; a poisoned row NaN
-    let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
-    for (var d = 0u; d < DV; d++) { out_st(row * DV + d, select(acc[r][d] * inv, nan(), bad[r])); }
-    lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));
+${STORE_OUT_LSE}
   }
 }`,
   };
@@ -173,8 +145,7 @@ fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
   for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
   return modded(transformed(raw, b, h, i, j), b, h, i, j);
 }
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
   let row = workgroupIndex(wg, nwg) * WG + li;
   let i = row % u.Nq;
   let bh = row / u.Nq;

@@ -9,12 +9,15 @@
  * the bias gradient when a bias is given.
  */
 import { REGISTERS_BACKWARD_WORKGROUP, registerBackwardRows } from '../heuristics.js';
-import type { KernelSpec, OperandSpec } from '../shader.js';
+import { type KernelSpec, MAIN_PARAMS, type OperandSpec } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
+  KEY_TILE_HEAD,
+  KV_HEAD_BASES,
+  QUERY_TILE_HEAD,
   STATS_WGSL,
   vec4BackwardInputOperands,
 } from './features.js';
@@ -64,10 +67,7 @@ function kernel(
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
 ${STATS_WGSL}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32${
-      subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''
-    }) {
+${MAIN_PARAMS}${subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''}) {
   let lane = ${subgroups ? 'sg % 4u' : '0u'};
 ${body}
 }`,
@@ -81,15 +81,10 @@ export function registersDqSpec(f: AttentionFeatures, subgroups: boolean): Kerne
   const lines: string[] = [];
   const emit = (s: string) => lines.push(s);
   const load = rowLoader(subgroups, emit);
-  emit(`  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
+  emit(`${QUERY_TILE_HEAD}
   let ibase = ((u.tiles - 1u - w % u.tiles) * WG + li) * ${R}u; // last rows (the most keys under causal) first
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var jlo = u.Nk;
   var jhi = 0u;`);
   for (const r of range(R)) {
@@ -148,13 +143,9 @@ export function registersDkvSpec(f: AttentionFeatures, subgroups: boolean): Kern
   const lines: string[] = [];
   const emit = (s: string) => lines.push(s);
   const load = rowLoader(subgroups, emit);
-  emit(`  let w = workgroupIndex(wg, nwg);
-  let bhk = w / u.tiles;
-  let b = bhk / u.Hkv;
-  let hk = bhk % u.Hkv;
+  emit(`${KEY_TILE_HEAD}
   let jbase = ((w % u.tiles) * WG + li) * ${R}u;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
   let seen = queriesSeeing(jbase, ${R}u, end);
   var ilo = seen.x;

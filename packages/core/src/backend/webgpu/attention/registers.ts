@@ -8,12 +8,14 @@
  * compile in as in features.ts.
  */
 import { REGISTERS_WORKGROUP, registerRows } from '../heuristics.js';
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, MAIN_PARAMS } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
+  KV_HEAD_BASES,
+  QUERY_TILE_HEAD,
   vec4InputOperands,
 } from './features.js';
 
@@ -50,16 +52,11 @@ export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): 
       emit(`    let ${reg}_${c} = quadBroadcast(${reg}p${Math.floor(c / 4)}, ${c % 4}u);`);
   };
 
-  emit(`  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
+  emit(`${QUERY_TILE_HEAD}
   let ibase = ((u.tiles - 1u - w % u.tiles) * WG + li) * ${R}u; // last rows (the most keys under causal) first
   let lane = ${subgroups ? 'sg % 4u' : '0u'};
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var jlo = u.Nk;
   var jhi = 0u;`);
   for (const r of rows) {
@@ -148,10 +145,7 @@ export function registersForwardSpec(f: AttentionFeatures, subgroups: boolean): 
     workgroupSize: REGISTERS_WORKGROUP,
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32${
-      subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''
-    }) {
+${MAIN_PARAMS}${subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''}) {
 ${lines.join('\n')}
 }`,
   };

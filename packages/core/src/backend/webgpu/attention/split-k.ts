@@ -4,13 +4,14 @@
  * (b, h, chunk) to a partial (max, sum, unnormalized output), and a second kernel merges the partials
  * with the usual log-sum-exp rescaling. Exact up to f32 rounding versus the one-pass kernel.
  */
-import { type KernelSpec, perItemMain } from '../shader.js';
+import { type KernelSpec, MAIN, perItemMain } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
   inputOperands,
+  KV_HEAD_BASES,
 } from './features.js';
 
 /** partials: [B, H, S, Dv + 2] = (acc[0..Dv), m, l) */
@@ -22,8 +23,7 @@ export function splitKPartialSpec(f: AttentionFeatures): KernelSpec {
     operands: [...inputOperands(f), { name: 'part', dtype: 'f32', write: true }],
     workgroupSize: 32,
     body: `${commonWgsl(f)}
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+${MAIN}
   let t = workgroupIndex(wg, nwg) * WG + li;
   let split = t % u.splits;
   let bh = t / u.splits;
@@ -33,8 +33,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let hk = h / u.group;
   let i = 0u;
   let qo = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   var q: array<f32, ${D}>;
   for (var d = 0u; d < ${D}u; d++) { q[d] = q_ld(qo + d) * u.scale; }
   var acc: array<f32, ${Dv}>;

@@ -14,12 +14,15 @@
  * The register kernels (registers*.ts) stay the choice on software adapters: SwiftShader pays for every
  * barrier and runs these several times slower. Selection: `defaultAttentionFamily` in ../heuristics.ts.
  */
-import type { KernelSpec } from '../shader.js';
+import { type KernelSpec, MAIN } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
+  KEY_TILE_HEAD,
+  KV_HEAD_BASES,
+  QUERY_TILE_HEAD,
   STATS_WGSL,
   vec4BackwardInputOperands,
   vec4InputOperands,
@@ -56,18 +59,12 @@ var<workgroup> ks: array<vec4f, ${BC * D4}>;
 var<workgroup> vs: array<vec4f, ${BC * V4}>;
 var<workgroup> span: vec2u;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bh = w / u.tiles;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  let hk = h / u.group;
+${MAIN}
+${QUERY_TILE_HEAD}
   let i0 = (u.tiles - 1u - w % u.tiles) * WG;
   let i = i0 + li;
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   if (li == 0u) { span = vec2u(keyLo(i0), keyHi(min(i0 + WG - 1u, u.Nq - 1u), b)); }
   let keys = workgroupUniformLoad(&span);`;
 }
@@ -215,17 +212,12 @@ var<workgroup> gs: array<vec4f, ${BQ * V4}>;
 var<workgroup> stat: array<vec2f, ${BQ}>;
 var<workgroup> span: vec2u;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let w = workgroupIndex(wg, nwg);
-  let bhk = w / u.tiles;
-  let b = bhk / u.Hkv;
-  let hk = bhk % u.Hkv;
+${MAIN}
+${KEY_TILE_HEAD}
   let j0 = (w % u.tiles) * WG;
   let j = j0 + li;
   let jc = min(j, u.Nk - 1u);
-  let kb = u.k_off + b * u.k_sb + hk * u.k_sh;
-  let vb = u.v_off + b * u.v_sb + hk * u.v_sh;
+${KV_HEAD_BASES}
   let end = ${f.kvLens ? 'u32(clamp(lens_ld(b), 0, i32(u.Nk)))' : 'u.Nk'};
   if (li == 0u) { span = queriesSeeing(j0, WG, end); }
   let queries = workgroupUniformLoad(&span);
