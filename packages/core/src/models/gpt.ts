@@ -85,8 +85,23 @@ export interface GPTOutputs {
   attentions: (Tensor | null)[];
 }
 
+/** A layer of the stack: forward, or forwardDetailed for its attention probabilities as well. */
+abstract class GPTLayer extends Module {
+  /** x [B, T, C] -> [B, T, C]; with a cache, attends to the cached positions too. */
+  forward(x: Tensor, cache?: KVCache): Tensor {
+    return this.forwardDetailed(x, cache, false).y;
+  }
+
+  /** As forward, and the attention probabilities [B, H, T, Tk] when `weights` is set. */
+  abstract forwardDetailed(
+    x: Tensor,
+    cache: KVCache | undefined,
+    weights: boolean,
+  ): { y: Tensor; weights: Tensor | undefined };
+}
+
 /** Multi-head causal self-attention with a packed q/k/v projection. */
-class CausalSelfAttention extends Module {
+class CausalSelfAttention extends GPTLayer {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
   private readonly residDropout: Dropout;
@@ -115,13 +130,7 @@ class CausalSelfAttention extends Module {
     this.seed = seed;
   }
 
-  /** x [B, T, C] -> [B, T, C]; with a cache, attends to the cached positions too. */
-  forward(x: Tensor, cache?: KVCache): Tensor {
-    return this.forwardDetailed(x, cache, false).y;
-  }
-
-  /** As forward, and the attention probabilities [B, H, T, Tk] when `weights` is set. */
-  forwardDetailed(
+  override forwardDetailed(
     x: Tensor,
     cache: KVCache | undefined,
     weights: boolean,
@@ -189,7 +198,7 @@ class MLP extends Module {
   }
 }
 
-class Block extends Module {
+class Block extends GPTLayer {
   readonly ln_1: LayerNorm;
   readonly attn: CausalSelfAttention;
   readonly ln_2: LayerNorm;
@@ -204,11 +213,7 @@ class Block extends Module {
     this.mlp = this.registerModule('mlp', new MLP(device, cfg, mixSeed(seed, 'mlp')));
   }
 
-  forward(x: Tensor, cache?: KVCache): Tensor {
-    return this.forwardDetailed(x, cache, false).y;
-  }
-
-  forwardDetailed(
+  override forwardDetailed(
     x: Tensor,
     cache: KVCache | undefined,
     weights: boolean,
