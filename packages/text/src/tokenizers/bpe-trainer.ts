@@ -9,7 +9,7 @@
  */
 import { ByteLevelPreTokenizer } from '@huggingface/tokenizers';
 import { invalidArgument } from '../errors.js';
-import { type Corpus, corpusSegments, integerOption } from './corpus.js';
+import { type Corpus, corpusSegments, integerOption, minFrequencyOption } from './corpus.js';
 import { learnMerges, MAX_VOCAB_SIZE } from './merges.js';
 import {
   checkSpecialTokens,
@@ -67,13 +67,7 @@ export function trainBpeTokenizer(corpus: Corpus, options: BpeTrainerOptions = {
   }
   const minVocab = specials.length + 256;
   const vocabSize = integerOption(options.vocabSize ?? 2000, 'vocabSize', minVocab, MAX_VOCAB_SIZE, where);
-  const minFrequency = integerOption(
-    options.minFrequency ?? 2,
-    'minFrequency',
-    1,
-    Number.MAX_SAFE_INTEGER,
-    where,
-  );
+  const minFrequency = minFrequencyOption(options.minFrequency, 2, where);
   const addPrefixSpace = options.addPrefixSpace ?? false;
   if (typeof addPrefixSpace !== 'boolean') invalidArgument(`${where}: addPrefixSpace must be a boolean`);
 

@@ -5,7 +5,7 @@
  * ones become `unk`), and a Fuse decoder joins tokens back without spaces.
  */
 import { invalidArgument } from '../errors.js';
-import { type Corpus, corpusSegments, integerOption } from './corpus.js';
+import { type Corpus, corpusSegments, integerOption, minFrequencyOption } from './corpus.js';
 import { MAX_VOCAB_SIZE } from './merges.js';
 import {
   checkSpecialTokens,
@@ -39,13 +39,7 @@ export function trainCharTokenizer(corpus: Corpus, options: CharTrainerOptions =
   const where = 'trainCharTokenizer';
   const special = checkSpecialTokens(options.specialTokens ?? DEFAULT_SPECIAL_TOKENS, where);
   const specials = specialTokenList(special, options.additionalSpecialTokens, where);
-  const minFrequency = integerOption(
-    options.minFrequency ?? 1,
-    'minFrequency',
-    1,
-    Number.MAX_SAFE_INTEGER,
-    where,
-  );
+  const minFrequency = minFrequencyOption(options.minFrequency, 1, where);
   const maxCharacters = integerOption(
     options.maxCharacters ?? MAX_VOCAB_SIZE,
     'maxCharacters',

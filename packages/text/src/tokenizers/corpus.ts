@@ -52,3 +52,8 @@ export function integerOption(value: unknown, name: string, min: number, max: nu
   }
   return value;
 }
+
+/** Checks `minFrequency` (a count, at least 1); `fallback` when not given. */
+export function minFrequencyOption(value: unknown, fallback: number, where: string): number {
+  return integerOption(value ?? fallback, 'minFrequency', 1, Number.MAX_SAFE_INTEGER, where);
+}

@@ -7,7 +7,7 @@
  */
 import { BertNormalizer, BertPreTokenizer } from '@huggingface/tokenizers';
 import { invalidArgument } from '../errors.js';
-import { type Corpus, corpusSegments, integerOption } from './corpus.js';
+import { type Corpus, corpusSegments, integerOption, minFrequencyOption } from './corpus.js';
 import { learnMerges, MAX_VOCAB_SIZE, type WordCount } from './merges.js';
 import {
   checkSpecialTokens,
@@ -58,13 +58,7 @@ export function trainWordPieceTokenizer(corpus: Corpus, options: WordPieceTraine
     );
   }
   const specials = specialTokenList(special, options.additionalSpecialTokens, where);
-  const minFrequency = integerOption(
-    options.minFrequency ?? 2,
-    'minFrequency',
-    1,
-    Number.MAX_SAFE_INTEGER,
-    where,
-  );
+  const minFrequency = minFrequencyOption(options.minFrequency, 2, where);
   const maxChars = integerOption(options.maxInputCharsPerWord ?? 100, 'maxInputCharsPerWord', 1, 1e9, where);
   const prefix = options.continuingSubwordPrefix ?? '##';
   if (typeof prefix !== 'string' || prefix.length === 0) {
