@@ -2,11 +2,10 @@
  * text/moby on the committed excerpts (test/fixtures/moby-dick-*.txt): training lowers the loss,
  * evaluate scores every held-out character once beside the n-gram baselines, generate streams text.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createDevice, type TaskContext, tasks } from '@multihead/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { tasks } from '@multihead/core';
+import { describe, expect, it } from 'vitest';
+import { taskContext } from '../../test/task-context.js';
 import {
   charIds,
   evaluateMoby,
@@ -21,15 +20,7 @@ const fixture = (name: string) => readFile(new URL(`../../test/fixtures/${name}`
 const train = await fixture('moby-dick-train.txt');
 const test = await fixture('moby-dick-heldout.txt');
 
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'moby-task-'));
-  ctx = { device: await createDevice({ backend: 'cpu' }), store: tasks.folderStore(dir), seed: 2 };
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const { ctx } = await taskContext('moby', 2);
 
 describe('text/moby', () => {
   it('scoring windows score every position from 1 once, with at least half a block of context', () => {

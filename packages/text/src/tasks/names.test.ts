@@ -3,11 +3,11 @@
  * training steps lower the loss, evaluate reports its metrics beside the bigram's, generation streams
  * a name after the prompt and stops at the boundary token.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDevice, type Device, type TaskContext, tasks } from '@multihead/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { describe, expect, it } from 'vitest';
+import { taskContext } from '../../test/task-context.js';
 import { loadLm } from './lm.js';
 import { evaluateNames, NAME_BOUNDARY, namesTask, namesTokenizer, trainNames } from './names.js';
 
@@ -17,17 +17,7 @@ const sample = (await readFile(new URL('../../test/fixtures/names-sample.txt', i
 const train = sample.slice(0, 240);
 const test = sample.slice(240);
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = await createDevice({ backend: 'cpu' });
-  dir = await mkdtemp(join(tmpdir(), 'names-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 1 };
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const { ctx, device, dir } = await taskContext('names', 1);
 
 const tiny = { nLayer: 1, nHead: 2, nEmbd: 16 };
 

@@ -3,11 +3,11 @@
  * (tokenizer, a few steps, checkpoint, evaluate, classify) with a tiny model; and the tf-idf logistic
  * regression baseline on an easy synthetic split, so the bar the model is measured against is real.
  */
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { concat, createDevice, type Device, io, softmax, type TaskContext, tasks } from '@multihead/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concat, io, softmax, tasks } from '@multihead/core';
+import { describe, expect, it } from 'vitest';
+import { taskContext } from '../../../test/task-context.js';
 import { splitTrainTest } from '../../data/split.js';
 import { Bert, type BertConfig } from '../../models/bert.js';
 import { Tokenizer } from '../../tokenizers/tokenizer.js';
@@ -43,17 +43,7 @@ const emails: SpamExample[] = sample.map((e) => ({
   label: e.label,
 }));
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = await createDevice({ backend: 'cpu' });
-  dir = await mkdtemp(join(tmpdir(), 'spam-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 3 };
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const { ctx, device, dir } = await taskContext('spam', 3);
 
 /** A tiny task over the committed sample (30% held out); `overrides` change what a test needs. */
 const tiny = (overrides: SpamTaskOptions = {}): SpamTaskOptions => ({
