@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { broadcastIndex } from '../../test/broadcast.js';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { BINARY, binary, cast, copyInto, MultiheadError, UNARY, unary, where } from '../index.js';
 
@@ -73,30 +74,9 @@ describe('binary ops with broadcasting', () => {
         const out = binary(name, dev.tensor(da, sa), dev.tensor(db, sb));
         const got = Array.from(await out.read());
         // expected in float64 by explicit index arithmetic
-        const shape = out.shape;
-        const rank = shape.length;
-        const expected = got.map((_, i) => {
-          let rem = i;
-          let ia = 0;
-          let ib = 0;
-          let mulA = 1;
-          let mulB = 1;
-          for (let d = rank - 1; d >= 0; d--) {
-            const c = rem % shape[d]!;
-            rem = Math.floor(rem / shape[d]!);
-            const ad = d - (rank - sa.length);
-            const bd = d - (rank - sb.length);
-            if (ad >= 0) {
-              ia += (sa[ad] === 1 ? 0 : c) * mulA;
-              mulA *= sa[ad]!;
-            }
-            if (bd >= 0) {
-              ib += (sb[bd] === 1 ? 0 : c) * mulB;
-              mulB *= sb[bd]!;
-            }
-          }
-          return BINARY[name].cpu(da[ia]!, db[ib]!);
-        });
+        const expected = got.map((_, i) =>
+          BINARY[name].cpu(da[broadcastIndex(i, out.shape, sa)]!, db[broadcastIndex(i, out.shape, sb)]!),
+        );
         expectClose(got, expected, 1e-5, 1e-5, `${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`);
       }
     });

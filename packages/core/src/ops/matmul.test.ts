@@ -5,6 +5,7 @@
  * compared with the CPU backend.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { broadcastIndex } from '../../test/broadcast.js';
 import { expectClose, getDevices, onGpu, randomData } from '../../test/device.js';
 import { setMatmulKernel } from '../backend/webgpu/heuristics.js';
 import { matmulPath } from '../backend/webgpu/kernels/matmul.js';
@@ -42,19 +43,8 @@ function reference(
   const count = batch.reduce((p, d) => p * d, 1);
   const values = new Float64Array(count * M * N);
   for (let t = 0; t < count; t++) {
-    let rem = t;
-    let ia = 0;
-    let ib = 0;
-    let mulA = 1;
-    let mulB = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      const c = rem % batch[d]!;
-      rem = Math.floor(rem / batch[d]!);
-      ia += (pa[d] === 1 ? 0 : c) * mulA;
-      ib += (pb[d] === 1 ? 0 : c) * mulB;
-      mulA *= pa[d]!;
-      mulB *= pb[d]!;
-    }
+    const ia = broadcastIndex(t, batch, pa);
+    const ib = broadcastIndex(t, batch, pb);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
         let s = 0;
