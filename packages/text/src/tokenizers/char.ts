@@ -12,7 +12,7 @@ import {
   type SpecialTokens,
   specialTokenList,
   type TemplateOptions,
-  templateProcessor,
+  wrappingTemplateProcessor,
 } from './special-tokens.js';
 import { Tokenizer } from './tokenizer.js';
 import { specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
@@ -77,16 +77,9 @@ export function charTokenizer(
   // code point order, so the same alphabet always gives the same ids whatever order it came in
   const sorted = [...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   const vocab = [...specials, ...sorted];
-  const idOf = (token: string) => (specials.includes(token) ? specials.indexOf(token) : undefined);
-  const template =
-    options.template !== undefined
-      ? options.template
-      : special.bos !== undefined && special.eos !== undefined
-        ? `${special.bos} $A ${special.eos}`
-        : null;
   const json = tokenizerJSON({
     addedTokens: specials.map((token, id) => specialAddedToken(id, token)),
-    postProcessor: template === null ? null : templateProcessor(template, idOf, where),
+    postProcessor: wrappingTemplateProcessor(options.template, [special.bos, special.eos], specials, where),
     decoder: { type: 'Fuse' },
     model: {
       type: 'BPE',

@@ -145,3 +145,27 @@ export function templateProcessor(
     special_tokens: specialTokens,
   };
 }
+
+/**
+ * The post-processor of a `template` option for a vocabulary that starts with `specials` (ids 0..n-1):
+ * the template as given, else `open $A close` when both tokens are set (null: no post-processor).
+ */
+export function wrappingTemplateProcessor(
+  template: TemplateOptions | null | undefined,
+  [open, close]: [string | undefined, string | undefined],
+  specials: string[],
+  where: string,
+): ComponentJSON | null {
+  const chosen =
+    template !== undefined
+      ? template
+      : open !== undefined && close !== undefined
+        ? `${open} $A ${close}`
+        : null;
+  if (chosen === null) return null;
+  return templateProcessor(
+    chosen,
+    (token) => (specials.includes(token) ? specials.indexOf(token) : undefined),
+    where,
+  );
+}

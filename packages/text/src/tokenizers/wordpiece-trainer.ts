@@ -14,10 +14,10 @@ import {
   type SpecialTokens,
   specialTokenList,
   type TemplateOptions,
-  templateProcessor,
+  wrappingTemplateProcessor,
 } from './special-tokens.js';
 import { Tokenizer } from './tokenizer.js';
-import { type ComponentJSON, specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
+import { specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
 
 export interface WordPieceTrainerOptions {
   /** Target vocabulary size, special tokens and alphabet included. Default 8000. */
@@ -134,15 +134,12 @@ export function trainWordPieceTokenizer(corpus: Corpus, options: WordPieceTraine
     join: (left, right) => left + (right.startsWith(prefix) ? right.slice(prefix.length) : right),
   });
 
-  const idOf = (token: string) => (specials.includes(token) ? specials.indexOf(token) : undefined);
-  const template =
-    options.template !== undefined
-      ? options.template
-      : special.cls !== undefined && special.sep !== undefined
-        ? `${special.cls} $A ${special.sep}`
-        : null;
-  const postProcessor: ComponentJSON | null =
-    template === null ? null : templateProcessor(template, idOf, where);
+  const postProcessor = wrappingTemplateProcessor(
+    options.template,
+    [special.cls, special.sep],
+    specials,
+    where,
+  );
   const json = tokenizerJSON({
     addedTokens: specials.map((token, id) => specialAddedToken(id, token)),
     normalizer: normalizerJSON,
