@@ -18,10 +18,10 @@ import { autogradHooks, type BackwardOptions, type GradFn, Tensor } from '../ten
 
 let gradEnabled = true;
 
-/** Runs `fn` without recording anything on the tape (PyTorch `torch.no_grad`). */
-export function noGrad<T>(fn: () => T): T {
+/** Runs `fn` with recording set to `enabled`, and restores what it was after, even on a throw. */
+function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -29,15 +29,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` without recording anything on the tape (PyTorch `torch.no_grad`). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradEnabled(false, fn);
+}
+
 /** Runs `fn` with recording on, inside a `noGrad` block too (PyTorch `torch.enable_grad`). */
 export function enableGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
+  return withGradEnabled(true, fn);
 }
 
 export const isGradEnabled = (): boolean => gradEnabled;
