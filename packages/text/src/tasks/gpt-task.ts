@@ -16,12 +16,11 @@ import { gptAttentionMaps } from './attention-maps.js';
 import { type LoadedLm, loadLm, streamText } from './lm.js';
 
 /** Sampling options of a generation (models.generate's, plus the seed). */
-export interface GenerateOptions {
-  maxNewTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
+export interface GenerateOptions
+  extends Pick<
+    models.GenerateOptions,
+    'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'
+  > {
   seed?: number;
 }
 
