@@ -19,7 +19,7 @@ import {
   templateProcessor,
 } from './special-tokens.js';
 import { Tokenizer } from './tokenizer.js';
-import { type ComponentJSON, specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
+import { bpeModelJSON, type ComponentJSON, specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
 
 export interface BpeTrainerOptions {
   /** Target vocabulary size, special tokens and the 256 bytes included. Default 2000. */
@@ -112,18 +112,7 @@ export function trainBpeTokenizer(corpus: Corpus, options: BpeTrainerOptions = {
     preTokenizer: preTokenizerJSON,
     postProcessor,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: Object.fromEntries(vocab.map((token, id) => [token, id])),
-      merges,
-    },
+    model: bpeModelJSON(vocab, merges, null),
   });
   return Tokenizer.fromJSON(json, { specialTokens: special });
 }

@@ -15,7 +15,7 @@ import {
   wrappingTemplateProcessor,
 } from './special-tokens.js';
 import { Tokenizer } from './tokenizer.js';
-import { specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
+import { bpeModelJSON, specialAddedToken, tokenizerJSON } from './tokenizer-json.js';
 
 export interface CharTokenizerOptions {
   /** Default `{ pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' }` (ids 0-3). */
@@ -81,18 +81,7 @@ export function charTokenizer(
     addedTokens: specials.map((token, id) => specialAddedToken(id, token)),
     postProcessor: wrappingTemplateProcessor(options.template, [special.bos, special.eos], specials, where),
     decoder: { type: 'Fuse' },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: special.unk ?? null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: Object.fromEntries(vocab.map((token, id) => [token, id])),
-      merges: [],
-    },
+    model: bpeModelJSON(vocab, [], special.unk ?? null),
   });
   return Tokenizer.fromJSON(json, { specialTokens: special });
 }

@@ -60,6 +60,29 @@ export function specialAddedToken(id: number, content: string): AddedTokenJSON {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
 }
 
+/**
+ * A BPE model as Hugging Face's BpeTrainer writes it (no dropout, affixes or byte fallback), ids in
+ * `vocab` order; the character tokenizer is one with no merges.
+ */
+export function bpeModelJSON(
+  vocab: readonly string[],
+  merges: unknown[],
+  unkToken: string | null,
+): ModelJSON {
+  return {
+    type: 'BPE',
+    dropout: null,
+    unk_token: unkToken,
+    continuing_subword_prefix: null,
+    end_of_word_suffix: null,
+    fuse_unk: false,
+    byte_fallback: false,
+    ignore_merges: false,
+    vocab: Object.fromEntries(vocab.map((token, id) => [token, id])),
+    merges,
+  };
+}
+
 /** A tokenizer.json skeleton; trainers fill the components and the model. */
 export function tokenizerJSON(parts: {
   addedTokens: AddedTokenJSON[];
