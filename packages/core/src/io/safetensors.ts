@@ -225,50 +225,11 @@ export function readSafetensors(bytes: Uint8Array): Record<string, HostTensor> {
   return parseSafetensors(bytes).tensors;
 }
 
-function decode(dtype: SafetensorsDType, raw: Uint8Array): HostTensor['data'] {
-  // aligned, owned copy: new Uint8Array(view) copies even for a Node Buffer, whose slice() is a view of
-  // the whole (possibly pooled) ArrayBuffer
-  const copy = new Uint8Array(raw).buffer;
-  switch (dtype) {
-    case 'F32':
-      return new Float32Array(copy);
-    case 'F64':
-      return new Float64Array(copy);
-    case 'F16':
-      return Float32Array.from(new Uint16Array(copy), fromHalfBits);
-    case 'BF16': {
-      const h = new Uint16Array(copy);
-      const out = new Uint32Array(h.length);
-      for (let i = 0; i < h.length; i++) out[i] = h[i]! << 16;
-      return new Float32Array(out.buffer);
-    }
-    case 'I64':
-      return new BigInt64Array(copy);
-    case 'I32':
-      return new Int32Array(copy);
-    case 'I16':
-      return new Int16Array(copy);
-    case 'I8':
-      return new Int8Array(copy);
-    case 'U32':
-      return new Uint32Array(copy);
-    case 'U16':
-      return new Uint16Array(copy);
-    case 'U8':
-    case 'BOOL':
-      return new Uint8Array(copy);
-  }
-}
-
-export interface WritableTensor {
-  dtype: SafetensorsDType;
-  shape: readonly number[];
-  /** Raw little-endian values of `dtype` (F16/BF16 as Uint16Array bits). */
-  data: ArrayBufferView;
-}
-
-/** The typed array each dtype is written from (a Uint8Array of raw little-endian bytes also does). */
-const ARRAY_OF: Record<SafetensorsDType, new (n: number) => ArrayBufferView> = {
+/**
+ * The typed array of each dtype's raw little-endian values (F16 and BF16: their 16-bit patterns): what
+ * `writeSafetensors` takes (a Uint8Array of the bytes also does) and what `decode` reads before widening.
+ */
+const ARRAY_OF: Record<SafetensorsDType, new (buffer: ArrayBuffer) => HostTensor['data']> = {
   F64: Float64Array,
   F32: Float32Array,
   F16: Uint16Array,
@@ -282,6 +243,27 @@ const ARRAY_OF: Record<SafetensorsDType, new (n: number) => ArrayBufferView> = {
   U8: Uint8Array,
   BOOL: Uint8Array,
 };
+
+function decode(dtype: SafetensorsDType, raw: Uint8Array): HostTensor['data'] {
+  // aligned, owned copy: new Uint8Array(view) copies even for a Node Buffer, whose slice() is a view of
+  // the whole (possibly pooled) ArrayBuffer
+  const copy = new Uint8Array(raw).buffer;
+  if (dtype === 'F16') return Float32Array.from(new Uint16Array(copy), fromHalfBits);
+  if (dtype === 'BF16') {
+    const h = new Uint16Array(copy);
+    const out = new Uint32Array(h.length);
+    for (let i = 0; i < h.length; i++) out[i] = h[i]! << 16;
+    return new Float32Array(out.buffer);
+  }
+  return new ARRAY_OF[dtype](copy);
+}
+
+export interface WritableTensor {
+  dtype: SafetensorsDType;
+  shape: readonly number[];
+  /** Raw little-endian values of `dtype` (F16/BF16 as Uint16Array bits). */
+  data: ArrayBufferView;
+}
 
 /**
  * Serializes tensors in the Hugging Face layout (names sorted, offsets contiguous, header padded with
