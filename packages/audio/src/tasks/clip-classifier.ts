@@ -65,15 +65,8 @@ function clipSampler(clips: readonly LabelledClip[]): (random: () => number) => 
   };
 }
 
-export interface ClipClassifierTraining {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
+export interface ClipClassifierTraining extends tasks.TaskTrainingHyper {
   labelSmoothing: number;
-  clipGradNorm: number;
   augmentation: WaveAugmentation;
   specAugment: SpecAugment;
   /** A random equalizer on the log-mel (none when absent). */
@@ -139,42 +132,28 @@ export async function trainClipClassifier(
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
   checkWaveAugmentation(h.augmentation);
-  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), h, run);
   const frames = windowFrames(cfg);
   const B = h.batchSize;
-  model.train();
-  try {
-    return await tasks.trainForTask(ctx, {
-      model,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
-      unit: 'clips',
-      items: () => B,
-      batch: (step) => {
-        const { windows, masks, labels, spans, binGainsDb } = trainingBatch(clips, cfg, h, run.seed, step);
-        const gains = h.equalizer ? binGainsDb : undefined;
-        return {
-          features: tidy(() => {
-            const x = clipFeatures(ctx.device, windows, B, cfg, spans, gains); // [B, frames, width]
-            const m = ctx.device.tensor(masks, [B, frames, frameWidth(cfg)]);
-            // SpecAugment fills masked values with the example's mean (Park et al. 2019)
-            const fill = mean(x, [1, 2], { keepdim: true });
-            return add(mul(sub(x, fill), m), fill);
-          }),
-          labels: ctx.device.tensor(labels, [B], { dtype: 'i32' }),
-        };
-      },
-      loss: ({ features, labels }) =>
-        nn.crossEntropy(model.forward(features), labels, { labelSmoothing: h.labelSmoothing }),
-    });
-  } finally {
-    optimizer.dispose();
-    model.eval();
-  }
+  return await tasks.trainTaskModel(ctx, model, h, run, {
+    unit: 'clips',
+    items: () => B,
+    batch: (step) => {
+      const { windows, masks, labels, spans, binGainsDb } = trainingBatch(clips, cfg, h, run.seed, step);
+      const gains = h.equalizer ? binGainsDb : undefined;
+      return {
+        features: tidy(() => {
+          const x = clipFeatures(ctx.device, windows, B, cfg, spans, gains); // [B, frames, width]
+          const m = ctx.device.tensor(masks, [B, frames, frameWidth(cfg)]);
+          // SpecAugment fills masked values with the example's mean (Park et al. 2019)
+          const fill = mean(x, [1, 2], { keepdim: true });
+          return add(mul(sub(x, fill), m), fill);
+        }),
+        labels: ctx.device.tensor(labels, [B], { dtype: 'i32' }),
+      };
+    },
+    loss: ({ features, labels }) =>
+      nn.crossEntropy(model.forward(features), labels, { labelSmoothing: h.labelSmoothing }),
+  });
 }
 
 /** Centered windows of `clips` `[count * windowSamples]` (what scoring and `run` read). */

@@ -220,15 +220,14 @@ export function createDigitsTask(options: DigitsOptions = {}): Task {
           maxSeconds: budget,
           seed,
         });
-        const { location } = await tasks.saveTaskCheckpoint(ctx, who, {
+        return await tasks.saveTrainedModel(ctx, who, {
           model: model.stateDict(),
-          step: summary.steps,
-          config: { ...model.config },
+          config: model.config,
           preprocessing: { features: trainFeatures, labels: [...DIGIT_LABELS] },
-          training: tasks.trainingRecord(ctx, summary, seed, h),
+          summary,
+          seed,
+          hyper: h,
         });
-        ctx.log?.(`${who}: saved ${location}`);
-        return { task: who, ...summary, checkpoint: location };
       } finally {
         model.dispose();
       }

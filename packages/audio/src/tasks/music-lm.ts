@@ -9,14 +9,7 @@ import { type EventBigram, type EventUnigram, fitEventNgrams } from '../baseline
 import type { MusicTransformer } from '../models/music-transformer.js';
 import { BOS, EOS, NOTE_OFF, PAD, TIME_SHIFT } from '../music/events.js';
 
-export interface MusicTraining {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipGradNorm: number;
+export interface MusicTraining extends tasks.TaskTrainingHyper {
   /** Transpose each training window by up to this many semitones either way (0 = never). */
   transpose: number;
 }
@@ -77,35 +70,21 @@ export async function trainMusic(
   h: MusicTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const random = seededUniform(run.seed * 7919 + 31);
   const T = model.config.blockSize;
-  model.train();
-  try {
-    return await tasks.trainForTask(ctx, {
-      model,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
-      unit: 'events',
-      items: ({ scored }) => scored,
-      batch: () => {
-        const { inputs, targets } = musicBatch(pieces, T, h, random);
-        return {
-          inputs: ctx.device.tensor(inputs, [h.batchSize, T], { dtype: 'i32' }),
-          targets: ctx.device.tensor(targets, [h.batchSize, T], { dtype: 'i32' }),
-          scored: targets.filter((t) => t >= 0).length,
-        };
-      },
-      loss: ({ inputs, targets }) => nn.crossEntropy(model.forward(inputs), targets),
-    });
-  } finally {
-    optimizer.dispose();
-    model.eval();
-  }
+  return await tasks.trainTaskModel(ctx, model, { ...h, betas: [0.9, 0.95] }, run, {
+    unit: 'events',
+    items: ({ scored }) => scored,
+    batch: () => {
+      const { inputs, targets } = musicBatch(pieces, T, h, random);
+      return {
+        inputs: ctx.device.tensor(inputs, [h.batchSize, T], { dtype: 'i32' }),
+        targets: ctx.device.tensor(targets, [h.batchSize, T], { dtype: 'i32' }),
+        scored: targets.filter((t) => t >= 0).length,
+      };
+    },
+    loss: ({ inputs, targets }) => nn.crossEntropy(model.forward(inputs), targets),
+  });
 }
 
 /**

@@ -196,10 +196,9 @@ export function createMusicTask(options: MusicOptions = {}): Task {
           `${who}: ${config.nLayer} layers x ${config.nEmbd}, block ${config.blockSize} (${model.numParameters()} parameters) on ${pieces.length} pieces (${events} tokens), ${ctx.device.backend}`,
         );
         const summary = await trainMusic(ctx, model, pieces, h, { steps, maxSeconds: budget, seed });
-        const { location } = await tasks.saveTaskCheckpoint(ctx, who, {
+        return await tasks.saveTrainedModel(ctx, who, {
           model: model.stateDict(),
-          step: summary.steps,
-          config: { ...model.config },
+          config: model.config,
           preprocessing: {
             events: 'music-transformer-388',
             vocabSize: EVENT_VOCAB_SIZE,
@@ -207,10 +206,10 @@ export function createMusicTask(options: MusicOptions = {}): Task {
             eos: EOS,
             pad: PAD,
           },
-          training: tasks.trainingRecord(ctx, summary, seed, h),
+          summary,
+          seed,
+          hyper: h,
         });
-        ctx.log?.(`${who}: saved ${location}`);
-        return { task: who, ...summary, checkpoint: location };
       } finally {
         model.dispose();
       }
@@ -321,13 +320,12 @@ export function createMusicTask(options: MusicOptions = {}): Task {
               ).attentions,
           ),
         );
-        const read = await Promise.all(layers.map(async (l) => (await maps[l]!.read()) as Float32Array));
-        for (const m of maps) m?.dispose();
+        const layerMaps = await tasks.attentionLayerMaps(maps, layers, model.config.nHead);
         return {
           positions: 'events',
           labels: ids.map(describeEvent),
           numLayers: L,
-          layers: layers.map((layer, i) => ({ layer, heads: model.config.nHead, weights: read[i]! })),
+          layers: layerMaps,
           causal: true,
         };
       } finally {

@@ -1,3 +1,4 @@
+export { attentionLayerMaps } from './attention-maps.js';
 export {
   folderStore,
   type LoadedTaskCheckpoint,
@@ -15,11 +16,14 @@ export { collectRun, resultRun, streamingRun } from './run.js';
 export {
   budgetCosine,
   checkTrainOptions,
+  saveTrainedModel,
   type TaskOptimizerHyper,
+  type TaskTrainingHyper,
   type TaskTrainOptions,
   type TaskTrainSummary,
   taskOptimizer,
   trainForTask,
   trainingRecord,
+  trainTaskModel,
 } from './training.js';
 export type * from './types.js';

@@ -8,7 +8,8 @@ import { AdamW } from '../optim/adamw.js';
 import { cosineWithWarmup, LRScheduler, type Schedule } from '../optim/schedules.js';
 import type { Tensor } from '../tensor.js';
 import { type TrainOptions, type TrainSummary, train } from '../train/train.js';
-import type { TaskContext } from './types.js';
+import { saveTaskCheckpoint } from './checkpoints.js';
+import type { TaskContext, TrainReport } from './types.js';
 
 export interface TaskTrainOptions<B>
   extends Omit<TrainOptions<B>, 'signal' | 'onProgress' | 'tokensPerStep'> {
@@ -135,6 +136,18 @@ export interface TaskOptimizerHyper {
 }
 
 /**
+ * What a built-in task's training run reads (`trainTaskModel`): `taskOptimizer`'s settings, the steps, the
+ * batch size and the gradient clipping.
+ */
+export interface TaskTrainingHyper extends TaskOptimizerHyper {
+  /** Default optimizer steps. */
+  steps: number;
+  /** Examples (rows, clips, images, graphs) per step. */
+  batchSize: number;
+  clipGradNorm: number;
+}
+
+/**
  * The optimizer the built-in tasks train with: AdamW with weight decay on matrices only (parameters of
  * rank >= 2; biases, norms and other vectors decay-free, as in GPT-2 and ViT training) and `budgetCosine`
  * over the run's steps or time budget.
@@ -163,6 +176,37 @@ export function taskOptimizer(
   return { optimizer, scheduler };
 }
 
+/**
+ * A built-in task's training run: `taskOptimizer` over the model's parameters, the model in training mode
+ * for the run and in eval mode after it, `trainForTask` with the hyper-parameters' gradient clipping and a
+ * progress read every 10 steps (unless `loop` says otherwise); the optimizer's state is freed at the end.
+ */
+export async function trainTaskModel<B>(
+  ctx: TaskContext,
+  model: { parameters(): Tensor[]; train(): unknown; eval(): unknown },
+  h: Omit<TaskTrainingHyper, 'steps'>,
+  run: { steps: number; maxSeconds?: number | undefined },
+  loop: Pick<TaskTrainOptions<B>, 'unit' | 'items' | 'batch' | 'loss' | 'progressEvery'>,
+): Promise<TaskTrainSummary> {
+  const { optimizer, scheduler } = taskOptimizer(model.parameters(), h, run);
+  model.train();
+  try {
+    return await trainForTask(ctx, {
+      model,
+      optimizer,
+      scheduler,
+      steps: run.steps,
+      maxSeconds: run.maxSeconds,
+      clipGradNorm: h.clipGradNorm,
+      progressEvery: 10,
+      ...loop,
+    });
+  } finally {
+    optimizer.dispose();
+    model.eval();
+  }
+}
+
 /** The `training` record a task checkpoint keeps: seed, steps, seconds, final loss, backend, hyper-parameters. */
 export function trainingRecord(
   ctx: TaskContext,
@@ -178,4 +222,33 @@ export function trainingRecord(
     backend: ctx.device.backend,
     hyper,
   };
+}
+
+/**
+ * The end of a task's `train`: the model saved (`saveTaskCheckpoint`) with its config, preprocessing and
+ * `trainingRecord`, a log line saying where, and the `TrainReport` (the summary's fields, the task id and
+ * the checkpoint's location).
+ */
+export async function saveTrainedModel<S extends { steps: number; seconds: number; finalLoss: number }>(
+  ctx: TaskContext,
+  id: string,
+  trained: {
+    model: Record<string, Tensor>;
+    config: object;
+    preprocessing: object;
+    summary: S;
+    seed: number;
+    hyper: object;
+  },
+): Promise<S & Pick<TrainReport, 'task' | 'checkpoint'>> {
+  const { summary } = trained;
+  const { location } = await saveTaskCheckpoint(ctx, id, {
+    model: trained.model,
+    step: summary.steps,
+    config: { ...trained.config },
+    preprocessing: { ...trained.preprocessing },
+    training: trainingRecord(ctx, summary, trained.seed, trained.hyper),
+  });
+  ctx.log?.(`${id}: saved ${location}`);
+  return { task: id, ...summary, checkpoint: location };
 }

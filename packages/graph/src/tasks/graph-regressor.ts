@@ -8,15 +8,7 @@ import { abs, mean, noGrad, seededUniform, sub, type TaskContext, tasks, tidy } 
 import { type GraphFeatures, graphBatch } from '../models/graph-batch.js';
 import type { Graphormer } from '../models/graphormer.js';
 
-export interface GraphRegressorTraining {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipGradNorm: number;
-}
+export type GraphRegressorTraining = tasks.TaskTrainingHyper;
 
 /** How targets are scaled for the model: y = mean + std · output. */
 export interface TargetScale {
@@ -39,38 +31,24 @@ export async function trainGraphRegressor(
   h: GraphRegressorTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const { optimizer, scheduler } = tasks.taskOptimizer(model.parameters(), h, run);
   const uniform = seededUniform(run.seed * 7919 + 5);
   const maxDistance = model.config.maxDistance;
-  model.train();
-  try {
-    return await tasks.trainForTask(ctx, {
-      model,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
-      unit: 'molecules',
-      items: () => h.batchSize,
-      batch: () => {
-        const rows = Array.from({ length: h.batchSize }, () => Math.floor(uniform() * graphs.length));
-        return {
-          batch: graphBatch(
-            rows.map((r) => graphs[r]!),
-            maxDistance,
-          ),
-          y: Float32Array.from(rows, (r) => (targets[r]! - scale.mean) / scale.std),
-        };
-      },
-      loss: ({ batch, y }) =>
-        mean(abs(sub(model.graphOutputs(batch).reshape([y.length]), ctx.device.tensor(y, [y.length])))),
-    });
-  } finally {
-    optimizer.dispose();
-    model.eval();
-  }
+  return await tasks.trainTaskModel(ctx, model, h, run, {
+    unit: 'molecules',
+    items: () => h.batchSize,
+    batch: () => {
+      const rows = Array.from({ length: h.batchSize }, () => Math.floor(uniform() * graphs.length));
+      return {
+        batch: graphBatch(
+          rows.map((r) => graphs[r]!),
+          maxDistance,
+        ),
+        y: Float32Array.from(rows, (r) => (targets[r]! - scale.mean) / scale.std),
+      };
+    },
+    loss: ({ batch, y }) =>
+      mean(abs(sub(model.graphOutputs(batch).reshape([y.length]), ctx.device.tensor(y, [y.length])))),
+  });
 }
 
 /** Predictions (in target units) for every graph, in batches of graphs of similar size. */

@@ -310,17 +310,12 @@ export function createKarateTask(options: KarateOptions = {}): Task {
         const batch = labelledBatch(structure, known, model.config.maxDistance);
         const { hidden, attentions } = noGrad(() => model.encode(batch, layers));
         hidden.dispose();
-        const maps = await Promise.all(layers.map((l) => attentions[l]!.read()));
-        for (const t of attentions) t?.dispose();
+        const maps = await tasks.attentionLayerMaps(attentions, layers, model.config.nHead);
         return {
           positions: 'nodes',
           labels: graph.nodes.map((n) => n.key),
           numLayers: L,
-          layers: layers.map((layer, i) => ({
-            layer,
-            heads: model.config.nHead,
-            weights: maps[i] as Float32Array,
-          })),
+          layers: maps,
           causal: false,
         };
       } finally {

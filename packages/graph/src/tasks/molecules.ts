@@ -177,15 +177,14 @@ export function createMoleculesTask(options: MoleculesOptions = {}): Task {
           scale,
           elements: [...MOLECULE_ELEMENTS],
         };
-        const { location } = await tasks.saveTaskCheckpoint(ctx, MOLECULES_TASK_ID, {
+        return await tasks.saveTrainedModel(ctx, MOLECULES_TASK_ID, {
           model: model.stateDict(),
-          step: summary.steps,
-          config: { ...config },
-          preprocessing: { ...pre },
-          training: tasks.trainingRecord(ctx, summary, seed, h),
+          config,
+          preprocessing: pre,
+          summary,
+          seed,
+          hyper: h,
         });
-        ctx.log?.(`${MOLECULES_TASK_ID}: saved ${location}`);
-        return { task: MOLECULES_TASK_ID, ...summary, checkpoint: location };
       } finally {
         model.dispose();
       }
@@ -265,17 +264,12 @@ export function createMoleculesTask(options: MoleculesOptions = {}): Task {
           model.encode(graphBatch([molecule.features], model.config.maxDistance), layers),
         );
         hidden.dispose();
-        const maps = await Promise.all(layers.map((l) => attentions[l]!.read()));
-        for (const t of attentions) t?.dispose();
+        const maps = await tasks.attentionLayerMaps(attentions, layers, model.config.nHead);
         return {
           positions: 'nodes',
           labels: molecule.graph.atoms.map((a, i) => `${a.element}${i}`),
           numLayers: L,
-          layers: layers.map((layer, i) => ({
-            layer,
-            heads: model.config.nHead,
-            weights: maps[i] as Float32Array,
-          })),
+          layers: maps,
           causal: false,
         };
       } finally {

@@ -122,18 +122,13 @@ export function createPfamTask(options: PfamOptions = {}): Task {
       const inputs = windowInputs(tokenizer, [queryWindow(input, pre.window)]);
       const { hidden, attentions } = noGrad(() => model.encode(inputs, which));
       hidden.dispose();
-      const maps = await Promise.all(which.map((l) => attentions[l]!.read()));
-      for (const t of attentions) t?.dispose();
+      const maps = await tasks.attentionLayerMaps(attentions, which, model.config.nHead);
       const residues = input.residues.slice(0, pre.window);
       return {
         positions: 'residues',
         labels: ['<cls>', ...[...residues].map((r, i) => `${r}${i + 1}`), '<eos>'],
         numLayers: L,
-        layers: which.map((layer, i) => ({
-          layer,
-          heads: model.config.nHead,
-          weights: maps[i] as Float32Array,
-        })),
+        layers: maps,
         causal: false,
       };
     } finally {
@@ -204,15 +199,14 @@ export function createPfamTask(options: PfamOptions = {}): Task {
           window: h.window,
           shift: priorShift(data.train, data.families.length),
         };
-        const { location } = await tasks.saveTaskCheckpoint(ctx, PFAM_TASK_ID, {
+        return await tasks.saveTrainedModel(ctx, PFAM_TASK_ID, {
           model: model.stateDict(),
-          step: summary.steps,
-          config: { ...config },
-          preprocessing: { ...pre },
-          training: tasks.trainingRecord(ctx, summary, seed, h),
+          config,
+          preprocessing: pre,
+          summary,
+          seed,
+          hyper: h,
         });
-        ctx.log?.(`${PFAM_TASK_ID}: saved ${location}`);
-        return { task: PFAM_TASK_ID, ...summary, checkpoint: location };
       } finally {
         model.dispose();
       }

@@ -330,8 +330,7 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
               ).attentions,
           ),
         );
-        const read = await Promise.all(which.map((l) => maps[l]!.read()));
-        for (const m of maps) m?.dispose();
+        const layerMaps = await tasks.attentionLayerMaps(maps, which, gpt.config.nHead);
         const labels = ids
           .slice(0, T)
           .map((id, i) =>
@@ -341,11 +340,7 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
           positions: 'residues',
           labels,
           numLayers: L,
-          layers: which.map((layer, i) => ({
-            layer,
-            heads: gpt.config.nHead,
-            weights: read[i] as Float32Array,
-          })),
+          layers: layerMaps,
           causal: true,
         };
       } finally {

@@ -152,10 +152,9 @@ export function createFashionTask(options: FashionOptions = {}): Task {
           maxSeconds: maxSeconds ?? budget,
           seed,
         });
-        const { location } = await tasks.saveTaskCheckpoint(ctx, FASHION_TASK_ID, {
+        return await tasks.saveTrainedModel(ctx, FASHION_TASK_ID, {
           model: vit.stateDict(),
-          step: summary.steps,
-          config: { ...config },
+          config,
           preprocessing: {
             height: 28,
             width: 28,
@@ -163,10 +162,10 @@ export function createFashionTask(options: FashionOptions = {}): Task {
             ...FASHION_NORMALIZATION,
             classes: FASHION_MNIST_CLASSES,
           },
-          training: tasks.trainingRecord(ctx, summary, seed, h),
+          summary,
+          seed,
+          hyper: h,
         });
-        ctx.log?.(`${FASHION_TASK_ID}: saved ${location}`);
-        return { task: FASHION_TASK_ID, ...summary, checkpoint: location };
       } finally {
         vit.dispose();
       }

@@ -9,15 +9,8 @@ import type { ImageDataset } from '../data/fashion-mnist.js';
 import type { VisionTransformer } from '../models/vit.js';
 import { augment } from '../preprocess/augment.js';
 
-export interface ImageClassifierTraining {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
+export interface ImageClassifierTraining extends tasks.TaskTrainingHyper {
   labelSmoothing: number;
-  clipGradNorm: number;
   /** Zero padding of the random crop (0 = no crop). */
   cropPadding: number;
   /** Probability of a horizontal flip (0 = none). */
@@ -47,50 +40,33 @@ export async function trainImageClassifier(
   h: ImageClassifierTraining,
   run: { steps: number; maxSeconds: number | undefined; seed: number },
 ): Promise<tasks.TaskTrainSummary> {
-  const { optimizer, scheduler } = tasks.taskOptimizer(vit.parameters(), h, run);
   const uniform = seededUniform(run.seed * 7919 + 11);
   const shape = [h.batchSize, 1, data.height, data.width] as const;
-  vit.train();
-  try {
-    return await tasks.trainForTask(ctx, {
-      model: vit,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
-      unit: 'images',
-      items: () => h.batchSize,
-      batch: (step) => {
-        const rows = Array.from({ length: h.batchSize }, () => Math.floor(uniform() * data.count));
-        // augmented in pixel units [0, 1], so the crop's zero padding is the black background
-        let x = imageBatch(data, rows, { mean: 0, std: 1 });
-        if (h.cropPadding > 0 || h.flip > 0) {
-          const crop = h.cropPadding > 0 ? { size: data.height, padding: h.cropPadding } : undefined;
-          const flip = h.flip > 0 ? { p: h.flip } : undefined;
-          const seed = run.seed * 1_000_003 + step;
-          x = augment(
-            { data: x, shape },
-            { ...(crop ? { crop } : {}), ...(flip ? { flip } : {}), seed },
-          ).data;
-        }
-        for (let i = 0; i < x.length; i++) x[i] = (x[i]! - norm.mean) / norm.std;
-        return {
-          images: ctx.device.tensor(x, [...shape]),
-          labels: ctx.device.tensor(
-            Int32Array.from(rows, (r) => data.labels[r]!),
-            [h.batchSize],
-          ),
-        };
-      },
-      loss: ({ images, labels }) =>
-        nn.crossEntropy(vit.forward(images), labels, { labelSmoothing: h.labelSmoothing }),
-    });
-  } finally {
-    optimizer.dispose();
-    vit.eval();
-  }
+  return await tasks.trainTaskModel(ctx, vit, h, run, {
+    unit: 'images',
+    items: () => h.batchSize,
+    batch: (step) => {
+      const rows = Array.from({ length: h.batchSize }, () => Math.floor(uniform() * data.count));
+      // augmented in pixel units [0, 1], so the crop's zero padding is the black background
+      let x = imageBatch(data, rows, { mean: 0, std: 1 });
+      if (h.cropPadding > 0 || h.flip > 0) {
+        const crop = h.cropPadding > 0 ? { size: data.height, padding: h.cropPadding } : undefined;
+        const flip = h.flip > 0 ? { p: h.flip } : undefined;
+        const seed = run.seed * 1_000_003 + step;
+        x = augment({ data: x, shape }, { ...(crop ? { crop } : {}), ...(flip ? { flip } : {}), seed }).data;
+      }
+      for (let i = 0; i < x.length; i++) x[i] = (x[i]! - norm.mean) / norm.std;
+      return {
+        images: ctx.device.tensor(x, [...shape]),
+        labels: ctx.device.tensor(
+          Int32Array.from(rows, (r) => data.labels[r]!),
+          [h.batchSize],
+        ),
+      };
+    },
+    loss: ({ images, labels }) =>
+      nn.crossEntropy(vit.forward(images), labels, { labelSmoothing: h.labelSmoothing }),
+  });
 }
 
 /** Class probabilities `[count, classes]` of every image of `data` (eval mode, batches of `batch`). */

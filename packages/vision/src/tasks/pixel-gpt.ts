@@ -21,14 +21,8 @@ export interface PixelPreprocessing {
   bos: number;
 }
 
-export interface PixelTraining {
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipGradNorm: number;
-}
+/** The pixel GPT's optimizer and batch settings (its steps are the task's). */
+export type PixelTraining = Omit<tasks.TaskTrainingHyper, 'steps' | 'betas'>;
 
 /** Inputs `[B, N]` (BOS, then all pixels but the last) and targets `[B, N]` (every pixel). */
 function packImages(ctx: TaskContext, tokens: Uint8Array, rows: readonly number[], pre: PixelPreprocessing) {
@@ -59,21 +53,13 @@ export async function trainPixelGpt(
   run: { steps: number; maxSeconds: number | undefined },
 ): Promise<tasks.TrainReport> {
   const gpt = new models.GPT(ctx.device, config);
-  const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), { ...h, betas: [0.9, 0.95] }, run);
   const uniform = seededUniform((ctx.seed ?? 0) * 7919 + 29);
   const pixels = pre.side * pre.side;
   try {
     ctx.log?.(
       `${id}: GPT ${config.nLayer} layers x ${config.nEmbd} (${gpt.numParameters()} parameters) on ${count} images of ${pixels} pixels, ${ctx.device.backend}`,
     );
-    gpt.train();
-    const summary = await tasks.trainForTask(ctx, {
-      model: gpt,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
+    const summary = await tasks.trainTaskModel(ctx, gpt, { ...h, betas: [0.9, 0.95] }, run, {
       progressEvery: 5,
       unit: 'pixels',
       items: () => h.batchSize * pixels,
@@ -86,18 +72,15 @@ export async function trainPixelGpt(
         ),
       loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets),
     });
-    gpt.eval();
-    const { location } = await tasks.saveTaskCheckpoint(ctx, id, {
+    return await tasks.saveTrainedModel(ctx, id, {
       model: gpt.stateDict(),
-      step: summary.steps,
-      config: { ...gpt.config },
-      preprocessing: { ...pre },
-      training: tasks.trainingRecord(ctx, summary, ctx.seed ?? 0, h),
+      config: gpt.config,
+      preprocessing: pre,
+      summary,
+      seed: ctx.seed ?? 0,
+      hyper: h,
     });
-    ctx.log?.(`${id}: saved ${location}`);
-    return { task: id, ...summary, checkpoint: location };
   } finally {
-    optimizer.dispose();
     gpt.dispose();
   }
 }
@@ -146,8 +129,7 @@ export async function attentionOf(
         }).attentions,
     ),
   );
-  const read = await Promise.all(which.map((l) => maps[l]!.read()));
-  for (const m of maps) m?.dispose();
+  const layerMaps = await tasks.attentionLayerMaps(maps, which, nHead);
   const labels = [
     'bos',
     ...Array.from({ length: pixels - 1 }, (_, i) => `${Math.floor(i / pre.side)},${i % pre.side}`),
@@ -156,7 +138,7 @@ export async function attentionOf(
     positions: 'patches',
     labels,
     numLayers: nLayer,
-    layers: which.map((layer, i) => ({ layer, heads: nHead, weights: read[i] as Float32Array })),
+    layers: layerMaps,
     causal: true,
   };
 }
