@@ -81,6 +81,11 @@ export const QUERY_TILE_HEAD = `  let w = workgroupIndex(wg, nwg);
   let b = bh / u.H;
   let h = bh % u.H;
   let hk = h / u.group;`;
+/** WGSL: batch b, head h and kv head hk of the flat (b, h) index bh; past the batch, return. */
+export const HEAD_OF_BH = `  let b = bh / u.H;
+  let h = bh % u.H;
+  if (b >= u.B) { return; }
+  let hk = h / u.group;`;
 /** WGSL: workgroup w's batch b and kv head hk, for kernels with u.tiles key tiles per (b, kv head). */
 export const KEY_TILE_HEAD = `  let w = workgroupIndex(wg, nwg);
   let bhk = w / u.tiles;

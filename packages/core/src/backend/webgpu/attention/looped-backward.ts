@@ -3,18 +3,17 @@
  * key streams; dK/dV over query streams, GQA heads summed without atomics), for the shapes looped.ts
  * serves. Nothing Nq x Nk is kept except the bias gradient when a bias is given.
  */
-import { type KernelSpec, MAIN, type OperandSpec, perItemMain } from '../shader.js';
+import { type KernelSpec, type OperandSpec, perItemMain } from '../shader.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   backwardInputOperands,
-  commonWgsl,
   featureKey,
   KEY_TILE_HEAD,
   KV_HEAD_BASES,
   STATS_WGSL,
 } from './features.js';
-import { keyScores, queryTilePrologue, R_LOOP } from './looped.js';
+import { keyScores, queryTilePrologue, R_LOOP, rowStreamingSpec } from './looped.js';
 /** The dQ kernels' operands (here and neighborhood-backward.ts): the inputs, dout, [lse, delta], dq. */
 export function dqOperands(f: AttentionFeatures): OperandSpec[] {
   const ops = backwardInputOperands(f);
@@ -103,17 +102,14 @@ ${perItemMain('row', 'u.rows')}
 /** dQ: each invocation streams the keys for its R query rows. */
 export function dqSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
-  return {
-    key: `attn-dq:${featureKey(f)}`,
-    uniforms: ATTENTION_FIELDS,
-    operands: dqOperands(f),
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
-${STATS_WGSL}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-${queryTilePrologue(R)}
+  return rowStreamingSpec(
+    f,
+    `attn-dq:${featureKey(f)}`,
+    ATTENTION_FIELDS,
+    dqOperands(f),
+    `
+${STATS_WGSL}`,
+    `${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var go: array<array<f32, ${Dv}>, ${R}>;
   var dq: array<array<f32, ${D}>, ${R}>;
@@ -153,7 +149,7 @@ ${dqStep('      ')}
     for (var d = 0u; d < D; d++) { dq_st(row * D + d, dq[r][d] * u.scale); }
   }
 }`,
-  };
+  );
 }
 
 /**
@@ -163,17 +159,14 @@ ${dqStep('      ')}
  */
 export function dkvSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
-  return {
-    key: `attn-dkv:${featureKey(f)}`,
-    uniforms: ATTENTION_FIELDS,
-    operands: dkvOperands(f),
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
-${STATS_WGSL}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-${KEY_TILE_HEAD}
+  return rowStreamingSpec(
+    f,
+    `attn-dkv:${featureKey(f)}`,
+    ATTENTION_FIELDS,
+    dkvOperands(f),
+    `
+${STATS_WGSL}`,
+    `${KEY_TILE_HEAD}
   let j0 = ((w % u.tiles) * WG + li) * ${R}u;
   if (b >= u.B || j0 >= u.Nk) { return; }
 ${KV_HEAD_BASES}
@@ -217,5 +210,5 @@ ${dkvStep('        ', f.bias)}
 ${STORE_DKV}
   }
 }`,
-  };
+  );
 }

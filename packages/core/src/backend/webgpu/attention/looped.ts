@@ -5,12 +5,14 @@
  * with R rows per invocation, the shape SwiftShader runs fastest (docs/decisions.md "Kernels on a
  * software adapter"). No kernel keeps Nq x Nk memory except `weights`, whose output is that size.
  */
-import { type KernelSpec, MAIN } from '../shader.js';
+import { type KernelSpec, MAIN, type OperandSpec } from '../shader.js';
+import type { Field } from '../uniforms.js';
 import {
   ATTENTION_FIELDS,
   type AttentionFeatures,
   commonWgsl,
   featureKey,
+  HEAD_OF_BH,
   inputOperands,
   KV_HEAD_BASES,
   QUERY_TILE_HEAD,
@@ -76,6 +78,52 @@ export const STORE_OUT_LSE = `    // a row with no key taking part gives zeros a
     lse_st(row, select(select(-inf(), m[r] + log(l[r]), l[r] > 0.0), nan(), bad[r]));`;
 
 /**
+ * A row-streaming kernel (forward, dQ, dK/dV; here, looped-backward.ts and neighborhood-*.ts), 32
+ * invocations a workgroup: the shared WGSL, `preamble` (lse and delta access, a grid's geometry), the
+ * head dims as constants D and DV, then `main` opened and `body` (which closes it).
+ */
+export function rowStreamingSpec(
+  f: AttentionFeatures,
+  key: string,
+  uniforms: readonly Field[],
+  operands: readonly OperandSpec[],
+  preamble: string,
+  body: string,
+): KernelSpec {
+  return {
+    key,
+    uniforms,
+    operands,
+    workgroupSize: 32,
+    body: `${commonWgsl(f)}${preamble}
+const D: u32 = ${f.D}u;
+const DV: u32 = ${f.Dv}u;
+${MAIN}
+${body}`,
+  };
+}
+
+/**
+ * Opening of the attention-weights kernels (here and neighborhood-forward.ts), one invocation per query
+ * row: `score(b, h, hk, i, j)` (the scaled, transformed and modded q·k for head dim D), then `main`
+ * opened with the row's (b, h, i) and its kv head hk.
+ */
+export function weightsOpening(D: number): string {
+  return `fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
+  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
+  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
+  var raw = 0.0;
+  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
+  return modded(transformed(raw, b, h, i, j), b, h, i, j);
+}
+${MAIN}
+  let row = workgroupIndex(wg, nwg) * WG + li;
+  let i = row % u.Nq;
+  let bh = row / u.Nq;
+${HEAD_OF_BH}`;
+}
+
+/**
  * Opening of the row-streaming kernels (forward, dQ): which (b, h) and which R query rows this
  * invocation owns, and the base offsets of its q, k and v heads.
  */
@@ -90,20 +138,17 @@ ${KV_HEAD_BASES}`;
 /** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
 export function forwardSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
-  return {
-    key: `attn-fwd:${featureKey(f)}`,
-    uniforms: ATTENTION_FIELDS,
-    operands: [
+  return rowStreamingSpec(
+    f,
+    `attn-fwd:${featureKey(f)}`,
+    ATTENTION_FIELDS,
+    [
       ...inputOperands(f),
       { name: 'out', dtype: 'f32', write: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-${queryTilePrologue(R)}
+    '',
+    `${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var acc: array<array<f32, ${Dv}>, ${R}>;
   var m: array<f32, ${R}>;
@@ -146,7 +191,7 @@ ${accumulateValue('    ', R)}
 ${STORE_OUT_LSE}
   }
 }`,
-  };
+  );
 }
 
 /**
@@ -156,28 +201,13 @@ ${STORE_OUT_LSE}
  * rounds at |s| ~ 100 by ~1e-5).
  */
 export function weightsSpec(f: AttentionFeatures): KernelSpec {
-  const { D } = f;
   return {
     key: `attn-weights:${featureKey(f)}`,
     uniforms: ATTENTION_FIELDS,
     operands: [...inputOperands(f), { name: 'out', dtype: 'f32', write: true }],
     workgroupSize: 64,
     body: `${commonWgsl(f)}
-fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
-  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
-  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
-  var raw = 0.0;
-  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
-  return modded(transformed(raw, b, h, i, j), b, h, i, j);
-}
-${MAIN}
-  let row = workgroupIndex(wg, nwg) * WG + li;
-  let i = row % u.Nq;
-  let bh = row / u.Nq;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  if (b >= u.B) { return; }
-  let hk = h / u.group;
+${weightsOpening(f.D)}
   let lo = keyLo(i);
   let hi = keyHi(i, b);
   var m = -inf();

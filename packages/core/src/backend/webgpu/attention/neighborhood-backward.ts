@@ -4,27 +4,24 @@
  * neighbourhood (the query rows and columns whose windows meet the strip: NATTEN's backward), over every
  * query head of the GQA group. delta = rowsum(dO ∘ O) comes from looped-backward.ts deltaSpec.
  */
-import { type KernelSpec, MAIN } from '../shader.js';
-import { type AttentionFeatures, commonWgsl, KV_HEAD_BASES, STATS_WGSL } from './features.js';
-import { keyScores } from './looped.js';
+import type { KernelSpec } from '../shader.js';
+import { type AttentionFeatures, KV_HEAD_BASES, STATS_WGSL } from './features.js';
+import { keyScores, rowStreamingSpec } from './looped.js';
 import { dkvOperands, dkvStep, dqOperands, dqStep, queryScores, STORE_DKV } from './looped-backward.js';
 import { NEIGHBORHOOD_FIELDS, neighborhoodKey, neighborhoodWgsl } from './neighborhood-common.js';
-import { queryStripPrologue, SEES } from './neighborhood-forward.js';
+import { queryStripPrologue, SEES, STRIP_KEYS } from './neighborhood-forward.js';
 
 export function neighborhoodDqSpec(f: AttentionFeatures, R: number): KernelSpec {
   const { D, Dv } = f;
-  return {
-    key: `attn-dq-${neighborhoodKey(f)}:R${R}`,
-    uniforms: NEIGHBORHOOD_FIELDS,
-    operands: dqOperands(f),
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
+  return rowStreamingSpec(
+    f,
+    `attn-dq-${neighborhoodKey(f)}:R${R}`,
+    NEIGHBORHOOD_FIELDS,
+    dqOperands(f),
+    `
 ${STATS_WGSL}
-${neighborhoodWgsl(R, f.kvLens)}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-${queryStripPrologue()}
+${neighborhoodWgsl(R, f.kvLens)}`,
+    `${queryStripPrologue()}
   var q: array<array<f32, ${D}>, R>;
   var go: array<array<f32, ${Dv}>, R>;
   var dq: array<array<f32, ${D}>, R>;
@@ -43,13 +40,7 @@ ${queryStripPrologue()}
   }
   var s: array<f32, R>;
   var dp: array<f32, R>;
-  for (var ty = y0; ty < y1; ty++) {
-    let ky = ry + ty * u.dh;
-    for (var uu = ua; uu < ub; uu++) {
-      let kx = rx + uu * u.dw;
-      let j = ky * u.cols + kx;
-      if (j >= end) { break; }
-      let ko = kb + j * u.k_sn;
+${STRIP_KEYS}
       let vo = vb + j * u.v_sn;
 ${keyScores('      ', 'R', R, true)}
       for (var r = 0u; r < R; r++) {
@@ -65,7 +56,7 @@ ${dqStep('        ')}
     for (var d = 0u; d < D; d++) { dq_st(row * D + d, dq[r][d] * u.scale); }
   }
 }`,
-  };
+  );
 }
 
 /**
@@ -75,18 +66,15 @@ ${dqStep('        ')}
  */
 export function neighborhoodDkvSpec(f: AttentionFeatures, R: number): KernelSpec {
   const { D, Dv } = f;
-  return {
-    key: `attn-dkv-${neighborhoodKey(f)}:R${R}`,
-    uniforms: NEIGHBORHOOD_FIELDS,
-    operands: dkvOperands(f),
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
+  return rowStreamingSpec(
+    f,
+    `attn-dkv-${neighborhoodKey(f)}:R${R}`,
+    NEIGHBORHOOD_FIELDS,
+    dkvOperands(f),
+    `
 ${STATS_WGSL}
-${neighborhoodWgsl(R, f.kvLens)}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-  let id = workgroupIndex(wg, nwg) * WG + li;
+${neighborhoodWgsl(R, f.kvLens)}`,
+    `  let id = workgroupIndex(wg, nwg) * WG + li;
   let bhk = id / u.strips;
   let b = bhk / u.Hkv;
   let hk = bhk % u.Hkv;
@@ -153,5 +141,5 @@ ${dkvStep('          ', f.bias)}
 ${STORE_DKV}
   }
 }`,
-  };
+  );
 }

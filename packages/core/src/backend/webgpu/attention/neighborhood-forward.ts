@@ -5,9 +5,16 @@
  * covering the strip's column windows; scores outside a query's own window are skipped. Barrier-free,
  * R rows per invocation, as the loop-based kernels (looped.ts) that SwiftShader runs well.
  */
-import { type KernelSpec, MAIN } from '../shader.js';
+import type { KernelSpec } from '../shader.js';
 import { type AttentionFeatures, commonWgsl, inputOperands, KV_HEAD_BASES } from './features.js';
-import { accumulateValue, keyScores, onlineSoftmaxStep, STORE_OUT_LSE } from './looped.js';
+import {
+  accumulateValue,
+  keyScores,
+  onlineSoftmaxStep,
+  rowStreamingSpec,
+  STORE_OUT_LSE,
+  weightsOpening,
+} from './looped.js';
 import { NEIGHBORHOOD_FIELDS, neighborhoodKey, neighborhoodWgsl } from './neighborhood-common.js';
 
 /**
@@ -51,26 +58,35 @@ ${KV_HEAD_BASES}
   }`;
 }
 
+/**
+ * Opens the walk over the keys of a strip's windows (forward, dQ): the rows [y0, y1) of its row window
+ * and, per row, the key run [ua, ub); key j at offset ko in k. The kernel closes both loops.
+ */
+export const STRIP_KEYS = `  for (var ty = y0; ty < y1; ty++) {
+    let ky = ry + ty * u.dh;
+    for (var uu = ua; uu < ub; uu++) {
+      let kx = rx + uu * u.dw;
+      let j = ky * u.cols + kx;
+      if (j >= end) { break; }
+      let ko = kb + j * u.k_sn;`;
+
 /** Whether query r of the strip sees key (ky, kx) at sub-column uu, before per-element masks. */
 export const SEES = `ok[r] && uu >= ws[r] && uu < ws[r] + u.kw && !(nbCausal() && ky == y && kx > xq[r])`;
 
 export function neighborhoodForwardSpec(f: AttentionFeatures, R: number): KernelSpec {
   const { D, Dv } = f;
-  return {
-    key: `attn-fwd-${neighborhoodKey(f)}:R${R}`,
-    uniforms: NEIGHBORHOOD_FIELDS,
-    operands: [
+  return rowStreamingSpec(
+    f,
+    `attn-fwd-${neighborhoodKey(f)}:R${R}`,
+    NEIGHBORHOOD_FIELDS,
+    [
       ...inputOperands(f),
       { name: 'out', dtype: 'f32', write: true },
       { name: 'lse', dtype: 'f32', write: true },
     ],
-    workgroupSize: 32,
-    body: `${commonWgsl(f)}
-${neighborhoodWgsl(R, f.kvLens)}
-const D: u32 = ${D}u;
-const DV: u32 = ${Dv}u;
-${MAIN}
-${queryStripPrologue()}
+    `
+${neighborhoodWgsl(R, f.kvLens)}`,
+    `${queryStripPrologue()}
   var q: array<array<f32, ${D}>, R>;
   var acc: array<array<f32, ${Dv}>, R>;
   var m: array<f32, R>;
@@ -85,13 +101,7 @@ ${queryStripPrologue()}
   var p: array<f32, R>;
   var take: array<bool, R>;
   var bad: array<bool, R>; // a NaN or +inf score seen: the row is NaN (features.ts poisons)
-  for (var ty = y0; ty < y1; ty++) {
-    let ky = ry + ty * u.dh;
-    for (var uu = ua; uu < ub; uu++) {
-      let kx = rx + uu * u.dw;
-      let j = ky * u.cols + kx;
-      if (j >= end) { break; }
-      let ko = kb + j * u.k_sn;
+${STRIP_KEYS}
 ${keyScores('      ', 'R', R, false)}
       var any = false;
       for (var r = 0u; r < R; r++) {
@@ -110,7 +120,7 @@ ${accumulateValue('      ', R)}
 ${STORE_OUT_LSE}
   }
 }`,
-  };
+  );
 }
 
 /**
@@ -118,7 +128,6 @@ ${STORE_OUT_LSE}
  * window's probabilities normalized by the row's own max and sum (as looped.ts weightsSpec).
  */
 export function neighborhoodWeightsSpec(f: AttentionFeatures): KernelSpec {
-  const { D } = f;
   const loop = (body: string) => `
   for (var ty = y0; ty < y1; ty++) {
     let ky = ry + ty * u.dh;
@@ -138,21 +147,7 @@ ${body}
     workgroupSize: 64,
     body: `${commonWgsl(f)}
 ${neighborhoodWgsl(1, f.kvLens)}
-fn score(b: u32, h: u32, hk: u32, i: u32, j: u32) -> f32 {
-  let qo = u.q_off + b * u.q_sb + h * u.q_sh + i * u.q_sn;
-  let ko = u.k_off + b * u.k_sb + hk * u.k_sh + j * u.k_sn;
-  var raw = 0.0;
-  for (var d = 0u; d < ${D}u; d++) { raw = fma(q_ld(qo + d) * u.scale, k_ld(ko + d), raw); }
-  return modded(transformed(raw, b, h, i, j), b, h, i, j);
-}
-${MAIN}
-  let row = workgroupIndex(wg, nwg) * WG + li;
-  let i = row % u.Nq;
-  let bh = row / u.Nq;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  if (b >= u.B) { return; }
-  let hk = h / u.group;
+${weightsOpening(f.D)}
   let cell = i + u.q_cell;
   let y = cell / u.cols;
   let x = cell % u.cols;

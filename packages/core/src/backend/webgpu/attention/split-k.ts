@@ -10,6 +10,7 @@ import {
   type AttentionFeatures,
   commonWgsl,
   featureKey,
+  HEAD_OF_BH,
   inputOperands,
   KV_HEAD_BASES,
 } from './features.js';
@@ -27,10 +28,7 @@ ${MAIN}
   let t = workgroupIndex(wg, nwg) * WG + li;
   let split = t % u.splits;
   let bh = t / u.splits;
-  let b = bh / u.H;
-  let h = bh % u.H;
-  if (b >= u.B) { return; }
-  let hk = h / u.group;
+${HEAD_OF_BH}
   let i = 0u;
   let qo = u.q_off + b * u.q_sb + h * u.q_sh;
 ${KV_HEAD_BASES}
