@@ -1,8 +1,7 @@
 /** Fused cross-entropy on WebGPU (ops/cross-entropy.ts has the formulas): one invocation per row. */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
 import { DEVICE_ERROR_OPS, type KernelSpec } from '../runtime.js';
-import { perItemMain } from '../shader.js';
-import { ROW_FIELDS, ROW_WGSL, rowValues } from './rows.js';
+import { perRowMain, ROW_FIELDS, rowValues } from './rows.js';
 
 type Sig = KernelSignatures;
 
@@ -27,9 +26,7 @@ export function crossEntropyForwardSpec(): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-${ROW_WGSL}
-${perItemMain('r', 'u.n')}
-  let base = rowBase(r);
+${perRowMain('r')}
   var m = -inf();
   for (var k = 0u; k < u.len; k++) { m = max(m, x_ld(base + k * u.stride)); }
   var s = 0.0;
@@ -72,9 +69,7 @@ export function crossEntropyBackwardSpec(): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-${ROW_WGSL}
-${perItemMain('r', 'u.n')}
-  let base = rowBase(r);
+${perRowMain('r')}
   let obase = r * u.len;
   let t = t_ld(u.t_off + r);
   if (t == u.ignore_index || t < 0 || u32(t) >= u.len) {
@@ -93,18 +88,27 @@ ${perItemMain('r', 'u.n')}
   };
 }
 
+/** The CE_FIELDS values both kernels read: the logits' rows, the targets' offset and the options. */
+function crossEntropyValues({
+  logits,
+  targets,
+  rows: r,
+  opts,
+}: Sig['CrossEntropy']['args'] | Sig['CrossEntropyGrad']['args']): Record<string, number | number[]> {
+  const values = rowValues(logits, r);
+  values.n = r.outerCount;
+  values.t_off = targets.offset;
+  values.ignore_index = opts.ignoreIndex;
+  values.smoothing = opts.labelSmoothing;
+  return values;
+}
+
 export function crossEntropyWebGpu(args: Sig['CrossEntropy']['args']): void {
-  const { logits, targets, rows: r, lossRows, lse, opts } = args;
+  const { logits, targets, rows: r, lossRows, lse } = args;
   const gpu = logits.device.gpu!;
   const n = r.outerCount;
-  const values = {
-    ...rowValues(logits, r),
-    n,
-    t_off: targets.offset,
-    ignore_index: opts.ignoreIndex,
-    smoothing: opts.labelSmoothing,
-    op: DEVICE_ERROR_OPS.indexOf('crossEntropy'),
-  };
+  const values = crossEntropyValues(args);
+  values.op = DEVICE_ERROR_OPS.indexOf('crossEntropy');
   const buffers = [
     logits.storage.buffer!,
     targets.storage.buffer!,
@@ -116,17 +120,11 @@ export function crossEntropyWebGpu(args: Sig['CrossEntropy']['args']): void {
 }
 
 export function crossEntropyGradWebGpu(args: Sig['CrossEntropyGrad']['args']): void {
-  const { logits, targets, rows: r, lse, g, gStride, dx, opts } = args;
+  const { logits, targets, rows: r, lse, g, gStride, dx } = args;
   const n = r.outerCount;
-  const values = {
-    ...rowValues(logits, r),
-    n,
-    t_off: targets.offset,
-    ignore_index: opts.ignoreIndex,
-    smoothing: opts.labelSmoothing,
-    g_off: g.offset,
-    g_stride: gStride,
-  };
+  const values = crossEntropyValues(args);
+  values.g_off = g.offset;
+  values.g_stride = gStride;
   const buffers = [
     logits.storage.buffer!,
     targets.storage.buffer!,

@@ -1,6 +1,7 @@
 /** WGSL addressing for kernels that walk one axis per invocation (kernels/rows.ts has the geometry). */
 import type { RowLayout } from '../../../kernels/rows.js';
 import type { Tensor } from '../../../tensor.js';
+import { perItemMain } from '../shader.js';
 import { dimFields, type Field, packDims } from '../uniforms.js';
 
 export const ROW_FIELDS: Field[] = [
@@ -36,3 +37,13 @@ fn rowBase(o: u32) -> u32 {
   }
   return off;
 }`;
+
+/**
+ * WGSL: the row helpers, then `main` with one invocation per outer row `index` (u.n of them) and `base`,
+ * the input offset of that row's first element (softmax, cross-entropy).
+ */
+export function perRowMain(index: string): string {
+  return `${ROW_WGSL}
+${perItemMain(index, 'u.n')}
+  let base = rowBase(${index});`;
+}

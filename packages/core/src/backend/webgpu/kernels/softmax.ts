@@ -1,7 +1,7 @@
 /** softmax / logSoftmax on WebGPU: one invocation per row, three sweeps (max, sum, write). */
 import type { KernelSignatures } from '../../../kernels/signatures.js';
-import { type KernelSpec, perItemMain } from '../shader.js';
-import { ROW_FIELDS, ROW_WGSL, rowValues } from './rows.js';
+import type { KernelSpec } from '../shader.js';
+import { perRowMain, ROW_FIELDS, rowValues } from './rows.js';
 
 export function softmaxSpec(log: boolean): KernelSpec {
   return {
@@ -13,9 +13,7 @@ export function softmaxSpec(log: boolean): KernelSpec {
     ],
     workgroupSize: 64,
     body: `
-${ROW_WGSL}
-${perItemMain('o', 'u.n')}
-  let base = rowBase(o);
+${perRowMain('o')}
   // output is contiguous: its outer index o maps to (o / inner) * len * inner + o % inner
   let inner = u.out_axis_stride;
   let obase = (o / inner) * u.len * inner + o % inner;
