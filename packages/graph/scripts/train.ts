@@ -5,7 +5,7 @@
  *     [--steps N] [--max-seconds S] [--seed N] [--backend cpu|webgpu|auto] [--checkpoints DIR] [--eval-only]
  * Checkpoints go to DIR/<task id>.safetensors (default <repo>/.cache/checkpoints, core's cache folder).
  */
-import { createDevice, io, tasks } from '@multihead/core';
+import { createDevice, io, type TaskContext, tasks } from '@multihead/core';
 import { GRAPH_TASKS } from '../src/index.js';
 
 const args = process.argv.slice(2);
@@ -29,19 +29,12 @@ const number = (name: string) => {
 const device = await createDevice({ backend: (flag('backend') ?? 'cpu') as 'cpu' | 'webgpu' | 'auto' });
 const dir = flag('checkpoints') ?? (await io.cacheDir('checkpoints'));
 const seed = number('seed');
-const ctx = {
+const ctx: TaskContext = {
   device,
   store: tasks.folderStore(dir),
   ...(seed !== undefined ? { seed } : {}),
-  log: (line: string) => console.error(line),
-  onProgress: (p: {
-    step: number;
-    steps: number;
-    loss: number;
-    itemsPerSecond: number;
-    unit: string;
-    seconds: number;
-  }) =>
+  log: (line) => console.error(line),
+  onProgress: (p) =>
     console.error(
       `step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ${Math.round(p.itemsPerSecond)} ${p.unit}/s ${p.seconds.toFixed(0)} s`,
     ),

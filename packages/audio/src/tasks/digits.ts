@@ -198,10 +198,13 @@ export function createDigitsTask(options: DigitsOptions = {}): Task {
     goal: { metric: 'accuracyUnseen', op: '>=', value: 0.9 },
     positions: 'frames',
     async train(ctx, opts = {}) {
-      const h = { ...DIGITS_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(who, opts, h.steps);
-      const budget = maxSeconds ?? (opts.steps === undefined ? DIGITS_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(
+        ctx,
+        who,
+        opts,
+        DIGITS_TRAINING,
+        options.training,
+      );
       const config: SpectrogramTransformerConfig = {
         ...DIGITS_MODEL,
         frameFeatures: frameWidth(trainFeatures),

@@ -146,14 +146,7 @@ export function createMusicTask(options: MusicOptions = {}): Task {
         default: 512,
         description: 'events to generate at most (EOS ends sooner)',
       },
-      {
-        name: 'temperature',
-        type: 'number',
-        min: 0,
-        max: 10,
-        default: 1,
-        description: '0 = greedy; higher = more varied',
-      },
+      tasks.temperatureParam,
       {
         name: 'topK',
         type: 'integer',
@@ -182,10 +175,7 @@ export function createMusicTask(options: MusicOptions = {}): Task {
     goal: { metric: 'nll', op: '<=', beat: ['unigram', 'bigram'] },
     positions: 'events',
     async train(ctx, opts = {}) {
-      const h = { ...MUSIC_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(who, opts, h.steps);
-      const budget = maxSeconds ?? (opts.steps === undefined ? MUSIC_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(ctx, who, opts, MUSIC_TRAINING, options.training);
       const config: MusicTransformerConfig = { ...MUSIC_MODEL, ...options.config, seed: seed + 1 };
       const { train } = await data();
       const pieces = train.map(pieceTokens);

@@ -9,7 +9,14 @@ export {
   saveTaskCheckpoint,
   type TaskCheckpointMetadata,
 } from './checkpoints.js';
-export { describeInput, inputBytes, inputText, isFileInput, resolveParams } from './inputs.js';
+export {
+  describeInput,
+  inputBytes,
+  inputText,
+  isFileInput,
+  resolveParams,
+  temperatureParam,
+} from './inputs.js';
 export { defineTask, TaskRegistry, taskModality } from './registry.js';
 export { checkGoal, evalReport, goalMet } from './reports.js';
 export { collectRun, resultRun, streamingRun } from './run.js';
@@ -23,6 +30,7 @@ export {
   type TaskTrainSummary,
   taskOptimizer,
   trainForTask,
+  trainingPlan,
   trainingRecord,
   trainTaskModel,
 } from './training.js';

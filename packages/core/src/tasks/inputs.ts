@@ -97,6 +97,16 @@ function checkParam(task: string, spec: ParamSpec, value: unknown): number | boo
   }
 }
 
+/** The sampling temperature every generating task takes (softmax of logits / temperature; 0 picks the likeliest). */
+export const temperatureParam: ParamSpec = Object.freeze({
+  name: 'temperature',
+  type: 'number',
+  min: 0,
+  max: 10,
+  default: 1,
+  description: '0 = greedy; higher = more varied',
+});
+
 /**
  * The task's parameters with defaults filled in, each checked against its spec; an unknown name is an
  * error listing the names there are.

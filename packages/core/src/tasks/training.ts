@@ -47,6 +47,24 @@ export function checkTrainOptions(
   return { steps, maxSeconds };
 }
 
+/**
+ * The start of a built-in task's `train`: its hyper-parameters (the task's `defaults`, then the `overrides`
+ * its options give), this call's steps and time budget (checked by `checkTrainOptions`; a call that asks for
+ * neither steps nor seconds runs for `defaults.maxSeconds`), and the seed (`ctx.seed`, default 0).
+ */
+export function trainingPlan<H extends { steps: number; maxSeconds?: number | undefined }>(
+  ctx: TaskContext,
+  id: string,
+  opts: { steps?: number; maxSeconds?: number },
+  defaults: H,
+  overrides: Partial<H> | undefined,
+): { h: H; steps: number; budget: number | undefined; seed: number } {
+  const h = { ...defaults, ...overrides };
+  const { steps, maxSeconds } = checkTrainOptions(id, opts, h.steps);
+  const budget = maxSeconds ?? (opts.steps === undefined ? defaults.maxSeconds : undefined);
+  return { h, steps, budget, seed: ctx.seed ?? 0 };
+}
+
 /** `train()` bounded by `ctx.signal` and `maxSeconds`, reporting to `ctx.onProgress`. */
 export async function trainForTask<B>(
   ctx: TaskContext,
@@ -177,9 +195,10 @@ export function taskOptimizer(
 }
 
 /**
- * A built-in task's training run: `taskOptimizer` over the model's parameters, the model in training mode
- * for the run and in eval mode after it, `trainForTask` with the hyper-parameters' gradient clipping and a
- * progress read every 10 steps (unless `loop` says otherwise); the optimizer's state is freed at the end.
+ * A built-in task's training run: `taskOptimizer` over the model's parameters (or the `optimizer` given, for
+ * a task with parameter groups of its own), the model in training mode for the run and in eval mode after
+ * it, `trainForTask` with the hyper-parameters' gradient clipping and a progress read every 10 steps (unless
+ * `loop` says otherwise); the optimizer's state is freed at the end.
  */
 export async function trainTaskModel<B>(
   ctx: TaskContext,
@@ -187,8 +206,12 @@ export async function trainTaskModel<B>(
   h: Omit<TaskTrainingHyper, 'steps'>,
   run: { steps: number; maxSeconds?: number | undefined },
   loop: Pick<TaskTrainOptions<B>, 'unit' | 'items' | 'batch' | 'loss' | 'progressEvery'>,
+  { optimizer, scheduler }: { optimizer: AdamW; scheduler: LRScheduler } = taskOptimizer(
+    model.parameters(),
+    h,
+    run,
+  ),
 ): Promise<TaskTrainSummary> {
-  const { optimizer, scheduler } = taskOptimizer(model.parameters(), h, run);
   model.train();
   try {
     return await trainForTask(ctx, {

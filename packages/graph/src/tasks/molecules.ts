@@ -152,10 +152,13 @@ export function createMoleculesTask(options: MoleculesOptions = {}): Task {
     goal: { metric: 'mae', op: '<=', beat: ['trainMean', 'ridgeElementCounts'] },
     positions: 'nodes',
     async train(ctx, opts = {}) {
-      const h = { ...MOLECULES_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(MOLECULES_TASK_ID, opts, h.steps);
-      const budget = maxSeconds ?? (opts.steps === undefined ? MOLECULES_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(
+        ctx,
+        MOLECULES_TASK_ID,
+        opts,
+        MOLECULES_TRAINING,
+        options.training,
+      );
       const set = await loadMoleculeSet(options);
       const graphs = set.train.map((i) => moleculeFeatures(set.graphs[i]!));
       const targets = set.train.map((i) => set.tpsa[i]!);

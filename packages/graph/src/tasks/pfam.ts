@@ -168,10 +168,13 @@ export function createPfamTask(options: PfamOptions = {}): Task {
     goal: { metric: 'accuracy', op: '>=', value: 0.97, beat: ['kmer3LogisticRegression'] },
     positions: 'residues',
     async train(ctx, opts = {}) {
-      const h = { ...PFAM_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(PFAM_TASK_ID, opts, h.steps);
-      const budget = maxSeconds ?? (opts.steps === undefined ? PFAM_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(
+        ctx,
+        PFAM_TASK_ID,
+        opts,
+        PFAM_TRAINING,
+        options.training,
+      );
       const data = await loadPfamData(source);
       const covariation = h.pretrainSteps > 0 ? familyCovariation(data) : data.families.map(() => null);
       const config: ProteinEncoderConfig = {

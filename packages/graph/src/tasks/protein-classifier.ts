@@ -26,18 +26,11 @@ import { maskTokens } from '../preprocess/protein-masking.js';
 import type { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
 import { type LabelledSequence, windowStarts } from './pfam-data.js';
 
-export interface ProteinClassifierTraining {
-  steps: number;
+export interface ProteinClassifierTraining extends tasks.TaskTrainingHyper {
   /** Masked-LM-only steps at the start (with co-variation bias); 0 = none. */
   pretrainSteps: number;
-  batchSize: number;
   /** Residues per window (the encoder reads window + 2 tokens). */
   window: number;
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  clipGradNorm: number;
   labelSmoothing: number;
   /** ESM masking rate of the corrupted inputs. */
   maskProb: number;
@@ -144,16 +137,12 @@ export async function trainProteinClassifier(
     }
     return { window, label: s.label };
   };
-  model.train();
-  try {
-    return await tasks.trainForTask<ClassifierBatch>(ctx, {
-      model,
-      optimizer,
-      scheduler,
-      steps: run.steps,
-      maxSeconds: run.maxSeconds,
-      clipGradNorm: h.clipGradNorm,
-      progressEvery: 10,
+  return await tasks.trainTaskModel<ClassifierBatch>(
+    ctx,
+    model,
+    h,
+    run,
+    {
       unit: 'residues',
       items: (batch) => batch.residues,
       batch: (step) => {
@@ -187,11 +176,9 @@ export async function trainProteinClassifier(
         );
         return mlm && h.mlmWeight > 0 ? add(family, mul(mlm, h.mlmWeight)) : family;
       },
-    });
-  } finally {
-    optimizer.dispose();
-    model.eval();
-  }
+    },
+    { optimizer, scheduler },
+  );
 }
 
 /**

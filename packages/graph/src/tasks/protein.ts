@@ -157,14 +157,7 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
         default: 160,
         description: 'residues to generate at most (it stops at <eos>)',
       },
-      {
-        name: 'temperature',
-        type: 'number',
-        min: 0,
-        max: 10,
-        default: 1,
-        description: '0 = greedy; higher = more varied',
-      },
+      tasks.temperatureParam,
       {
         name: 'topK',
         type: 'integer',
@@ -180,10 +173,13 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
     goal: { metric: 'perplexity', op: '<=', beat: ['familyUnigram'] },
     positions: 'residues',
     async train(ctx, opts = {}) {
-      const h = { ...PROTEIN_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(PROTEIN_TASK_ID, opts, h.steps);
-      const budget = maxSeconds ?? (opts.steps === undefined ? PROTEIN_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(
+        ctx,
+        PROTEIN_TASK_ID,
+        opts,
+        PROTEIN_TRAINING,
+        options.training,
+      );
       const data = await loadData();
       const config: models.GPTConfig = {
         ...PROTEIN_GPT,

@@ -136,10 +136,13 @@ export function createFashionTask(options: FashionOptions = {}): Task {
     goal: { metric: 'accuracy', op: '>=', value: 0.91, beat: ['logisticRegression', 'mlp'] },
     positions: 'patches',
     async train(ctx, opts = {}) {
-      const h = { ...FASHION_TRAINING, ...options.training };
-      const { steps, maxSeconds } = tasks.checkTrainOptions(FASHION_TASK_ID, opts, h.steps);
-      const budget = opts.maxSeconds ?? (opts.steps === undefined ? FASHION_TRAINING.maxSeconds : undefined);
-      const seed = ctx.seed ?? 0;
+      const { h, steps, budget, seed } = tasks.trainingPlan(
+        ctx,
+        FASHION_TASK_ID,
+        opts,
+        FASHION_TRAINING,
+        options.training,
+      );
       const config: ViTConfig = { ...FASHION_VIT, ...options.config, seed: seed + 1 };
       const { train } = await data();
       const vit = new VisionTransformer(ctx.device, config);
@@ -149,7 +152,7 @@ export function createFashionTask(options: FashionOptions = {}): Task {
         );
         const summary = await trainImageClassifier(ctx, vit, train, FASHION_NORMALIZATION, h, {
           steps,
-          maxSeconds: maxSeconds ?? budget,
+          maxSeconds: budget,
           seed,
         });
         return await tasks.saveTrainedModel(ctx, FASHION_TASK_ID, {

@@ -88,14 +88,7 @@ export function createPixelsTask(options: PixelsOptions = {}): Task {
     output: { kind: 'image', stream: 'pixels', description: 'a grid of sampled images' },
     params: [
       { name: 'samples', type: 'integer', min: 1, max: 64, default: 16, description: 'images to sample' },
-      {
-        name: 'temperature',
-        type: 'number',
-        min: 0,
-        max: 10,
-        default: 1,
-        description: '0 = greedy; higher = more varied',
-      },
+      tasks.temperatureParam,
       {
         name: 'topK',
         type: 'integer',
