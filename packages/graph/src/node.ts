@@ -5,15 +5,14 @@
  */
 import { MultiheadError } from '@multihead/core';
 
-export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return import(/* @vite-ignore */ name);
+/** `import(specifier)` with the specifier in a variable: what keeps bundlers from following it. */
+function importAtRunTime<M>(specifier: string): Promise<M> {
+  return import(/* @vite-ignore */ specifier);
 }
 
-export async function nodeZlib(): Promise<typeof import('node:zlib')> {
-  const name = 'node:zlib';
-  return import(/* @vite-ignore */ name);
-}
+export const nodeFs = () => importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
+
+export const nodeZlib = () => importAtRunTime<typeof import('node:zlib')>('node:zlib');
 
 export const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
 

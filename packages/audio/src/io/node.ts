@@ -3,27 +3,18 @@
  * nor warn about them and the package still loads in a page (docs/decisions.md, "Workspace"; the same
  * pattern as packages/text/src/node.ts). Only the file, dataset and tool helpers call these.
  */
-export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const specifier = 'node:fs/promises';
+/** `import(specifier)` with the specifier in a variable: what keeps bundlers from following it. */
+function importAtRunTime<M>(specifier: string): Promise<M> {
   return import(/* @vite-ignore */ specifier);
 }
 
-export async function nodePath(): Promise<typeof import('node:path')> {
-  const specifier = 'node:path';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeFs = () => importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
 
-export async function nodeOs(): Promise<typeof import('node:os')> {
-  const specifier = 'node:os';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodePath = () => importAtRunTime<typeof import('node:path')>('node:path');
 
-export async function nodeChildProcess(): Promise<typeof import('node:child_process')> {
-  const specifier = 'node:child_process';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeOs = () => importAtRunTime<typeof import('node:os')>('node:os');
 
-export async function nodeZlib(): Promise<typeof import('node:zlib')> {
-  const specifier = 'node:zlib';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeChildProcess = () =>
+  importAtRunTime<typeof import('node:child_process')>('node:child_process');
+
+export const nodeZlib = () => importAtRunTime<typeof import('node:zlib')>('node:zlib');

@@ -3,26 +3,20 @@
  * nor warn about them and the package still loads in a page (as `packages/core/src/io/files.ts` does).
  */
 
-export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const specifier = 'node:fs/promises';
+/** `import(specifier)` with the specifier in a variable: what keeps bundlers from following it. */
+function importAtRunTime<M>(specifier: string): Promise<M> {
   return import(/* @vite-ignore */ specifier);
 }
 
-export async function nodeZlib(): Promise<typeof import('node:zlib')> {
-  const specifier = 'node:zlib';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeFs = () => importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
 
-export async function nodePath(): Promise<typeof import('node:path')> {
-  const specifier = 'node:path';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeZlib = () => importAtRunTime<typeof import('node:zlib')>('node:zlib');
+
+export const nodePath = () => importAtRunTime<typeof import('node:path')>('node:path');
 
 type Sharp = typeof import('sharp').default;
 
 /** sharp (libvips), the image codec on Node (docs/design.md: "sharp (images in Node)"). */
 export async function loadSharp(): Promise<Sharp> {
-  const specifier = 'sharp';
-  const module = (await import(/* @vite-ignore */ specifier)) as { default: Sharp };
-  return module.default;
+  return (await importAtRunTime<{ default: Sharp }>('sharp')).default;
 }
