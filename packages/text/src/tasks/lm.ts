@@ -23,19 +23,10 @@ import type { GenerateOptions } from './gpt-task.js';
 export type LmConfig = Omit<models.GPTConfig, 'seed'>;
 
 /** Optimizer and batch settings of a task's training run. */
-export interface LmTraining {
-  /** Default optimizer steps. */
-  steps: number;
-  /** Rows per step. */
-  batchSize: number;
-  lr: number;
-  /** Where the cosine ends. */
-  minLr: number;
-  warmupSteps: number;
+export interface LmTraining extends tasks.TaskTrainingHyper {
   /** AdamW decay on matrices and embeddings only (nanoGPT's groups). */
   weightDecay: number;
   betas: [number, number];
-  clipGradNorm: number;
 }
 
 /** One training or scoring row: next-token targets for `ids[1..]`, the first `from` of them not scored. */
@@ -89,26 +80,13 @@ export async function trainLm(
   opts: { steps: number; maxSeconds?: number | undefined; padId: number },
   batch: (step: number) => readonly TokenRow[],
 ) {
-  const { optimizer, scheduler } = tasks.taskOptimizer(gpt.parameters(), h, opts);
-  gpt.train();
-  try {
-    return await tasks.trainForTask<ReturnType<typeof packRows>>(ctx, {
-      model: gpt,
-      optimizer,
-      scheduler,
-      clipGradNorm: h.clipGradNorm,
-      steps: opts.steps,
-      maxSeconds: opts.maxSeconds,
-      progressEvery: REPORT_EVERY,
-      unit: 'tokens',
-      items: (packed) => packed.scored,
-      batch: (step) => packRows(gpt.device, batch(step), opts.padId),
-      loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
-    });
-  } finally {
-    optimizer.dispose();
-    gpt.eval();
-  }
+  return await tasks.trainTaskModel<ReturnType<typeof packRows>>(ctx, gpt, h, opts, {
+    progressEvery: REPORT_EVERY,
+    unit: 'tokens',
+    items: (packed) => packed.scored,
+    batch: (step) => packRows(gpt.device, batch(step), opts.padId),
+    loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets), // logits [B, T, V]
+  });
 }
 
 /** Summed next-token NLL (nats) of `rows` under `gpt`, in batches of `batchRows`. */
