@@ -1,18 +1,13 @@
 /**
  * Node built-ins loaded on demand through a variable, so browser bundlers (Vite) neither bundle nor warn
- * about them (as in @multihead/text) and the parsers stay usable in a browser. Only the file and gzip
+ * about them (core's `io.importAtRunTime`) and the parsers stay usable in a browser. Only the file and gzip
  * helpers call these.
  */
-import { MultiheadError } from '@multihead/core';
+import { io, MultiheadError } from '@multihead/core';
 
-/** `import(specifier)` with the specifier in a variable: what keeps bundlers from following it. */
-function importAtRunTime<M>(specifier: string): Promise<M> {
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeFs = () => io.importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
 
-export const nodeFs = () => importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
-
-export const nodeZlib = () => importAtRunTime<typeof import('node:zlib')>('node:zlib');
+export const nodeZlib = () => io.importAtRunTime<typeof import('node:zlib')>('node:zlib');
 
 export const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
 

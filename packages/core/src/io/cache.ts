@@ -7,6 +7,7 @@
  * Node only: in a browser there is no cache, and `cachedJSON` / `cachedBytes` just build.
  */
 import { MultiheadError } from '../errors.js';
+import { importAtRunTime } from '../run-time-import.js';
 import { nodeFs, nodePath, writeFileAtomic } from './files.js';
 
 export interface CacheOptions {
@@ -32,10 +33,9 @@ export async function cacheRoot(): Promise<string> {
     }
     if (path.dirname(dir) === dir) break;
   }
-  const { homedir } = (await import(/* @vite-ignore */ NODE_OS)) as typeof import('node:os');
+  const { homedir } = await importAtRunTime<typeof import('node:os')>('node:os');
   return path.join(process.env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache'), 'multihead');
 }
-const NODE_OS = 'node:os';
 
 /** `<cache root>/<name>`, e.g. `cacheDir('datasets')`. */
 export async function cacheDir(name: string): Promise<string> {

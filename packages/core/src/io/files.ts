@@ -4,16 +4,11 @@
  * (docs/decisions.md, "Workspace").
  */
 import { MultiheadError } from '../errors.js';
+import { importAtRunTime } from '../run-time-import.js';
 
-export async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const specifier = 'node:fs/promises';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodeFs = () => importAtRunTime<typeof import('node:fs/promises')>('node:fs/promises');
 
-export async function nodePath(): Promise<typeof import('node:path')> {
-  const specifier = 'node:path';
-  return import(/* @vite-ignore */ specifier);
-}
+export const nodePath = () => importAtRunTime<typeof import('node:path')>('node:path');
 
 /**
  * Writes `bytes` to `path` atomically (Node): a temporary file in the same directory, flushed (fsync),

@@ -1,3 +1,4 @@
+export { importAtRunTime, importOptional } from '../run-time-import.js';
 export { type CacheOptions, cacheDir, cachedBytes, cachedJSON, cacheRoot } from './cache.js';
 export {
   type Checkpoint,

