@@ -53,7 +53,14 @@ export { defaultAttentionKernel } from './backend/webgpu/heuristics.js';
 export { type CreateDeviceOptions, createDevice } from './create-device.js';
 export { type Backend, Device, type MemoryInfo, type TensorOptions } from './device.js';
 export type { DType, ReadArray } from './dtype.js';
-export { type ErrorCode, MultiheadError } from './errors.js';
+export {
+  describeType,
+  type ErrorCode,
+  invalidArgument,
+  ioError,
+  MultiheadError,
+  unsupported,
+} from './errors.js';
 export * as io from './io/index.js';
 export type { AttentionShape, ResolvedAttention, ScoreModFn } from './kernels/attention.js';
 export type { ResolvedBlockSparse } from './kernels/block-sparse.js';

@@ -1,4 +1,4 @@
-import { MultiheadError } from '@multihead/core';
+import { invalidArgument } from '@multihead/core';
 
 /**
  * @multihead/vision reports problems with core's `MultiheadError` (one error class across the packages).
@@ -6,26 +6,9 @@ import { MultiheadError } from '@multihead/core';
  *   INVALID_ARGUMENT: a caller's argument or a file's content is wrong (corrupt, truncated, too large).
  *   UNSUPPORTED: a well-formed input this package does not handle (an image format outside the list).
  *   IO_ERROR: a file or a Debian package is missing or unreadable.
+ * The throwers and `describeType` are core's (shared with @multihead/audio); this file adds vision's checks.
  */
-export function invalidArgument(message: string): never {
-  throw new MultiheadError('INVALID_ARGUMENT', message);
-}
-
-export function unsupported(message: string): never {
-  throw new MultiheadError('UNSUPPORTED', message);
-}
-
-export function ioError(message: string): never {
-  throw new MultiheadError('IO_ERROR', message);
-}
-
-/** `typeof`, but telling arrays, typed arrays and null apart, for messages like "got array". */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  return typeof value;
-}
+export { describeType, invalidArgument, ioError, unsupported } from '@multihead/core';
 
 /** The message of an unknown thrown value. */
 export function messageOf(error: unknown): string {
