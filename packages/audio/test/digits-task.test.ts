@@ -5,11 +5,12 @@
  * and an AudioBuffer-like object alike, bad inputs are refused by name, and the attention report covers
  * every layer over time-labelled tokens with a rollout and the spectrogram under it.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededUniform } from '@multihead/core';
-import { taskTestContext } from '@multihead/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { type Device, seededUniform, type TaskContext, tasks } from '@multihead/core';
+import { getDevices } from '@multihead/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIO_TASKS,
   createDigitsTask,
@@ -52,7 +53,15 @@ const task = createDigitsTask({
   training: { batchSize: 8, warmupSteps: 2, lr: 3e-3 },
 });
 
-const { ctx, dir } = await taskTestContext('digits', 1, afterAll);
+let device: Device;
+let dir: string;
+let ctx: TaskContext;
+beforeAll(async () => {
+  device = (await getDevices()).dev;
+  dir = await mkdtemp(join(tmpdir(), 'digits-task-'));
+  ctx = { device, store: tasks.folderStore(dir), seed: 1 };
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('audio/digits', () => {
   it('is in AUDIO_TASKS: classify over audio, the ten digits, frames as positions', () => {

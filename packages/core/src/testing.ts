@@ -3,9 +3,7 @@
  * fails, never skips, when no WebGPU adapter is found; the first use prints the adapter's name so the
  * CI log shows where the gpu tests ran.
  */
-import { createDevice, type Device, type TaskContext, tasks } from './index.js';
-import { nodeFs, nodePath } from './io/files.js';
-import { importAtRunTime } from './run-time-import.js';
+import { createDevice, type Device } from './index.js';
 
 let devices: Promise<{ dev: Device; cpu: Device }> | null = null;
 
@@ -30,25 +28,6 @@ export function getDevices(): Promise<{ dev: Device; cpu: Device }> {
     return { dev, cpu };
   })();
   return devices;
-}
-
-/**
- * What a task's tests share: a TaskContext on the device under test (or `device`) whose store is a fresh
- * temporary folder `dir` (`<tmp>/<name>-task-*`), removed after the calling file's tests. `afterAll` is
- * the test runner's, passed in so that this module does not import the runner.
- */
-export async function taskTestContext(
-  name: string,
-  seed: number,
-  afterAll: (cleanup: () => Promise<void>) => void,
-  device?: Device,
-): Promise<{ ctx: TaskContext; device: Device; dir: string }> {
-  const fs = await nodeFs();
-  const { tmpdir } = await importAtRunTime<typeof import('node:os')>('node:os');
-  const dir = await fs.mkdtemp((await nodePath()).join(tmpdir(), `${name}-task-`));
-  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
-  const dev = device ?? (await getDevices()).dev;
-  return { ctx: { device: dev, store: tasks.folderStore(dir), seed }, device: dev, dir };
 }
 
 /** Deterministic pseudo-random floats in [-1, 1) (test data, independent of the library's RNG). */
