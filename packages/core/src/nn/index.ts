@@ -1,4 +1,5 @@
 export { manualSeed } from '../seeded.js';
+export { Conv2d, type Conv2dArgs, type Conv2dOptions, conv2d, type Size2d } from './conv.js';
 export { Dropout, type DropoutOptions, dropout } from './dropout.js';
 export {
   ACTIVATIONS,
