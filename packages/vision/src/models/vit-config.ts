@@ -3,7 +3,8 @@
  * num_layers, num_heads, hidden_dim, mlp_dim, num_classes, dropout, attention_dropout) in camelCase, plus the
  * choices torchvision hard-codes (channels, positions, class token, LayerNorm epsilon), checked in one place.
  */
-import { MultiheadError } from '@multihead/core';
+import { copyInto, MultiheadError, noGrad, type Tensor } from '@multihead/core';
+import { type ConvStemLayer, resolveStemLayers } from './conv-stem.js';
 
 export interface ViTConfig {
   /** Input height and width (a number for square images); multiples of patchSize. */
@@ -30,9 +31,20 @@ export interface ViTConfig {
   layerNormEps?: number;
   /** Seed of the initial weights and the dropout masks (default 0). */
   seed?: number;
+  /**
+   * A convolutional stem instead of the patchify stem (models/conv-stem.ts; torchvision's conv_stem_configs,
+   * without BatchNorm); its strides multiply to patchSize. Default none.
+   */
+  convStem?: readonly ConvStemLayer[];
 }
 
 export type ResolvedViTConfig = Required<Omit<ViTConfig, 'imageSize'>> & { imageSize: [number, number] };
+
+/** Weights from `init` copied into `p` (initialization after construction; not recorded by autograd). */
+export function overwrite(p: Tensor, init: Tensor): void {
+  noGrad(() => copyInto(p, init));
+  init.dispose();
+}
 
 export const invalid = (message: string): never => {
   throw new MultiheadError('INVALID_ARGUMENT', message);
@@ -56,6 +68,7 @@ export function resolveViTConfig(config: ViTConfig): ResolvedViTConfig {
     classToken: true,
     layerNormEps: 1e-6,
     seed: 0,
+    convStem: [],
     ...config,
     imageSize,
   };
@@ -72,7 +85,17 @@ export function resolveViTConfig(config: ViTConfig): ResolvedViTConfig {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
       invalid(`VisionTransformer: config.${key} must be a positive integer, got ${cfg[key]}`);
   }
-  if (!imageSize.every((s) => Number.isInteger(s) && s > 0 && s % cfg.patchSize === 0)) {
+  const stem = resolveStemLayers(cfg.convStem);
+  cfg.convStem = stem;
+  const stride = stem.reduce((s, l) => s * l.stride, 1);
+  if (stem.length > 0 && stride !== cfg.patchSize) {
+    invalid(
+      `VisionTransformer: config.convStem's strides multiply to ${stride}; they must make patchSize ${cfg.patchSize}`,
+    );
+  }
+  // a stem pads each convolution, so it takes any size (28 -> 14 -> 7 -> 4); patchify needs multiples
+  const fits = (s: number) => stem.length > 0 || s % cfg.patchSize === 0;
+  if (!imageSize.every((s) => Number.isInteger(s) && s > 0 && fits(s))) {
     invalid(
       `VisionTransformer: config.imageSize ${JSON.stringify(size)} must be positive multiples of patchSize ${cfg.patchSize}`,
     );

@@ -35,12 +35,14 @@ const stateOf = (c: (typeof cases)[number]) =>
 const shapes = (m: nn.Module) => Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]);
 
 describe('VisionTransformer matches torchvision', () => {
-  it('covers torchvision as it is, a 1-channel non-square sin-cos model and global average pooling', () => {
+  it('covers torchvision as it is, a 1-channel non-square sin-cos model, global average pooling and a conv stem', () => {
     expect(cases.map((c) => [c.name, c.config.channels, c.config.positions, c.config.classToken])).toEqual([
       ['vit_torchvision', 3, 'learned', true],
       ['vit_nonsquare_c1_sincos', 1, 'sincos2d', true],
       ['vit_gap', 3, 'learned', false],
+      ['vit_conv_stem', 3, 'learned', true],
     ]);
+    expect(cases[3]!.config.convStem?.map((l) => l.activation)).toEqual(['relu', 'gelu']);
   });
 
   for (const c of cases) {

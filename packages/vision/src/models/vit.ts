@@ -2,7 +2,8 @@
  * ViT: the Vision Transformer (Dosovitskiy et al. 2021) in one file, with torchvision's layout and state-dict
  * names (`torchvision.models.vision_transformer.VisionTransformer`, 0.14), so its checkpoints load as they are:
  *
- *   images [B, C, H, W] -> conv_proj (patchify, models/patch-embedding.ts)          [B, N, D], N = gh·gw
+ *   images [B, C, H, W] -> conv_proj (patchify, models/patch-embedding.ts,         [B, N, D], N = gh·gw
+ *                          or a convolutional stem, models/conv-stem.ts)
  *     -> [class_token; tokens] + encoder.pos_embedding -> dropout                 [B, T, D], T = N + 1
  *     -> encoder.layers.encoder_layer_i (pre-norm, Xiong et al. 2020):
  *          x = x + dropout(self_attention(ln_1(x)));   x = x + mlp(ln_2(x))
@@ -21,7 +22,6 @@
 import {
   add,
   concat,
-  copyInto,
   type Device,
   gelu,
   MultiheadError,
@@ -33,9 +33,17 @@ import {
   type Tensor,
   tidy,
 } from '@multihead/core';
+import { ConvStem } from './conv-stem.js';
 import { PatchEmbedding } from './patch-embedding.js';
 import { type AttentionMap, attentionRollout, type RolloutGrid } from './rollout.js';
-import { invalid, type ResolvedViTConfig, resolveViTConfig, seedFor, type ViTConfig } from './vit-config.js';
+import {
+  invalid,
+  overwrite,
+  type ResolvedViTConfig,
+  resolveViTConfig,
+  seedFor,
+  type ViTConfig,
+} from './vit-config.js';
 
 export interface ViTForwardDetailed {
   /** Return the per-head attention probabilities of every layer (true) or of the listed layers (default none). */
@@ -50,12 +58,6 @@ export interface ViTOutputs {
    * for a layer not asked for. Not differentiable.
    */
   attentions: (Tensor | null)[];
-}
-
-/** Weights from `init` copied into `p` (initialization after construction; not recorded by autograd). */
-function overwrite(p: Tensor, init: Tensor): void {
-  noGrad(() => copyInto(p, init));
-  init.dispose();
 }
 
 /** torchvision's MLPBlock: children `0` (Linear), `2` (Dropout), `3` (Linear), `4` (Dropout); GELU at `1`. */
@@ -217,7 +219,8 @@ export class VisionTransformer extends nn.Module {
   readonly config: ResolvedViTConfig;
   /** The patch grid [gh, gw]. */
   readonly grid: RolloutGrid;
-  readonly conv_proj: PatchEmbedding;
+  /** The patchify stem, or a convolutional one (config.convStem). */
+  readonly conv_proj: PatchEmbedding | ConvStem;
   readonly encoder: Encoder;
   readonly heads: Heads;
 
@@ -225,19 +228,16 @@ export class VisionTransformer extends nn.Module {
     super(device);
     const cfg = resolveViTConfig(config);
     this.config = cfg;
-    const p = cfg.patchSize;
-    this.grid = [cfg.imageSize[0] / p, cfg.imageSize[1] / p];
     // torchvision: zeros
     if (cfg.classToken) this.registerParameter('class_token', device.zeros([1, 1, cfg.hiddenDim]));
+    const stem = { channels: cfg.channels, hiddenDim: cfg.hiddenDim, seed: seedFor(cfg.seed, 'conv_proj') };
     this.conv_proj = this.registerModule(
       'conv_proj',
-      new PatchEmbedding(device, {
-        channels: cfg.channels,
-        hiddenDim: cfg.hiddenDim,
-        patchSize: p,
-        seed: seedFor(cfg.seed, 'conv_proj'),
-      }),
+      cfg.convStem.length > 0
+        ? new ConvStem(device, { ...stem, layers: cfg.convStem })
+        : new PatchEmbedding(device, { ...stem, patchSize: cfg.patchSize }),
     );
+    this.grid = this.conv_proj.grid(...cfg.imageSize);
     this.encoder = this.registerModule(
       'encoder',
       new Encoder(device, cfg, this.grid, seedFor(cfg.seed, 'encoder')),
