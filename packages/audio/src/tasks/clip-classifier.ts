@@ -129,7 +129,7 @@ export async function trainClipClassifier(
   clips: readonly LabelledClip[],
   cfg: ClipFeatureConfig,
   h: ClipClassifierTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
 ): Promise<tasks.TaskTrainSummary> {
   checkWaveAugmentation(h.augmentation);
   const frames = windowFrames(cfg);

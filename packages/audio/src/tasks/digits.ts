@@ -198,42 +198,22 @@ export function createDigitsTask(options: DigitsOptions = {}): Task {
     goal: { metric: 'accuracyUnseen', op: '>=', value: 0.9 },
     positions: 'frames',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(
-        ctx,
-        who,
-        opts,
-        DIGITS_TRAINING,
-        options.training,
-      );
+      const plan = tasks.trainingPlan(ctx, who, opts, DIGITS_TRAINING, options.training);
       const config: SpectrogramTransformerConfig = {
         ...DIGITS_MODEL,
         frameFeatures: frameWidth(trainFeatures),
         maxFrames: windowFrames(trainFeatures),
         ...options.config,
-        seed: seed + 1,
+        seed: plan.seed + 1,
       };
       const { train } = await data();
-      const model = new SpectrogramTransformer(ctx.device, config);
-      try {
-        ctx.log?.(
+      return await tasks.trainAndSave(ctx, who, plan, {
+        build: () => new SpectrogramTransformer(ctx.device, config),
+        describe: (model) =>
           `${who}: ${config.nLayer} layers x ${config.dModel}, tokens of ${config.frameStride} frames (${model.numParameters()} parameters) on ${train.length} clips, ${ctx.device.backend}`,
-        );
-        const summary = await trainClipClassifier(ctx, model, train, trainFeatures, h, {
-          steps,
-          maxSeconds: budget,
-          seed,
-        });
-        return await tasks.saveTrainedModel(ctx, who, {
-          model: model.stateDict(),
-          config: model.config,
-          preprocessing: { features: trainFeatures, labels: [...DIGIT_LABELS] },
-          summary,
-          seed,
-          hyper: h,
-        });
-      } finally {
-        model.dispose();
-      }
+        train: (model) => trainClipClassifier(ctx, model, train, trainFeatures, plan.h, plan.run),
+        preprocessing: { features: trainFeatures, labels: [...DIGIT_LABELS] },
+      });
     },
     async evaluate(ctx, opts = {}) {
       const { model, features, loaded } = await loadModel(ctx, task);

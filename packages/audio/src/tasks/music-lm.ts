@@ -68,7 +68,7 @@ export async function trainMusic(
   model: MusicTransformer,
   pieces: readonly number[][],
   h: MusicTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
 ): Promise<tasks.TaskTrainSummary> {
   const random = seededUniform(run.seed * 7919 + 31);
   const T = model.config.blockSize;

@@ -175,34 +175,24 @@ export function createMusicTask(options: MusicOptions = {}): Task {
     goal: { metric: 'nll', op: '<=', beat: ['unigram', 'bigram'] },
     positions: 'events',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(ctx, who, opts, MUSIC_TRAINING, options.training);
-      const config: MusicTransformerConfig = { ...MUSIC_MODEL, ...options.config, seed: seed + 1 };
+      const plan = tasks.trainingPlan(ctx, who, opts, MUSIC_TRAINING, options.training);
+      const config: MusicTransformerConfig = { ...MUSIC_MODEL, ...options.config, seed: plan.seed + 1 };
       const { train } = await data();
       const pieces = train.map(pieceTokens);
-      const model = new MusicTransformer(ctx.device, config);
-      try {
-        const events = pieces.reduce((n, p) => n + p.length, 0);
-        ctx.log?.(
+      const events = pieces.reduce((n, p) => n + p.length, 0);
+      return await tasks.trainAndSave(ctx, who, plan, {
+        build: () => new MusicTransformer(ctx.device, config),
+        describe: (model) =>
           `${who}: ${config.nLayer} layers x ${config.nEmbd}, block ${config.blockSize} (${model.numParameters()} parameters) on ${pieces.length} pieces (${events} tokens), ${ctx.device.backend}`,
-        );
-        const summary = await trainMusic(ctx, model, pieces, h, { steps, maxSeconds: budget, seed });
-        return await tasks.saveTrainedModel(ctx, who, {
-          model: model.stateDict(),
-          config: model.config,
-          preprocessing: {
-            events: 'music-transformer-388',
-            vocabSize: EVENT_VOCAB_SIZE,
-            bos: BOS,
-            eos: EOS,
-            pad: PAD,
-          },
-          summary,
-          seed,
-          hyper: h,
-        });
-      } finally {
-        model.dispose();
-      }
+        train: (model) => trainMusic(ctx, model, pieces, plan.h, plan.run),
+        preprocessing: {
+          events: 'music-transformer-388',
+          vocabSize: EVENT_VOCAB_SIZE,
+          bos: BOS,
+          eos: EOS,
+          pad: PAD,
+        },
+      });
     },
     async evaluate(ctx, opts = {}) {
       const { model, loaded } = await loadModel(ctx, task);

@@ -47,10 +47,25 @@ export function checkTrainOptions(
   return { steps, maxSeconds };
 }
 
+/** One training run of a built-in task: its optimizer steps, time budget in seconds (none: steps alone) and seed. */
+export interface TaskTrainingRun {
+  steps: number;
+  maxSeconds: number | undefined;
+  seed: number;
+}
+
+/** What `trainingPlan` decides for a `train` call: the hyper-parameters `h`, the seed and the run. */
+export interface TaskTrainingPlan<H> {
+  h: H;
+  seed: number;
+  run: TaskTrainingRun;
+}
+
 /**
  * The start of a built-in task's `train`: its hyper-parameters (the task's `defaults`, then the `overrides`
- * its options give), this call's steps and time budget (checked by `checkTrainOptions`; a call that asks for
- * neither steps nor seconds runs for `defaults.maxSeconds`), and the seed (`ctx.seed`, default 0).
+ * its options give), the seed (`ctx.seed`, default 0) and the run: this call's steps and time budget
+ * (checked by `checkTrainOptions`; a call that asks for neither steps nor seconds runs for
+ * `defaults.maxSeconds`) with that seed.
  */
 export function trainingPlan<H extends { steps: number; maxSeconds?: number | undefined }>(
   ctx: TaskContext,
@@ -58,11 +73,12 @@ export function trainingPlan<H extends { steps: number; maxSeconds?: number | un
   opts: { steps?: number; maxSeconds?: number },
   defaults: H,
   overrides: Partial<H> | undefined,
-): { h: H; steps: number; budget: number | undefined; seed: number } {
+): TaskTrainingPlan<H> {
   const h = { ...defaults, ...overrides };
   const { steps, maxSeconds } = checkTrainOptions(id, opts, h.steps);
   const budget = maxSeconds ?? (opts.steps === undefined ? defaults.maxSeconds : undefined);
-  return { h, steps, budget, seed: ctx.seed ?? 0 };
+  const seed = ctx.seed ?? 0;
+  return { h, seed, run: { steps, maxSeconds: budget, seed } };
 }
 
 /** `train()` bounded by `ctx.signal` and `maxSeconds`, reporting to `ctx.onProgress`. */
@@ -274,4 +290,51 @@ export async function saveTrainedModel<S extends { steps: number; seconds: numbe
   });
   ctx.log?.(`${id}: saved ${location}`);
   return { task: id, ...summary, checkpoint: location };
+}
+
+/** What `trainAndSave` builds, trains, saves and frees: a model with weights, a config and a size. */
+export interface TrainableTaskModel {
+  config: object;
+  numParameters(): number;
+  stateDict(): Record<string, Tensor>;
+  dispose(): void;
+}
+
+/**
+ * A built-in task's `train` after its `trainingPlan`: the model built, the task's log line about it, the
+ * task's training run, then `saveTrainedModel` with the model's weights and config (or the `config` given),
+ * the preprocessing and the plan's seed and hyper-parameters. The model is freed whether training succeeded
+ * or not.
+ */
+export async function trainAndSave<
+  M extends TrainableTaskModel,
+  S extends { steps: number; seconds: number; finalLoss: number },
+>(
+  ctx: TaskContext,
+  id: string,
+  plan: { h: object; seed: number },
+  parts: {
+    build: () => M;
+    describe: (model: M) => string;
+    train: (model: M) => Promise<S>;
+    preprocessing: object;
+    /** The config the checkpoint keeps (default: the model's own). */
+    config?: object;
+  },
+): Promise<S & Pick<TrainReport, 'task' | 'checkpoint'>> {
+  const model = parts.build();
+  try {
+    ctx.log?.(parts.describe(model));
+    const summary = await parts.train(model);
+    return await saveTrainedModel(ctx, id, {
+      model: model.stateDict(),
+      config: parts.config ?? model.config,
+      preprocessing: parts.preprocessing,
+      summary,
+      seed: plan.seed,
+      hyper: plan.h,
+    });
+  } finally {
+    model.dispose();
+  }
 }

@@ -29,7 +29,7 @@ export async function trainGraphRegressor(
   targets: readonly number[],
   scale: TargetScale,
   h: GraphRegressorTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
 ): Promise<tasks.TaskTrainSummary> {
   const uniform = seededUniform(run.seed * 7919 + 5);
   const maxDistance = model.config.maxDistance;

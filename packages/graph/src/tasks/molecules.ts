@@ -152,45 +152,27 @@ export function createMoleculesTask(options: MoleculesOptions = {}): Task {
     goal: { metric: 'mae', op: '<=', beat: ['trainMean', 'ridgeElementCounts'] },
     positions: 'nodes',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(
-        ctx,
-        MOLECULES_TASK_ID,
-        opts,
-        MOLECULES_TRAINING,
-        options.training,
-      );
+      const plan = tasks.trainingPlan(ctx, MOLECULES_TASK_ID, opts, MOLECULES_TRAINING, options.training);
       const set = await loadMoleculeSet(options);
       const graphs = set.train.map((i) => moleculeFeatures(set.graphs[i]!));
       const targets = set.train.map((i) => set.tpsa[i]!);
       const scale = MOLECULES_TARGET_SCALE;
-      const config: GraphormerConfig = { ...MOLECULES_GRAPHORMER, ...options.config, seed: seed + 1 };
-      const model = new Graphormer(ctx.device, config);
-      try {
-        ctx.log?.(
+      const config: GraphormerConfig = { ...MOLECULES_GRAPHORMER, ...options.config, seed: plan.seed + 1 };
+      const pre: MoleculePreprocessing = {
+        target: 'tpsa',
+        units: 'Å²',
+        scale,
+        elements: [...MOLECULE_ELEMENTS],
+      };
+      return await tasks.trainAndSave(ctx, MOLECULES_TASK_ID, plan, {
+        build: () => new Graphormer(ctx.device, config),
+        describe: (model) =>
           `${MOLECULES_TASK_ID}: Graphormer ${config.nLayer} layers x ${config.dModel} (${model.numParameters()} parameters) on ${graphs.length} molecules (${set.scaffolds} scaffolds in all), ${ctx.device.backend}`,
-        );
-        const summary = await trainGraphRegressor(ctx, model, graphs, targets, { mean: 0, std: scale }, h, {
-          steps,
-          maxSeconds: budget,
-          seed,
-        });
-        const pre: MoleculePreprocessing = {
-          target: 'tpsa',
-          units: 'Å²',
-          scale,
-          elements: [...MOLECULE_ELEMENTS],
-        };
-        return await tasks.saveTrainedModel(ctx, MOLECULES_TASK_ID, {
-          model: model.stateDict(),
-          config,
-          preprocessing: pre,
-          summary,
-          seed,
-          hyper: h,
-        });
-      } finally {
-        model.dispose();
-      }
+        train: (model) =>
+          trainGraphRegressor(ctx, model, graphs, targets, { mean: 0, std: scale }, plan.h, plan.run),
+        preprocessing: pre,
+        config,
+      });
     },
     async evaluate(ctx, opts = {}) {
       const { model, loaded } = await loadModel(ctx);

@@ -168,51 +168,33 @@ export function createPfamTask(options: PfamOptions = {}): Task {
     goal: { metric: 'accuracy', op: '>=', value: 0.97, beat: ['kmer3LogisticRegression'] },
     positions: 'residues',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(
-        ctx,
-        PFAM_TASK_ID,
-        opts,
-        PFAM_TRAINING,
-        options.training,
-      );
+      const plan = tasks.trainingPlan(ctx, PFAM_TASK_ID, opts, PFAM_TRAINING, options.training);
       const data = await loadPfamData(source);
-      const covariation = h.pretrainSteps > 0 ? familyCovariation(data) : data.families.map(() => null);
+      const covariation = plan.h.pretrainSteps > 0 ? familyCovariation(data) : data.families.map(() => null);
       const config: ProteinEncoderConfig = {
         ...PFAM_ENCODER,
         ...options.config,
-        maxPositions: Math.max(options.config?.maxPositions ?? PFAM_ENCODER.maxPositions, h.window + 2),
+        maxPositions: Math.max(options.config?.maxPositions ?? PFAM_ENCODER.maxPositions, plan.h.window + 2),
         vocabSize: tokenizer.vocabSize,
         padId: tokenizer.padId,
         numLabels: data.families.length,
-        seed: seed + 1,
+        seed: plan.seed + 1,
       };
-      const model = new ProteinEncoder(ctx.device, config);
-      try {
-        ctx.log?.(
-          `${PFAM_TASK_ID}: encoder ${config.nLayer} layers x ${config.dModel} (${model.numParameters()} parameters) on ${data.train.length} sequences of ${data.families.length} families, windows of ${h.window}, ${ctx.device.backend}`,
-        );
-        const summary = await trainProteinClassifier(ctx, model, tokenizer, data.train, covariation, h, {
-          steps,
-          maxSeconds: budget,
-          seed,
-        });
-        const pre: PfamPreprocessing = {
-          tokenizer: 'esm-2',
-          families: data.families,
-          window: h.window,
-          shift: priorShift(data.train, data.families.length),
-        };
-        return await tasks.saveTrainedModel(ctx, PFAM_TASK_ID, {
-          model: model.stateDict(),
-          config,
-          preprocessing: pre,
-          summary,
-          seed,
-          hyper: h,
-        });
-      } finally {
-        model.dispose();
-      }
+      const pre: PfamPreprocessing = {
+        tokenizer: 'esm-2',
+        families: data.families,
+        window: plan.h.window,
+        shift: priorShift(data.train, data.families.length),
+      };
+      return await tasks.trainAndSave(ctx, PFAM_TASK_ID, plan, {
+        build: () => new ProteinEncoder(ctx.device, config),
+        describe: (model) =>
+          `${PFAM_TASK_ID}: encoder ${config.nLayer} layers x ${config.dModel} (${model.numParameters()} parameters) on ${data.train.length} sequences of ${data.families.length} families, windows of ${plan.h.window}, ${ctx.device.backend}`,
+        train: (model) =>
+          trainProteinClassifier(ctx, model, tokenizer, data.train, covariation, plan.h, plan.run),
+        preprocessing: pre,
+        config,
+      });
     },
     async evaluate(ctx, opts = {}) {
       const { model, pre, loaded } = await loadModel(ctx);

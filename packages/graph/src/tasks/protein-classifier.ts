@@ -86,7 +86,7 @@ export async function trainProteinClassifier(
   train: readonly LabelledSequence[],
   covariation: readonly (ColumnCovariation | null)[],
   h: ProteinClassifierTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
 ): Promise<tasks.TaskTrainSummary> {
   // the co-variation scales (one per head, starting at zero) get their own learning rate: at the base
   // rate they move ~lr per step and stay negligible over the few pretraining steps that see co-variation

@@ -163,7 +163,7 @@ export async function trainProteinGpt(
   sequences: readonly number[][],
   padId: number,
   h: ProteinGptTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
   groups: readonly SequenceGroup[] | undefined,
   validation?: { sequences: readonly number[][]; every: number },
 ): Promise<tasks.TaskTrainSummary & { validation: { step: number; nll: number }[]; bestStep: number }> {

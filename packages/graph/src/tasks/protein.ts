@@ -173,7 +173,7 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
     goal: { metric: 'perplexity', op: '<=', beat: ['familyUnigram'] },
     positions: 'residues',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(
+      const { h, seed, run } = tasks.trainingPlan(
         ctx,
         PROTEIN_TASK_ID,
         opts,
@@ -204,7 +204,7 @@ export function createProteinTask(options: ProteinOptions = {}): Task {
           tokens(fit),
           tokenizer.padId,
           h,
-          { steps, maxSeconds: budget, seed },
+          run,
           fit.map((s, i) => ({ family: s.label, cluster: fitClusters[i]! })),
           valid.length > 0 ? { sequences: tokens(valid), every: h.validateEvery } : undefined,
         );

@@ -136,42 +136,23 @@ export function createFashionTask(options: FashionOptions = {}): Task {
     goal: { metric: 'accuracy', op: '>=', value: 0.91, beat: ['logisticRegression', 'mlp'] },
     positions: 'patches',
     async train(ctx, opts = {}) {
-      const { h, steps, budget, seed } = tasks.trainingPlan(
-        ctx,
-        FASHION_TASK_ID,
-        opts,
-        FASHION_TRAINING,
-        options.training,
-      );
-      const config: ViTConfig = { ...FASHION_VIT, ...options.config, seed: seed + 1 };
+      const plan = tasks.trainingPlan(ctx, FASHION_TASK_ID, opts, FASHION_TRAINING, options.training);
+      const config: ViTConfig = { ...FASHION_VIT, ...options.config, seed: plan.seed + 1 };
       const { train } = await data();
-      const vit = new VisionTransformer(ctx.device, config);
-      try {
-        ctx.log?.(
+      return await tasks.trainAndSave(ctx, FASHION_TASK_ID, plan, {
+        build: () => new VisionTransformer(ctx.device, config),
+        describe: (vit) =>
           `${FASHION_TASK_ID}: ViT ${config.numLayers} layers x ${config.hiddenDim}, patches ${config.patchSize} (${vit.numParameters()} parameters) on ${train.count} images, ${ctx.device.backend}`,
-        );
-        const summary = await trainImageClassifier(ctx, vit, train, FASHION_NORMALIZATION, h, {
-          steps,
-          maxSeconds: budget,
-          seed,
-        });
-        return await tasks.saveTrainedModel(ctx, FASHION_TASK_ID, {
-          model: vit.stateDict(),
-          config,
-          preprocessing: {
-            height: 28,
-            width: 28,
-            channels: 1,
-            ...FASHION_NORMALIZATION,
-            classes: FASHION_MNIST_CLASSES,
-          },
-          summary,
-          seed,
-          hyper: h,
-        });
-      } finally {
-        vit.dispose();
-      }
+        train: (vit) => trainImageClassifier(ctx, vit, train, FASHION_NORMALIZATION, plan.h, plan.run),
+        preprocessing: {
+          height: 28,
+          width: 28,
+          channels: 1,
+          ...FASHION_NORMALIZATION,
+          classes: FASHION_MNIST_CLASSES,
+        },
+        config,
+      });
     },
     async evaluate(ctx, opts = {}) {
       const { vit, loaded } = await loadModel(ctx, task);

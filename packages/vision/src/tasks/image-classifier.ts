@@ -38,7 +38,7 @@ export async function trainImageClassifier(
   data: ImageDataset,
   norm: Normalization,
   h: ImageClassifierTraining,
-  run: { steps: number; maxSeconds: number | undefined; seed: number },
+  run: tasks.TaskTrainingRun,
 ): Promise<tasks.TaskTrainSummary> {
   const uniform = seededUniform(run.seed * 7919 + 11);
   const shape = [h.batchSize, 1, data.height, data.width] as const;

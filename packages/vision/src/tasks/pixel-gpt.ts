@@ -52,37 +52,29 @@ export async function trainPixelGpt(
   h: PixelTraining,
   run: { steps: number; maxSeconds: number | undefined },
 ): Promise<tasks.TrainReport> {
-  const gpt = new models.GPT(ctx.device, config);
-  const uniform = seededUniform((ctx.seed ?? 0) * 7919 + 29);
+  const plan = { h, seed: ctx.seed ?? 0 };
+  const uniform = seededUniform(plan.seed * 7919 + 29);
   const pixels = pre.side * pre.side;
-  try {
-    ctx.log?.(
+  return await tasks.trainAndSave(ctx, id, plan, {
+    build: () => new models.GPT(ctx.device, config),
+    describe: (gpt) =>
       `${id}: GPT ${config.nLayer} layers x ${config.nEmbd} (${gpt.numParameters()} parameters) on ${count} images of ${pixels} pixels, ${ctx.device.backend}`,
-    );
-    const summary = await tasks.trainTaskModel(ctx, gpt, { ...h, betas: [0.9, 0.95] }, run, {
-      progressEvery: 5,
-      unit: 'pixels',
-      items: () => h.batchSize * pixels,
-      batch: () =>
-        packImages(
-          ctx,
-          tokens,
-          Array.from({ length: h.batchSize }, () => Math.floor(uniform() * count)),
-          pre,
-        ),
-      loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets),
-    });
-    return await tasks.saveTrainedModel(ctx, id, {
-      model: gpt.stateDict(),
-      config: gpt.config,
-      preprocessing: pre,
-      summary,
-      seed: ctx.seed ?? 0,
-      hyper: h,
-    });
-  } finally {
-    gpt.dispose();
-  }
+    train: (gpt) =>
+      tasks.trainTaskModel(ctx, gpt, { ...h, betas: [0.9, 0.95] }, run, {
+        progressEvery: 5,
+        unit: 'pixels',
+        items: () => h.batchSize * pixels,
+        batch: () =>
+          packImages(
+            ctx,
+            tokens,
+            Array.from({ length: h.batchSize }, () => Math.floor(uniform() * count)),
+            pre,
+          ),
+        loss: ({ inputs, targets }) => nn.crossEntropy(gpt.forward(inputs), targets),
+      }),
+    preprocessing: pre,
+  });
 }
 
 /** Summed NLL (bits) of `count` token images. */
