@@ -3,7 +3,7 @@
  * the parameter block's fields (backend/wasm/attention.ts writes it), visible key ranges, dropout's
  * keep factors, the score tile, and the K/V transposes of the pre-pass.
  */
-import { tanhv } from './simd';
+import { exp2v, tanhv } from './simd';
 
 export const LOG2E: f32 = <f32>Math.LOG2E;
 export const LN2: f32 = <f32>Math.LN2;
@@ -149,6 +149,28 @@ export class TileRow {
       const visible = v128.and(i32x4.ge_s(j, loV), i32x4.lt_s(j, hiV));
       v128.store(a, v128.bitselect(f32x4.mul(v128.load(a), factor), ninf, visible));
     }
+  }
+}
+
+/**
+ * Steps of the online softmax (FlashAttention-2 Alg. 1) that the dense and neighbourhood forwards share:
+ * when a query row's running max grows, its running sum and output row are rescaled. `@inline` for the
+ * same reason as TileRow (the compiled modules stay what they were with the steps spelled out).
+ */
+// biome-ignore lint/complexity/noStaticOnlyClass: `@inline` needs a class member (see TileRow)
+export class OnlineSoftmax {
+  /** What the row's sum and output take when its running max moves from mOld to mNew: 2^(mOld - mNew). */
+  @inline
+  static rescaleFactor(mOld: f32, mNew: f32): f32 {
+    return mOld === NEG_INF ? <f32>0 : f32x4.extract_lane(exp2v(f32x4.splat(mOld - mNew)), 0);
+  }
+
+  /** Multiplies the n4 floats at `row` by `factor`. */
+  @inline
+  static scale(row: usize, n4: i32, factor: f32): void {
+    const av = f32x4.splat(factor);
+    for (let c = 0; c < n4; c += 4)
+      v128.store(row + ((<usize>c) << 2), f32x4.mul(v128.load(row + ((<usize>c) << 2)), av));
   }
 }
 

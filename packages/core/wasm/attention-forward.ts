@@ -22,6 +22,7 @@ import {
   keep4,
   LN2,
   NEG_INF,
+  OnlineSoftmax,
   P_D,
   P_DP,
   P_DROP_P,
@@ -168,15 +169,10 @@ export function attnForward(task: i32, scratch: usize, p: usize): void {
           sum = f32x4.add(sum, e);
         }
       }
-      const alpha = mOld === NEG_INF ? <f32>0 : f32x4.extract_lane(exp2v(f32x4.splat(mOld - mNew)), 0);
+      const alpha = OnlineSoftmax.rescaleFactor(mOld, mNew);
       store<f32>(L + ((<usize>r) << 2), load<f32>(L + ((<usize>r) << 2)) * alpha + hsum(sum));
       store<f32>(M + ((<usize>r) << 2), mNew);
-      if (alpha !== 1) {
-        const orow = O + ((<usize>(r * DvP)) << 2);
-        const av = f32x4.splat(alpha);
-        for (let c = 0; c < DvP; c += 4)
-          v128.store(orow + ((<usize>c) << 2), f32x4.mul(v128.load(orow + ((<usize>c) << 2)), av));
-      }
+      if (alpha !== 1) OnlineSoftmax.scale(O + ((<usize>(r * DvP)) << 2), DvP, alpha);
     }
     // O += P·V over the nk keys
     gemm(

@@ -17,6 +17,7 @@ import {
   LN2,
   LOG2E,
   NEG_INF,
+  OnlineSoftmax,
   P_BI_SB,
   P_BI_SH,
   P_BI_SI,
@@ -310,15 +311,10 @@ export function nbForward(task: i32, scratch: usize, p: usize): void {
           store<f32>(a, load<f32>(a) * keepAt(p, bh, i, j0 + c * dw));
         }
       }
-      const alpha = mOld === NEG_INF ? <f32>0 : f32x4.extract_lane(exp2v(f32x4.splat(mOld - mNew)), 0);
+      const alpha = OnlineSoftmax.rescaleFactor(mOld, mNew);
       store<f32>(L + ((<usize>r) << 2), load<f32>(L + ((<usize>r) << 2)) * alpha + hsum(sum));
       store<f32>(M + ((<usize>r) << 2), mNew);
-      if (alpha !== 1) {
-        const orow = O + ((<usize>(r * DvP)) << 2);
-        const av = f32x4.splat(alpha);
-        for (let c = 0; c < DvP; c += 4)
-          v128.store(orow + ((<usize>c) << 2), f32x4.mul(v128.load(orow + ((<usize>c) << 2)), av));
-      }
+      if (alpha !== 1) OnlineSoftmax.scale(O + ((<usize>(r * DvP)) << 2), DvP, alpha);
     }
     // O += P·V over the run's keys (rows dw apart)
     gemm(m, DvP, nk, S, SLD, 1, vHead + ((<usize>(j0 * DvP)) << 2), dw * DvP, 8, O, DvP, true);
