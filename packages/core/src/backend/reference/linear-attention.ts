@@ -17,55 +17,65 @@ type Host = Float64Array | Float32Array;
 const at = (m: Mat<Host>, b: number, h: number, n: number, c: number) =>
   c >= m.width ? 1 : m.data[m.off + b * m.sb + h * m.sh + n * m.sn + c]!;
 
+/** Σ_d x[b, h, n, d]², the squared norm of one row (cosine features and their gradient). */
+function rowSquares(x: Mat<Host>, b: number, h: number, n: number): number {
+  let ss = 0;
+  for (let d = 0; d < x.width; d++) ss += at(x, b, h, n, d) ** 2;
+  return ss;
+}
+
+/**
+ * A contiguous [B, x.heads, x.rows, x.width] result filled row by row: `fill(out, b, h, n, o)` writes
+ * the row of x at (b, h, n), which starts at `out[o]` (feature maps and their gradients work per row).
+ */
+function perRow(
+  B: number,
+  x: Mat<Host>,
+  fill: (out: Float64Array, b: number, h: number, n: number, o: number) => void,
+): Mat<Host> {
+  const D = x.width;
+  const out = new Float64Array(B * x.heads * x.rows * D);
+  for (let b = 0, o = 0; b < B; b++)
+    for (let h = 0; h < x.heads; h++) for (let n = 0; n < x.rows; n++, o += D) fill(out, b, h, n, o);
+  return contiguousMat(out, x.heads, x.rows, D);
+}
+
 function hostEngine(B: number): LinearEngine<Host> {
   return {
     features(x, map) {
-      const out = new Float64Array(B * x.heads * x.rows * x.width);
       const D = x.width;
-      for (let b = 0, o = 0; b < B; b++)
-        for (let h = 0; h < x.heads; h++)
-          for (let n = 0; n < x.rows; n++, o += D) {
-            if (map === 0) {
-              for (let d = 0; d < D; d++) {
-                const xv = at(x, b, h, n, d);
-                out[o + d] = xv > 0 ? xv + 1 : Math.exp(xv); // elu(x) + 1
-              }
-              continue;
-            }
-            let ss = 0;
-            for (let d = 0; d < D; d++) ss += at(x, b, h, n, d) ** 2;
-            const inv = 1 / Math.max(Math.sqrt(ss), NORM_FLOOR);
-            for (let d = 0; d < D; d++) out[o + d] = at(x, b, h, n, d) * inv;
+      return perRow(B, x, (out, b, h, n, o) => {
+        if (map === 0) {
+          for (let d = 0; d < D; d++) {
+            const xv = at(x, b, h, n, d);
+            out[o + d] = xv > 0 ? xv + 1 : Math.exp(xv); // elu(x) + 1
           }
-      return contiguousMat(out, x.heads, x.rows, D);
+          return;
+        }
+        const inv = 1 / Math.max(Math.sqrt(rowSquares(x, b, h, n)), NORM_FLOOR);
+        for (let d = 0; d < D; d++) out[o + d] = at(x, b, h, n, d) * inv;
+      });
     },
     featureGrad(x, g, map) {
       const D = x.width;
-      const out = new Float64Array(B * x.heads * x.rows * D);
-      for (let b = 0, o = 0; b < B; b++)
-        for (let h = 0; h < x.heads; h++)
-          for (let n = 0; n < x.rows; n++, o += D) {
-            if (map === 0) {
-              for (let d = 0; d < D; d++) {
-                const xv = at(x, b, h, n, d);
-                out[o + d] = g.data[o + d]! * (xv > 0 ? 1 : Math.exp(xv));
-              }
-              continue;
-            }
-            // φ = x / n: dx = (g - φ (φ · g)) / n, or g / floor where the floor holds
-            let ss = 0;
-            for (let d = 0; d < D; d++) ss += at(x, b, h, n, d) ** 2;
-            const norm = Math.sqrt(ss);
-            if (norm <= NORM_FLOOR) {
-              for (let d = 0; d < D; d++) out[o + d] = g.data[o + d]! / NORM_FLOOR;
-              continue;
-            }
-            let dot = 0;
-            for (let d = 0; d < D; d++) dot += (at(x, b, h, n, d) / norm) * g.data[o + d]!;
-            for (let d = 0; d < D; d++)
-              out[o + d] = (g.data[o + d]! - (at(x, b, h, n, d) / norm) * dot) / norm;
+      return perRow(B, x, (out, b, h, n, o) => {
+        if (map === 0) {
+          for (let d = 0; d < D; d++) {
+            const xv = at(x, b, h, n, d);
+            out[o + d] = g.data[o + d]! * (xv > 0 ? 1 : Math.exp(xv));
           }
-      return contiguousMat(out, x.heads, x.rows, D);
+          return;
+        }
+        // φ = x / n: dx = (g - φ (φ · g)) / n, or g / floor where the floor holds
+        const norm = Math.sqrt(rowSquares(x, b, h, n));
+        if (norm <= NORM_FLOOR) {
+          for (let d = 0; d < D; d++) out[o + d] = g.data[o + d]! / NORM_FLOOR;
+          return;
+        }
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += (at(x, b, h, n, d) / norm) * g.data[o + d]!;
+        for (let d = 0; d < D; d++) out[o + d] = (g.data[o + d]! - (at(x, b, h, n, d) / norm) * dot) / norm;
+      });
     },
     product(r, dir, x, y, w) {
       const { xd, yc, mode } = streamOf(r, dir);

@@ -3,6 +3,27 @@ import type { KernelSignatures } from '../../kernels/signatures.js';
 
 type Sig = KernelSignatures;
 
+/**
+ * The mean (0 for RMSNorm) and 1 / sqrt(variance + eps) of the `dim` values of one row from `base`:
+ * forward and backward normalise each row with the same two numbers.
+ */
+function rowStats(
+  kind: Sig['Norm']['args']['kind'],
+  xs: ArrayLike<number>,
+  base: number,
+  dim: number,
+  eps: number,
+): { mean: number; inv: number } {
+  let mean = 0;
+  if (kind === 'layer') {
+    for (let j = 0; j < dim; j++) mean += xs[base + j]!;
+    mean /= dim;
+  }
+  let v = 0;
+  for (let j = 0; j < dim; j++) v += (xs[base + j]! - mean) ** 2;
+  return { mean, inv: 1 / Math.sqrt(v / dim + eps) };
+}
+
 export function normReference({ kind, x, weight, bias, out, rows, dim, eps }: Sig['Norm']['args']): void {
   const src = x.storage.array!;
   const dst = out.storage.array!;
@@ -10,14 +31,7 @@ export function normReference({ kind, x, weight, bias, out, rows, dim, eps }: Si
   const ba = bias?.storage.array;
   for (let r = 0; r < rows; r++) {
     const base = x.offset + r * dim;
-    let mean = 0;
-    if (kind === 'layer') {
-      for (let j = 0; j < dim; j++) mean += src[base + j]!;
-      mean /= dim;
-    }
-    let v = 0;
-    for (let j = 0; j < dim; j++) v += (src[base + j]! - mean) ** 2;
-    const inv = 1 / Math.sqrt(v / dim + eps);
+    const { mean, inv } = rowStats(kind, src, base, dim, eps);
     for (let j = 0; j < dim; j++) {
       const y = (src[base + j]! - mean) * inv;
       dst[r * dim + j] = y * (wa ? wa[weight!.offset + j]! : 1) + (ba ? ba[bias!.offset + j]! : 0);
@@ -39,14 +53,7 @@ export function normGradReference(args: Sig['NormGrad']['args']): void {
   for (let r = 0; r < rows; r++) {
     const base = x.offset + r * dim;
     const gbase = gy.offset + r * dim;
-    let mean = 0;
-    if (kind === 'layer') {
-      for (let k = 0; k < dim; k++) mean += xs[base + k]!;
-      mean /= dim;
-    }
-    let v = 0;
-    for (let k = 0; k < dim; k++) v += (xs[base + k]! - mean) ** 2;
-    const inv = 1 / Math.sqrt(v / dim + eps);
+    const { mean, inv } = rowStats(kind, xs, base, dim, eps);
     const w = (k: number) => (ws ? ws[weight!.offset + k]! : 1);
     let sg = 0;
     let sgx = 0;
