@@ -1,4 +1,5 @@
 /** Differentiable matmul, gathers and layout ops (concat, pad) with PyTorch's backward formulas. */
+import { fillInPlace } from '../ops/elementwise.js';
 import * as gather from '../ops/gather.js';
 import * as layout from '../ops/layout.js';
 import { matmul as matmulRaw } from '../ops/matmul.js';
@@ -76,13 +77,29 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
 
 /** Rows of `weight` [numEmbeddings, dim] for integer `ids` of any shape: [...ids.shape, dim]. */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  return embeddingWithPadding(weight, ids);
+}
+
+/**
+ * `embedding` whose gradient leaves row `paddingIdx` of the weight at zero (none when undefined): the
+ * one recorded op behind both `embedding` and `nn.embedding` (PyTorch `padding_idx`).
+ */
+export function embeddingWithPadding(weight: Tensor, ids: Tensor, paddingIdx?: number): Tensor {
   return record(
     'embedding',
     [weight],
     () => gather.embedding(weight, ids),
     (save) => {
       const si = save(ids);
-      return (gy) => [gather.indexAdd(weight.shape, 0, si, gy)];
+      return (gy) => {
+        const g = gather.indexAdd(weight.shape, 0, si, gy);
+        if (paddingIdx !== undefined) {
+          const row = g.slice(0, paddingIdx, paddingIdx + 1);
+          fillInPlace(row, 0);
+          row.dispose();
+        }
+        return [g];
+      };
     },
   );
 }

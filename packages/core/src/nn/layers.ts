@@ -3,12 +3,11 @@
  * `LayerNorm`, `RMSNorm`. Initial values are drawn from the seeded generator of ops/random.ts, so a
  * `seed` gives the same weights on every backend.
  */
-import { record } from '../autograd/engine.js';
 import { add, layerNorm, matmul, rmsNorm } from '../autograd/functions.js';
+import { embeddingWithPadding } from '../autograd/layout.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import { copyInto } from '../ops/elementwise.js';
-import * as gather from '../ops/gather.js';
+import { fillInPlace } from '../ops/elementwise.js';
 import { rand, randn } from '../ops/random.js';
 import { tidy } from '../scope.js';
 import { mixSeed, nextSeed } from '../seeded.js';
@@ -19,13 +18,6 @@ import { Module } from './module.js';
 function positiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1)
     fail('INVALID_ARGUMENT', `${op}: ${name} must be a positive integer, got ${v}`);
-}
-
-/** Sets every element of `t` to `value` in place (initialization; not recorded by autograd). */
-export function fillInPlace(t: Tensor, value: number): void {
-  const src = t.device.full([], value, t.dtype);
-  copyInto(t, src);
-  src.dispose();
 }
 
 /** `x @ weight.T + bias` over the last dim of x (PyTorch `F.linear`); weight [out, in], bias [out]. */
@@ -97,24 +89,7 @@ export interface EmbeddingOptions {
 
 /** Rows of `weight` for `ids`, with no gradient flowing into row `paddingIdx` (PyTorch `F.embedding`). */
 export function embedding(weight: Tensor, ids: Tensor, opts: { paddingIdx?: number } = {}): Tensor {
-  const pad = opts.paddingIdx;
-  return record(
-    'embedding',
-    [weight],
-    () => gather.embedding(weight, ids),
-    (save) => {
-      const si = save(ids);
-      return (gy) => {
-        const g = gather.indexAdd(weight.shape, 0, si, gy);
-        if (pad !== undefined) {
-          const row = g.slice(0, pad, pad + 1);
-          fillInPlace(row, 0);
-          row.dispose();
-        }
-        return [g];
-      };
-    },
-  );
+  return embeddingWithPadding(weight, ids, opts.paddingIdx);
 }
 
 /**

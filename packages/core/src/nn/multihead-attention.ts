@@ -12,14 +12,14 @@ import { attention } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
 import type { AttentionDetailedOptions } from '../ops/attention/index.js';
-import { eq, where } from '../ops/elementwise.js';
+import { eq, fillInPlace, where } from '../ops/elementwise.js';
 import { rand } from '../ops/random.js';
 import { mean } from '../ops/reduce.js';
 import { tidy } from '../scope.js';
 import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { fillInPlace, Linear, linear } from './layers.js';
+import { Linear, linear } from './layers.js';
 import { Module } from './module.js';
 
 export interface MultiHeadAttentionOptions {

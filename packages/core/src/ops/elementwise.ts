@@ -133,6 +133,13 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   mapInto(COPY, [src], dst);
 }
 
+/** Sets every element of `t` to `value` in place (initialization; not recorded by autograd). */
+export function fillInPlace(t: Tensor, value: number): void {
+  const src = t.device.full([], value, t.dtype);
+  copyInto(t, src);
+  src.dispose();
+}
+
 /** A contiguous copy of `x`. */
 export function copy(x: Tensor): Tensor {
   return map(COPY, [x], x.shape, x.dtype);
