@@ -5,12 +5,11 @@
  * and an AudioBuffer-like object alike, bad inputs are refused by name, and the attention report covers
  * every layer over time-labelled tokens with a rollout and the spectrogram under it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Device, seededUniform, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededUniform, tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   AUDIO_TASKS,
   createDigitsTask,
@@ -53,15 +52,7 @@ const task = createDigitsTask({
   training: { batchSize: 8, warmupSteps: 2, lr: 3e-3 },
 });
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'digits-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 1 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx, dir } = await taskTestContext('digits', 1, { afterAll, store: tasks.folderStore });
 
 describe('audio/digits', () => {
   it('is in AUDIO_TASKS: classify over audio, the ten digits, frames as positions', () => {

@@ -5,12 +5,10 @@
  * library and a WAV whose length is the music's plus the synth's release and which is not silent.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   AUDIO_TASKS,
   createMusicTask,
@@ -37,15 +35,7 @@ const task = createMusicTask({
   evalSample: 40,
 });
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'music-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 2 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx, dir } = await taskTestContext('music', 2, { afterAll, store: tasks.folderStore });
 
 describe('audio/music', () => {
   it('is in AUDIO_TASKS: generate MIDI from nothing, streaming events', () => {

@@ -4,6 +4,8 @@
  * CI log shows where the gpu tests ran.
  */
 import { createDevice, type Device } from './index.js';
+import { nodeFs, nodePath } from './io/files.js';
+import { importAtRunTime } from './run-time-import.js';
 
 let devices: Promise<{ dev: Device; cpu: Device }> | null = null;
 
@@ -28,6 +30,27 @@ export function getDevices(): Promise<{ dev: Device; cpu: Device }> {
     return { dev, cpu };
   })();
   return devices;
+}
+
+/**
+ * What a task's tests share: a task context on the device under test (or `device`) whose store is made
+ * (`hooks.store`, e.g. `tasks.folderStore`) of a fresh temporary folder `dir` (`<tmp>/<name>-task-*`),
+ * removed after the calling file's tests (`hooks.afterAll`, the test runner's). Both come in as arguments:
+ * this module imports neither the runner nor anything of `tasks`, whose types in a .d.ts chunk shared with
+ * the main entry would come out declared as values (tools/pack-test's strict consumer fails on them).
+ */
+export async function taskTestContext<S>(
+  name: string,
+  seed: number,
+  hooks: { afterAll: (cleanup: () => Promise<void>) => void; store: (dir: string) => S },
+  device?: Device,
+): Promise<{ ctx: { device: Device; store: S; seed: number }; device: Device; dir: string }> {
+  const fs = await nodeFs();
+  const { tmpdir } = await importAtRunTime<typeof import('node:os')>('node:os');
+  const dir = await fs.mkdtemp((await nodePath()).join(tmpdir(), `${name}-task-`));
+  hooks.afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+  const dev = device ?? (await getDevices()).dev;
+  return { ctx: { device: dev, store: hooks.store(dir), seed }, device: dev, dir };
 }
 
 /** Deterministic pseudo-random floats in [-1, 1) (test data, independent of the library's RNG). */

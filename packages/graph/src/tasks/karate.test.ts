@@ -2,27 +2,17 @@
  * graph/karate with a few training steps: the protocol's shapes (train, evaluate over seeded draws
  * beside label propagation, run on the club and on other graphs, attention over nodes) and bad inputs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '../../test/expect-error.js';
 import { GRAPH_TASKS } from './index.js';
 import { createKarateTask } from './karate.js';
 import { chooseLabelled } from './node-classifier.js';
 
 const task = createKarateTask({ training: { steps: 15 }, evalSeeds: 2 });
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'karate-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 3 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx, device, dir } = await taskTestContext('karate', 3, { afterAll, store: tasks.folderStore });
 
 describe('graph/karate', () => {
   it('is in GRAPH_TASKS: classify nodes of a graph, labels per node, positions nodes', () => {

@@ -3,12 +3,9 @@
  * scaffold split, train/evaluate beside both baselines, run on a SMILES string and a .smi file, atom
  * attention maps, bad inputs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectError, expectRejection } from '../../test/expect-error.js';
 import { parseSmiles } from '../preprocess/molecule.js';
 import {
@@ -26,15 +23,7 @@ const task = createMoleculesTask({
   config: { dModel: 16, nHead: 2, nLayer: 1, dimFeedforward: 32 },
   training: { batchSize: 8, warmupSteps: 2 },
 });
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'molecules-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 1 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx } = await taskTestContext('molecules', 1, { afterAll, store: tasks.folderStore });
 
 describe('molecule data', () => {
   it('finds Bemis-Murcko scaffolds: rings and linkers stay, side chains and counter-ions go', async () => {

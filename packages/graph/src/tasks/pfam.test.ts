@@ -3,12 +3,9 @@
  * encoder: masked-LM pretraining with co-variation bias, training, evaluation beside the 3-mer baseline,
  * run with its contact-map PNG, attention with and without an alignment, bad inputs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '../../test/expect-error.js';
 import { SAMPLE_FAMILIES } from '../../test/samples.js';
 import { alignedIdentity, globalAlignmentIdentity } from '../data/sequence-identity.js';
@@ -32,15 +29,7 @@ const task = createPfamTask({
 const globin =
   'VLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKLRVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR';
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'pfam-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 1 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx } = await taskTestContext('pfam', 1, { afterAll, store: tasks.folderStore });
 
 describe('graph/pfam data', () => {
   it('keeps families as classes and drops one whose sequences all sit in another', async () => {

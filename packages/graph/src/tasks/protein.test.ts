@@ -3,12 +3,9 @@
  * training and evaluation beside the per-family unigram, streamed generation per family (and after a
  * start), attention over the family token and residues, bad inputs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Device, seededUniform, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededUniform, tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectRejection } from '../../test/expect-error.js';
 import { SAMPLE_FAMILIES } from '../../test/samples.js';
 import { ProteinTokenizer } from '../preprocess/protein-tokenizer.js';
@@ -28,15 +25,7 @@ const task = createProteinTask({
   config: { blockSize: 40, nLayer: 1, nHead: 2, nEmbd: 16 },
   training: { batchSize: 4, warmupSteps: 2, validateEvery: 5, validationFraction: 0.3 },
 });
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'protein-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 4 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx } = await taskTestContext('protein', 4, { afterAll, store: tasks.folderStore });
 
 describe('protein GPT rows', () => {
   const tokenizer = new ProteinTokenizer();

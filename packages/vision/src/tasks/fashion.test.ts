@@ -4,12 +4,10 @@
  * protocol's shape beside both pixel baselines, run classifies a PNG file and raw pixels alike, and the
  * attention report carries per-layer maps, a rollout over the 7 x 7 patch grid and the image under it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { datasetRgba } from '../data/batches.js';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/fashion-mnist.js';
 import { encodePng } from '../preprocess/image-node.js';
@@ -29,15 +27,7 @@ const task = createFashionTask({
   baselineEpochs: { logistic: 2, mlp: 2 },
 });
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'fashion-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 2 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx, device, dir } = await taskTestContext('fashion', 2, { afterAll, store: tasks.folderStore });
 
 describe('vision/fashion', () => {
   it('is in VISION_TASKS as a classify task over image input, with patches as positions', () => {

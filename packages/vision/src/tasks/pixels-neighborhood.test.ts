@@ -3,12 +3,9 @@
  * Fashion-MNIST sample with a tiny GPT: it trains (the loss falls), evaluates in bits per pixel, samples
  * a grid, keeps the option in its checkpoint, and its attention maps see only each pixel's causal window.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { datasetRgba } from '../data/batches.js';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { createPixelsTask } from './pixels.js';
@@ -26,15 +23,7 @@ const task = createPixelsTask({
   neighborhood: { kernel: KERNEL },
 });
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'pixels-nb-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 5 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx } = await taskTestContext('pixels-nb', 5, { afterAll, store: tasks.folderStore });
 
 describe('vision/pixels with neighbourhood attention', () => {
   it('trains, evaluates and samples', async () => {

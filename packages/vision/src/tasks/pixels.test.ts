@@ -3,12 +3,9 @@
  * count baselines on a case worked by hand, training and the bits-per-pixel report, sampling a grid that
  * streams every pixel row, half-image completion that keeps the given upper half, and attention maps.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Device, type TaskContext, tasks } from '@multihead/core';
-import { getDevices } from '@multihead/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasks } from '@multihead/core';
+import { taskTestContext } from '@multihead/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NeighbourCounts, PixelHistogram } from '../baselines/pixel-counts.js';
 import { datasetRgba } from '../data/batches.js';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
@@ -26,15 +23,7 @@ const task = createPixelsTask({
   training: { batchSize: 8, warmupSteps: 2 },
 });
 
-let device: Device;
-let dir: string;
-let ctx: TaskContext;
-beforeAll(async () => {
-  device = (await getDevices()).dev;
-  dir = await mkdtemp(join(tmpdir(), 'pixels-task-'));
-  ctx = { device, store: tasks.folderStore(dir), seed: 4 };
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const { ctx } = await taskTestContext('pixels', 4, { afterAll, store: tasks.folderStore });
 
 describe('pixel tokens and count baselines', () => {
   it('finds an ascending palette, quantizes to its nearest entry and back', async () => {
