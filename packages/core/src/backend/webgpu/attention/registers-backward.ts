@@ -52,14 +52,15 @@ const quadUnion = (lo: string, hi: string) => `
   ${lo} = min(min(quadBroadcast(${lo}, 0u), quadBroadcast(${lo}, 1u)), min(quadBroadcast(${lo}, 2u), quadBroadcast(${lo}, 3u)));
   ${hi} = max(max(quadBroadcast(${hi}, 0u), quadBroadcast(${hi}, 1u)), max(quadBroadcast(${hi}, 2u), quadBroadcast(${hi}, 3u)));`;
 
-function kernel(
-  name: string,
-  f: AttentionFeatures,
-  subgroups: boolean,
-  operands: OperandSpec[],
-  body: string,
-): KernelSpec {
-  return {
+/**
+ * A register backward kernel being written: `emit` appends lines of `main`'s body, `load` emits row
+ * loads (rowLoader), D4 / V4 are the head dims in vec4s and R the rows per invocation (../heuristics.ts);
+ * `finish` wraps the body (lane setup, common WGSL) into the kernel.
+ */
+function kernelWriter(f: AttentionFeatures, subgroups: boolean) {
+  const lines: string[] = [];
+  const emit = (s: string) => lines.push(s);
+  const finish = (name: string, operands: OperandSpec[]): KernelSpec => ({
     key: `${name}:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
     uniforms: ATTENTION_FIELDS,
     operands,
@@ -69,18 +70,15 @@ function kernel(
 ${STATS_WGSL}
 ${MAIN_PARAMS}${subgroups ? ', @builtin(subgroup_invocation_id) sg: u32' : ''}) {
   let lane = ${subgroups ? 'sg % 4u' : '0u'};
-${body}
+${lines.join('\n')}
 }`,
-  };
+  });
+  const R = registerBackwardRows(f.D, f.Dv);
+  return { emit, load: rowLoader(subgroups, emit), D4: f.D / 4, V4: f.Dv / 4, R, finish };
 }
 
 export function registersDqSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
-  const { D, Dv } = f;
-  const [D4, V4] = [D / 4, Dv / 4];
-  const R = registerBackwardRows(D, Dv);
-  const lines: string[] = [];
-  const emit = (s: string) => lines.push(s);
-  const load = rowLoader(subgroups, emit);
+  const { emit, load, D4, V4, R, finish } = kernelWriter(f, subgroups);
   emit(`${QUERY_TILE_HEAD}
   let ibase = ((u.tiles - 1u - w % u.tiles) * WG + li) * ${R}u; // last rows (the most keys under causal) first
   let qb = u.q_off + b * u.q_sb + h * u.q_sh;
@@ -127,22 +125,14 @@ ${KV_HEAD_BASES}
     for (const c of range(D4)) emit(`    dq_st4(row${r} * ${D4}u + ${c}u, dq${r}_${c} * u.scale);`);
     emit('  }');
   }
-  return kernel(
-    'attn-dq-registers',
-    f,
-    subgroups,
-    [...vec4BackwardInputOperands(f), { name: 'dq', dtype: 'f32', write: true, vec4: true }],
-    lines.join('\n'),
-  );
+  return finish('attn-dq-registers', [
+    ...vec4BackwardInputOperands(f),
+    { name: 'dq', dtype: 'f32', write: true, vec4: true },
+  ]);
 }
 
 export function registersDkvSpec(f: AttentionFeatures, subgroups: boolean): KernelSpec {
-  const { D, Dv } = f;
-  const [D4, V4] = [D / 4, Dv / 4];
-  const R = registerBackwardRows(D, Dv);
-  const lines: string[] = [];
-  const emit = (s: string) => lines.push(s);
-  const load = rowLoader(subgroups, emit);
+  const { emit, load, D4, V4, R, finish } = kernelWriter(f, subgroups);
   emit(`${KEY_TILE_HEAD}
   let jbase = ((w % u.tiles) * WG + li) * ${R}u;
 ${KV_HEAD_BASES}
@@ -202,15 +192,9 @@ ${KV_HEAD_BASES}
     for (const c of range(V4)) emit(`    dkv_st4(dvBase + krow * ${V4}u + ${c}u, dv${r}_${c});`);
     emit('  }');
   }
-  return kernel(
-    'attn-dkv-registers',
-    f,
-    subgroups,
-    [
-      ...vec4BackwardInputOperands(f),
-      { name: 'dkv', dtype: 'f32', write: true, vec4: true },
-      ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
-    ],
-    lines.join('\n'),
-  );
+  return finish('attn-dkv-registers', [
+    ...vec4BackwardInputOperands(f),
+    { name: 'dkv', dtype: 'f32', write: true, vec4: true },
+    ...(f.bias ? [{ name: 'dbias', dtype: 'f32' as const, write: true }] : []),
+  ]);
 }
