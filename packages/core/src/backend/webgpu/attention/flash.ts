@@ -20,8 +20,8 @@ import {
   SPLIT_K_CHUNK,
   useSplitK,
 } from '../heuristics.js';
-import type { WebGpuRuntime } from '../runtime.js';
-import { bhnStrides } from '../uniforms.js';
+import type { KernelSpec, WebGpuRuntime } from '../runtime.js';
+import { bhnStrides, type UniformValues } from '../uniforms.js';
 import { type AttentionFeatures, featuresOf } from './features.js';
 import { forwardSpec, weightsSpec } from './looped.js';
 import { deltaSpec, dkvSpec, dqSpec } from './looped-backward.js';
@@ -110,6 +110,22 @@ export function bind(r: ResolvedAttention, q: Tensor, k: Tensor, v: Tensor): Bou
 
 export const buffersOf = (ts: readonly Tensor[]) => ts.map((t) => t.storage.buffer!);
 
+/**
+ * The attention weights [B, H, Nq, Nk] that a forward returns when asked: `spec` (the dense or the
+ * neighbourhood weights kernel) runs one invocation per query row over the bound inputs.
+ */
+export function runWeights(spec: KernelSpec, r: ResolvedAttention, x: Bound, values: UniformValues): Tensor {
+  const { B, H, Nq, Nk } = r;
+  const weights = r.device.empty([B, H, Nq, Nk], 'f32');
+  r.device.gpu!.run(
+    spec,
+    buffersOf([x.q, x.k, x.v, ...x.extra, weights]),
+    values,
+    Math.ceil((B * H * Nq) / 64),
+  );
+  return weights;
+}
+
 /** The unrolled vec4 kernels need head dims divisible by 4, vec4-aligned rows and whole bindings. */
 function fitsVec4Kernels(
   f: AttentionFeatures,
@@ -177,16 +193,7 @@ export function flashAttentionWebGpu(
         gpu.run(forwardSpec(f), buffers, { ...x.values, tiles }, B * H * tiles);
       }
     }
-    let weights: Tensor | null = null;
-    if (withWeights) {
-      weights = device.empty([B, H, Nq, Nk], 'f32');
-      gpu.run(
-        weightsSpec(f),
-        buffersOf([x.q, x.k, x.v, ...x.extra, weights]),
-        x.values,
-        Math.ceil((B * H * Nq) / 64),
-      );
-    }
+    const weights = withWeights ? runWeights(weightsSpec(f), r, x, x.values) : null;
     return { out, lse, weights };
   } finally {
     x.release();

@@ -8,7 +8,7 @@ import type { KernelSignatures } from '../../../kernels/signatures.js';
 import type { Tensor } from '../../../tensor.js';
 import { neighborhoodRows } from '../heuristics.js';
 import { featuresOf } from './features.js';
-import { attentionBackwardWebGpu, bind, buffersOf } from './flash.js';
+import { attentionBackwardWebGpu, bind, buffersOf, runWeights } from './flash.js';
 import { neighborhoodDkvSpec, neighborhoodDqSpec } from './neighborhood-backward.js';
 import { neighborhoodValues } from './neighborhood-common.js';
 import { neighborhoodForwardSpec, neighborhoodWeightsSpec } from './neighborhood-forward.js';
@@ -23,7 +23,7 @@ export function neighborhoodAttentionWebGpu(
 ): Sig['NeighborhoodAttention']['result'] {
   const gpu = device.gpu!;
   const nb = r.neighborhood!;
-  const { B, H, Nq, Nk, Dv } = r;
+  const { B, H, Nq, Dv } = r;
   const f = featuresOf(r);
   const R = neighborhoodRows(r.D, r.Dv, nb.kw);
   const x = bind(r, q, k, v);
@@ -37,16 +37,7 @@ export function neighborhoodAttentionWebGpu(
       values,
       Math.ceil((B * H * values.strips) / WORKGROUP),
     );
-    let weights: Tensor | null = null;
-    if (withWeights) {
-      weights = device.empty([B, H, Nq, Nk], 'f32');
-      gpu.run(
-        neighborhoodWeightsSpec(f),
-        buffersOf([x.q, x.k, x.v, ...x.extra, weights]),
-        values,
-        Math.ceil((B * H * Nq) / 64),
-      );
-    }
+    const weights = withWeights ? runWeights(neighborhoodWeightsSpec(f), r, x, values) : null;
     return { out, lse, weights };
   } finally {
     x.release();
