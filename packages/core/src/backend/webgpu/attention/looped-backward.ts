@@ -13,7 +13,14 @@ import {
   KV_HEAD_BASES,
   STATS_WGSL,
 } from './features.js';
-import { keyScores, queryTilePrologue, R_LOOP, rowStreamingSpec } from './looped.js';
+import {
+  keyRangeOfRow,
+  keyRangeVars,
+  keyScores,
+  queryTilePrologue,
+  R_LOOP,
+  rowStreamingSpec,
+} from './looped.js';
 /** The dQ kernels' operands (here and neighborhood-backward.ts): the inputs, dout, [lse, delta], dq. */
 export function dqOperands(f: AttentionFeatures): OperandSpec[] {
   const ops = backwardInputOperands(f);
@@ -115,10 +122,7 @@ ${STATS_WGSL}`,
   var dq: array<array<f32, ${D}>, ${R}>;
   var lse: array<f32, ${R}>;
   var delta: array<f32, ${R}>;
-  var lo: array<u32, ${R}>;
-  var hi: array<u32, ${R}>;
-  var jlo = u.Nk;
-  var jhi = 0u;
+${keyRangeVars(R)}
   for (var r = 0u; r < ${R}u; r++) {
     let i = min(i0 + r, u.Nq - 1u);
     let row = (b * u.H + h) * u.Nq + i;
@@ -126,9 +130,7 @@ ${STATS_WGSL}`,
     for (var d = 0u; d < DV; d++) { go[r][d] = dout_ld(row * DV + d); }
     lse[r] = lse_ld(row);
     delta[r] = delta_ld(row);
-    lo[r] = keyLo(i);
-    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq && takesPart(lse[r]));
-    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+${keyRangeOfRow('i0 + r < u.Nq && takesPart(lse[r])')}
   }
   var s: array<f32, ${R}>;
   var dp: array<f32, ${R}>;

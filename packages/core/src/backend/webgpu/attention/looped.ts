@@ -135,6 +135,24 @@ export function queryTilePrologue(R: number): string {
 ${KV_HEAD_BASES}`;
 }
 
+/**
+ * WGSL declarations of the key range [lo[r], hi[r]) of each of a tile's R query rows and of their union
+ * [jlo, jhi) (empty at first), which the key loop walks (forward and dQ).
+ */
+export function keyRangeVars(R: number): string {
+  return `  var lo: array<u32, ${R}>;
+  var hi: array<u32, ${R}>;
+  var jlo = u.Nk;
+  var jhi = 0u;`;
+}
+
+/** WGSL, in the loop over rows r: query row i's key range (empty unless `takes`), widened into the union. */
+export function keyRangeOfRow(takes: string): string {
+  return `    lo[r] = keyLo(i);
+    hi[r] = select(0u, keyHi(i, b), ${takes});
+    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }`;
+}
+
 /** Forward: out [B, H, Nq, Dv] and lse [B, H, Nq] (natural log; -inf for rows with no visible key). */
 export function forwardSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
@@ -153,19 +171,14 @@ export function forwardSpec(f: AttentionFeatures): KernelSpec {
   var acc: array<array<f32, ${Dv}>, ${R}>;
   var m: array<f32, ${R}>;
   var l: array<f32, ${R}>;
-  var lo: array<u32, ${R}>;
-  var hi: array<u32, ${R}>;
-  var jlo = u.Nk;
-  var jhi = 0u;
+${keyRangeVars(R)}
   for (var r = 0u; r < ${R}u; r++) {
     let i = min(i0 + r, u.Nq - 1u);
     for (var d = 0u; d < D; d++) { q[r][d] = q_ld(qb + i * u.q_sn + d) * u.scale; }
     for (var d = 0u; d < DV; d++) { acc[r][d] = 0.0; }
     m[r] = -inf();
     l[r] = 0.0;
-    lo[r] = keyLo(i);
-    hi[r] = select(0u, keyHi(i, b), i0 + r < u.Nq);
-    if (lo[r] < hi[r]) { jlo = min(jlo, lo[r]); jhi = max(jhi, hi[r]); }
+${keyRangeOfRow('i0 + r < u.Nq')}
   }
   var s: array<f32, ${R}>;
   var bad: array<bool, ${R}>; // a NaN or +inf score seen (takesPart / poisons in features.ts)
