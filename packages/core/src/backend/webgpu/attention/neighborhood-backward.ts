@@ -4,23 +4,43 @@
  * neighbourhood (the query rows and columns whose windows meet the strip: NATTEN's backward), over every
  * query head of the GQA group. delta = rowsum(dO ∘ O) comes from looped-backward.ts deltaSpec.
  */
-import type { KernelSpec } from '../shader.js';
+import type { KernelSpec, OperandSpec } from '../shader.js';
 import { type AttentionFeatures, KV_HEAD_BASES, STATS_WGSL } from './features.js';
 import { keyScores, rowStreamingSpec } from './looped.js';
 import { dkvOperands, dkvStep, dqOperands, dqStep, queryScores, STORE_DKV } from './looped-backward.js';
 import { NEIGHBORHOOD_FIELDS, neighborhoodKey, neighborhoodWgsl } from './neighborhood-common.js';
 import { queryStripPrologue, SEES, STRIP_KEYS } from './neighborhood-forward.js';
 
-export function neighborhoodDqSpec(f: AttentionFeatures, R: number): KernelSpec {
-  const { D, Dv } = f;
+/**
+ * A neighbourhood backward kernel (`name`: dq or dkv) over strips of R cells: the stats accessors and the
+ * neighbourhood geometry in WGSL before `body` (the row-streaming kernel of looped.ts).
+ */
+function backwardSpec(
+  f: AttentionFeatures,
+  R: number,
+  name: 'dq' | 'dkv',
+  operands: OperandSpec[],
+  body: string,
+): KernelSpec {
   return rowStreamingSpec(
     f,
-    `attn-dq-${neighborhoodKey(f)}:R${R}`,
+    `attn-${name}-${neighborhoodKey(f)}:R${R}`,
     NEIGHBORHOOD_FIELDS,
-    dqOperands(f),
+    operands,
     `
 ${STATS_WGSL}
 ${neighborhoodWgsl(R, f.kvLens)}`,
+    body,
+  );
+}
+
+export function neighborhoodDqSpec(f: AttentionFeatures, R: number): KernelSpec {
+  const { D, Dv } = f;
+  return backwardSpec(
+    f,
+    R,
+    'dq',
+    dqOperands(f),
     `${queryStripPrologue()}
   var q: array<array<f32, ${D}>, R>;
   var go: array<array<f32, ${Dv}>, R>;
@@ -66,14 +86,11 @@ ${dqStep('        ')}
  */
 export function neighborhoodDkvSpec(f: AttentionFeatures, R: number): KernelSpec {
   const { D, Dv } = f;
-  return rowStreamingSpec(
+  return backwardSpec(
     f,
-    `attn-dkv-${neighborhoodKey(f)}:R${R}`,
-    NEIGHBORHOOD_FIELDS,
+    R,
+    'dkv',
     dkvOperands(f),
-    `
-${STATS_WGSL}
-${neighborhoodWgsl(R, f.kvLens)}`,
     `  let id = workgroupIndex(wg, nwg) * WG + li;
   let bhk = id / u.strips;
   let b = bhk / u.Hkv;
