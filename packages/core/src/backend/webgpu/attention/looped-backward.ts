@@ -106,16 +106,31 @@ ${perItemMain('row', 'u.rows')}
   };
 }
 
+/** A looped backward kernel (`name`: dq or dkv): the stats accessors before `body` (looped.ts's row streaming). */
+function backwardSpec(
+  f: AttentionFeatures,
+  name: 'dq' | 'dkv',
+  operands: OperandSpec[],
+  body: string,
+): KernelSpec {
+  return rowStreamingSpec(
+    f,
+    `attn-${name}:${featureKey(f)}`,
+    ATTENTION_FIELDS,
+    operands,
+    `
+${STATS_WGSL}`,
+    body,
+  );
+}
+
 /** dQ: each invocation streams the keys for its R query rows. */
 export function dqSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
-  return rowStreamingSpec(
+  return backwardSpec(
     f,
-    `attn-dq:${featureKey(f)}`,
-    ATTENTION_FIELDS,
+    'dq',
     dqOperands(f),
-    `
-${STATS_WGSL}`,
     `${queryTilePrologue(R)}
   var q: array<array<f32, ${D}>, ${R}>;
   var go: array<array<f32, ${Dv}>, ${R}>;
@@ -161,13 +176,10 @@ ${dqStep('      ')}
  */
 export function dkvSpec(f: AttentionFeatures): KernelSpec {
   const { D, Dv, R } = f;
-  return rowStreamingSpec(
+  return backwardSpec(
     f,
-    `attn-dkv:${featureKey(f)}`,
-    ATTENTION_FIELDS,
+    'dkv',
     dkvOperands(f),
-    `
-${STATS_WGSL}`,
     `${KEY_TILE_HEAD}
   let j0 = ((w % u.tiles) * WG + li) * ${R}u;
   if (b >= u.B || j0 >= u.Nk) { return; }
