@@ -138,6 +138,15 @@ export function vec4InputOperands(f: AttentionFeatures): OperandSpec[] {
   return inputOperands(f).map((op) => (['q', 'k', 'v'].includes(op.name) ? { ...op, vec4: true } : op));
 }
 
+/** What the vec4 forward kernels (registers.ts, tiled.ts) bind: the vec4 inputs, then out (vec4) and lse. */
+export function vec4ForwardOperands(f: AttentionFeatures): OperandSpec[] {
+  return [
+    ...vec4InputOperands(f),
+    { name: 'out', dtype: 'f32', write: true, vec4: true },
+    { name: 'lse', dtype: 'f32', write: true },
+  ];
+}
+
 /** What the loop-based backward kernels read: the inputs, dout, then [lse, delta]. */
 export function backwardInputOperands(f: AttentionFeatures): OperandSpec[] {
   const ops = inputOperands(f);

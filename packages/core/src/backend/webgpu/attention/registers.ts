@@ -16,7 +16,7 @@ import {
   featureKey,
   KV_HEAD_BASES,
   QUERY_TILE_HEAD,
-  vec4InputOperands,
+  vec4ForwardOperands,
 } from './features.js';
 
 const KEYS_PER_STEP = 2;
@@ -137,11 +137,7 @@ ${KV_HEAD_BASES}
   return {
     key: `attn-fwd-registers:${featureKey(f)}:${subgroups ? 'quad' : 'lane'}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...vec4InputOperands(f),
-      { name: 'out', dtype: 'f32', write: true, vec4: true },
-      { name: 'lse', dtype: 'f32', write: true },
-    ],
+    operands: vec4ForwardOperands(f),
     workgroupSize: REGISTERS_WORKGROUP,
     ...(subgroups ? { enables: ['subgroups'] } : {}),
     body: `${commonWgsl(f)}

@@ -25,7 +25,7 @@ import {
   QUERY_TILE_HEAD,
   STATS_WGSL,
   vec4BackwardInputOperands,
-  vec4InputOperands,
+  vec4ForwardOperands,
 } from './features.js';
 
 /** Query rows per workgroup (one per invocation). */
@@ -137,11 +137,7 @@ ${kvTileLoad(BC, D4, V4)}
   return {
     key: `attn-fwd-tiled:${featureKey(f)}:BC${BC}`,
     uniforms: ATTENTION_FIELDS,
-    operands: [
-      ...vec4InputOperands(f),
-      { name: 'out', dtype: 'f32', write: true, vec4: true },
-      { name: 'lse', dtype: 'f32', write: true },
-    ],
+    operands: vec4ForwardOperands(f),
     workgroupSize: TILED_ROWS,
     body: `${commonWgsl(f)}${body}`,
   };
