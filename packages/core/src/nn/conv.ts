@@ -19,7 +19,7 @@ import { tidy } from '../scope.js';
 import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { linear } from './layers.js';
+import { linear, positiveInt } from './layers.js';
 import { Module } from './module.js';
 
 /** A size given for both spatial dims (one number) or as [height, width]. */
@@ -131,13 +131,8 @@ export class Conv2d extends Module {
     opts: Conv2dOptions = {},
   ) {
     super(device);
-    for (const [name, v] of [
-      ['inChannels', inChannels],
-      ['outChannels', outChannels],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1)
-        fail('INVALID_ARGUMENT', `Conv2d: ${name} must be a positive integer, got ${v}`);
-    }
+    positiveInt('Conv2d', 'inChannels', inChannels);
+    positiveInt('Conv2d', 'outChannels', outChannels);
     this.kernelSize = size2d('Conv2d', 'kernelSize', kernelSize, 1);
     this.args = {
       stride: size2d('Conv2d', 'stride', opts.stride ?? 1, 1),

@@ -15,7 +15,8 @@ import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
-function positiveInt(op: string, name: string, v: number): void {
+/** Throws INVALID_ARGUMENT naming `op` and `name` unless `v` is a positive integer (layer sizes). */
+export function positiveInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1)
     fail('INVALID_ARGUMENT', `${op}: ${name} must be a positive integer, got ${v}`);
 }
