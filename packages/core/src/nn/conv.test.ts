@@ -1,8 +1,9 @@
 /** nn.Conv2d / nn.conv2d against torch's F.conv2d (tools/fixtures/gen_conv.py): forward and backward. */
 import { describe, expect, it } from 'vitest';
 import { expectClose, getDevices } from '../../test/device.js';
+import { expectError } from '../../test/errors.js';
 import { loadFixture } from '../../test/fixtures.js';
-import { MultiheadError, mul, nn, sum, tidy } from '../index.js';
+import { mul, nn, sum, tidy } from '../index.js';
 
 interface ConvCase {
   name: string;
@@ -89,17 +90,6 @@ describe('nn.Conv2d', () => {
 
   it('names the argument in its errors', () => {
     const x = dev.zeros([1, 2, 4, 4]);
-    const expectError = (f: () => unknown, code: string, text: RegExp) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(MultiheadError);
-        expect((e as MultiheadError).code).toBe(code);
-        expect((e as Error).message).toMatch(text);
-        return;
-      }
-      throw new Error('expected an error');
-    };
     expectError(
       () => new nn.Conv2d(dev, 0, 2, 3),
       'INVALID_ARGUMENT',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDevices } from '../../test/device.js';
+import { expectError } from '../../test/errors.js';
 import { mean, square } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { MultiheadError } from '../errors.js';
@@ -50,18 +51,6 @@ function declared(id: string, extra: Partial<Task> = {}): Task {
     ...extra,
   };
 }
-
-const expectError = (fn: () => unknown, code: string, message: RegExp) => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MultiheadError);
-    expect((e as MultiheadError).code).toBe(code);
-    expect((e as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected an error');
-};
 
 describe('defineTask and TaskRegistry', () => {
   it('lists tasks by modality in registration order and finds them by id', () => {
