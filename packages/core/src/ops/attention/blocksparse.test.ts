@@ -81,17 +81,13 @@ function reference(c: Case, q: Float32Array, k: Float32Array, v: Float32Array) {
   return { out, lse };
 }
 
+/** Odd sizes: N 15 in blocks of 5, D 12, Dv 20. */
+const odd = { B: 2, H: 2, Hkv: 2, Nq: 15, Nk: 15, D: 12, Dv: 20, bs: 5 };
+
 const CASES: Case[] = [
   {
     name: 'pairs, odd sizes (N 15, block 5, D 12, Dv 20)',
-    B: 2,
-    H: 2,
-    Hkv: 2,
-    Nq: 15,
-    Nk: 15,
-    D: 12,
-    Dv: 20,
-    bs: 5,
+    ...odd,
     layout: [
       [0, 0],
       [0, 2],
@@ -101,19 +97,7 @@ const CASES: Case[] = [
       [2, 2], // duplicates are fine
     ],
   },
-  {
-    name: 'local layout, causal top-left',
-    B: 2,
-    H: 2,
-    Hkv: 2,
-    Nq: 15,
-    Nk: 15,
-    D: 12,
-    Dv: 20,
-    bs: 5,
-    layout: blockLayouts.local(3, 1),
-    causal: true,
-  },
+  { name: 'local layout, causal top-left', ...odd, layout: blockLayouts.local(3, 1), causal: true },
   {
     name: 'GQA (H 4, Hkv 2), strided layout, causal',
     B: 1,
@@ -192,13 +176,25 @@ function inputs(c: Case) {
   };
 }
 
-function run(device: Device, c: Case, x: ReturnType<typeof inputs>) {
+/** q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] of the case on `device`. */
+function tensors(device: Device, c: Case, x: ReturnType<typeof inputs>) {
   const q = device.tensor(x.q, [c.B, c.H, c.Nq, c.D]);
   const k = device.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]);
   const v = device.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]);
-  const opts: BlockSparseOptions = { blockSize: c.bs, layout: c.layout };
-  if (c.causal !== undefined) opts.causal = c.causal;
-  if (c.scale !== undefined) opts.scale = c.scale;
+  return { q, k, v };
+}
+
+/** The options block-sparse and dense attention share: causal and scale, where the case sets them. */
+function causalAndScale(c: Case) {
+  return {
+    ...(c.causal !== undefined ? { causal: c.causal } : {}),
+    ...(c.scale !== undefined ? { scale: c.scale } : {}),
+  };
+}
+
+function run(device: Device, c: Case, x: ReturnType<typeof inputs>) {
+  const { q, k, v } = tensors(device, c, x);
+  const opts: BlockSparseOptions = { blockSize: c.bs, layout: c.layout, ...causalAndScale(c) };
   return { q, k, v, ...blockSparseAttention.detailed(q, k, v, opts) };
 }
 
@@ -215,11 +211,7 @@ describe('blockSparseAttention vs the definition (float64) and dense attention w
       expectClose(l, ref.lse, 1e-5, 1e-5, 'lse');
       // dense attention on the same device: the block mask expanded (true = attend), its own causal
       const mask = dev.tensor(denseMask(c, false), [c.Nq, c.Nk], { dtype: 'bool' });
-      const dense = attention.detailed(q, k, v, {
-        mask,
-        ...(c.causal !== undefined ? { causal: c.causal } : {}),
-        ...(c.scale !== undefined ? { scale: c.scale } : {}),
-      });
+      const dense = attention.detailed(q, k, v, { mask, ...causalAndScale(c) });
       expectClose(o, await dense.out.read(), 1e-5, 1e-5, 'out vs dense attention');
       expectClose(l, await dense.lse.read(), 1e-5, 1e-5, 'lse vs dense attention');
       if (onGpu) {
@@ -253,13 +245,9 @@ describe('blockSparseAttention backward', () => {
       const x = inputs(c);
       const gout = randomData(c.B * c.H * c.Nq * c.Dv, 24);
       const grads = async (sparse: boolean) => {
-        const q = dev.tensor(x.q, [c.B, c.H, c.Nq, c.D]).requiresGrad_();
-        const k = dev.tensor(x.k, [c.B, c.Hkv, c.Nk, c.D]).requiresGrad_();
-        const v = dev.tensor(x.v, [c.B, c.Hkv, c.Nk, c.Dv]).requiresGrad_();
-        const common = {
-          ...(c.causal !== undefined ? { causal: c.causal } : {}),
-          ...(c.scale !== undefined ? { scale: c.scale } : {}),
-        };
+        const { q, k, v } = tensors(dev, c, x);
+        for (const t of [q, k, v]) t.requiresGrad_();
+        const common = causalAndScale(c);
         const mask = dev.tensor(denseMask(c, false), [c.Nq, c.Nk], { dtype: 'bool' });
         const out = sparse
           ? blockSparseAttention(q, k, v, { blockSize: c.bs, layout: c.layout, ...common })
