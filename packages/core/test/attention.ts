@@ -1,4 +1,5 @@
-/** Assertions the attention tests share. */
+/** What the attention tests share: one forward and backward read to the host, and their assertions. */
+import { type AttentionOptions, attention, attentionBackward, type Tensor } from '../src/index.js';
 import { expectClose } from './device.js';
 
 interface AttentionGrads {
@@ -6,6 +7,26 @@ interface AttentionGrads {
   dk: ArrayLike<number>;
   dv: ArrayLike<number>;
   dbias: ArrayLike<number> | null;
+}
+
+/**
+ * `attention.detailed` and `attentionBackward` with upstream gradient `dout`: out, lse and the gradients
+ * (dbias null without a bias) read to the host; the tensors they made are disposed.
+ */
+export async function forwardBackward(q: Tensor, k: Tensor, v: Tensor, dout: Tensor, opts: AttentionOptions) {
+  const { out, lse } = attention.detailed(q, k, v, opts);
+  const g = attentionBackward(q, k, v, out, lse, dout, opts);
+  const read = async (t: Tensor) => (await t.read()) as Float32Array;
+  const result = {
+    out: await read(out),
+    lse: await read(lse),
+    dq: await read(g.dq),
+    dk: await read(g.dk),
+    dv: await read(g.dv),
+    dbias: g.dbias ? await read(g.dbias) : null,
+  };
+  for (const t of [out, lse, g.dq, g.dk, g.dv, g.dbias]) t?.dispose();
+  return result;
 }
 
 /** dq, dk, dv (and dbias where `want` has one) within 2e-5 + 1e-4·|want|, named with `tag`. */

@@ -8,14 +8,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type AttentionOptions,
-  attention,
-  attentionBackward,
-  createDevice,
-  type Device,
-  type Tensor,
-} from '../../src/index.js';
+import { type AttentionOptions, attention, createDevice, type Device, type Tensor } from '../../src/index.js';
+import { forwardBackward } from '../attention.js';
 import { getDevices, onGpu } from '../device.js';
 import { wasmDevice } from '../wasm.js';
 import { anyNumber, checkAsyncProperty, checkProperty, typedError } from './property.js';
@@ -339,19 +333,7 @@ async function run(device: Device, c: Placed) {
     if (c.window && !c.neighborhood) opts.window = c.window;
     if (c.kvLens !== null) opts.kvLens = [c.kvLens];
     if (c.bias) opts.bias = t(c.bias, [c.Nq, c.Nk]);
-    const fwd = attention.detailed(q, k, v, opts);
-    made.push(fwd.out, fwd.lse);
-    const g = attentionBackward(q, k, v, fwd.out, fwd.lse, t(c.dout, [1, 1, c.Nq, c.Dv]), opts);
-    made.push(g.dq, g.dk, g.dv);
-    if (g.dbias) made.push(g.dbias);
-    return {
-      out: (await fwd.out.read()) as Float32Array,
-      lse: (await fwd.lse.read()) as Float32Array,
-      dq: (await g.dq.read()) as Float32Array,
-      dk: (await g.dk.read()) as Float32Array,
-      dv: (await g.dv.read()) as Float32Array,
-      dbias: g.dbias ? ((await g.dbias.read()) as Float32Array) : null,
-    };
+    return await forwardBackward(q, k, v, t(c.dout, [1, 1, c.Nq, c.Dv]), opts);
   } finally {
     for (const x of made) x.dispose();
   }

@@ -5,17 +5,10 @@
  * maskMod, weights) that run the reference.
  */
 import { describe, expect, it } from 'vitest';
-import { expectGradsClose } from '../../../test/attention.js';
+import { expectGradsClose, forwardBackward } from '../../../test/attention.js';
 import { expectClose, randomData } from '../../../test/device.js';
 import { wasmDevice } from '../../../test/wasm.js';
-import {
-  type AttentionOptions,
-  type AttentionShape,
-  attention,
-  attentionBackward,
-  createDevice,
-  type Device,
-} from '../../index.js';
+import { type AttentionOptions, type AttentionShape, createDevice, type Device } from '../../index.js';
 import { hasNonFinite } from './attention.js';
 
 interface Case extends AttentionShape {
@@ -198,7 +191,7 @@ function options(c: Case, device: Device): AttentionOptions {
   return o;
 }
 
-async function run(c: Case, device: Device) {
+function run(c: Case, device: Device) {
   const make = (n: number, seed: number, shape: [number, number, number, number], scale = 1) =>
     c.permuted
       ? device
@@ -208,18 +201,8 @@ async function run(c: Case, device: Device) {
   const q = make(c.B * c.H * c.Nq * c.D, 1, [c.B, c.H, c.Nq, c.D], c.valueScale ?? 1);
   const k = make(c.B * c.Hkv * c.Nk * c.D, 2, [c.B, c.Hkv, c.Nk, c.D], c.valueScale ?? 1);
   const v = make(c.B * c.Hkv * c.Nk * c.Dv, 3, [c.B, c.Hkv, c.Nk, c.Dv]);
-  const opts = options(c, device);
-  const { out, lse } = attention.detailed(q, k, v, opts);
   const dout = device.tensor(randomData(c.B * c.H * c.Nq * c.Dv, 9), [c.B, c.H, c.Nq, c.Dv]);
-  const g = attentionBackward(q, k, v, out, lse, dout, opts);
-  return {
-    out: (await out.read()) as Float32Array,
-    lse: (await lse.read()) as Float32Array,
-    dq: (await g.dq.read()) as Float32Array,
-    dk: (await g.dk.read()) as Float32Array,
-    dv: (await g.dv.read()) as Float32Array,
-    dbias: g.dbias ? ((await g.dbias.read()) as Float32Array) : null,
-  };
+  return forwardBackward(q, k, v, dout, options(c, device));
 }
 
 describe('wasm attention matches the reference', () => {
