@@ -11,6 +11,12 @@ import { fmt, normalizeAxis, size } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { sameDevice } from './map.js';
 
+/** `shape` seen as [outer, axisLen, inner] around `axis` (normalized to `a`): the kernels' geometry. */
+function aroundAxis(op: string, shape: readonly number[], axis: number) {
+  const a = normalizeAxis(op, axis, shape.length);
+  return { a, outer: size(shape.slice(0, a)), axisLen: shape[a]!, inner: size(shape.slice(a + 1)) };
+}
+
 /** Picks entries of `x` along `axis` at `indices` (1-D or any shape: its shape replaces the axis). */
 export function indexSelect(
   x: Tensor,
@@ -22,10 +28,7 @@ export function indexSelect(
   if (indices.dtype !== 'i32' && indices.dtype !== 'u32') {
     fail('DTYPE_MISMATCH', `${op}: indices have dtype ${indices.dtype}; expected i32 or u32`);
   }
-  const a = normalizeAxis(op, axis, x.rank);
-  const axisLen = x.shape[a]!;
-  const outer = size(x.shape.slice(0, a));
-  const inner = size(x.shape.slice(a + 1));
+  const { a, outer, axisLen, inner } = aroundAxis(op, x.shape, axis);
   const outShape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   const xc = x.contiguous();
   const ic = indices.contiguous();
@@ -56,10 +59,7 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
  */
 export function indexAdd(shape: readonly number[], axis: number, indices: Tensor, src: Tensor): Tensor {
   const device = sameDevice('indexAdd', [src, indices], ['src', 'indices']);
-  const a = normalizeAxis('indexAdd', axis, shape.length);
-  const axisLen = shape[a]!;
-  const outer = size(shape.slice(0, a));
-  const inner = size(shape.slice(a + 1));
+  const { outer, axisLen, inner } = aroundAxis('indexAdd', shape, axis);
   const ic = indices.contiguous();
   const sc = src.contiguous();
   const out = device.zeros(shape, 'f32');
