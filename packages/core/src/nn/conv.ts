@@ -14,13 +14,10 @@
 import { indexSelect, pad } from '../autograd/functions.js';
 import type { Device } from '../device.js';
 import { fail } from '../errors.js';
-import { rand } from '../ops/random.js';
 import { tidy } from '../scope.js';
-import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { linear, positiveInt } from './layers.js';
-import { Module } from './module.js';
+import { linear, positiveInt, WeightBiasLayer } from './layers.js';
 
 /** A size given for both spatial dims (one number) or as [height, width]. */
 export type Size2d = number | readonly [number, number];
@@ -119,7 +116,7 @@ export interface Conv2dOptions extends Conv2dArgs {
  * uniform in ±1/sqrt(inChannels·kh·kw) (PyTorch's kaiming_uniform_(a=√5) default), so a PyTorch state dict
  * loads as it is.
  */
-export class Conv2d extends Module {
+export class Conv2d extends WeightBiasLayer {
   readonly kernelSize: [number, number];
   readonly args: Required<Conv2dArgs>;
 
@@ -130,30 +127,17 @@ export class Conv2d extends Module {
     kernelSize: Size2d,
     opts: Conv2dOptions = {},
   ) {
-    super(device);
     positiveInt('Conv2d', 'inChannels', inChannels);
     positiveInt('Conv2d', 'outChannels', outChannels);
-    this.kernelSize = size2d('Conv2d', 'kernelSize', kernelSize, 1);
-    this.args = {
+    const [kh, kw] = size2d('Conv2d', 'kernelSize', kernelSize, 1);
+    const args = {
       stride: size2d('Conv2d', 'stride', opts.stride ?? 1, 1),
       padding: size2d('Conv2d', 'padding', opts.padding ?? 0, 0),
       dilation: size2d('Conv2d', 'dilation', opts.dilation ?? 1, 1),
     };
-    const [kh, kw] = this.kernelSize;
-    const seed = opts.seed ?? nextSeed();
-    const bound = 1 / Math.sqrt(inChannels * kh * kw);
-    const uniform = (shape: number[], salt: string) =>
-      rand(device, shape, { seed: mixSeed(seed, salt), low: -bound, high: bound });
-    this.registerParameter('weight', uniform([outChannels, inChannels, kh, kw], 'weight'));
-    this.registerParameter('bias', (opts.bias ?? true) ? uniform([outChannels], 'bias') : null);
-  }
-
-  get weight(): Tensor {
-    return this.param('weight')!;
-  }
-
-  get bias(): Tensor | null {
-    return this.param('bias');
+    super(device, [outChannels, inChannels, kh, kw], inChannels * kh * kw, opts);
+    this.kernelSize = [kh, kw];
+    this.args = args;
   }
 
   /** x [B, inChannels, H, W] -> [B, outChannels, Ho, Wo] */

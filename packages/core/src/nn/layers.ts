@@ -47,25 +47,24 @@ export interface LinearOptions {
 }
 
 /**
- * `y = x Wᵀ + b` (PyTorch `nn.Linear`): `weight` [outFeatures, inFeatures], `bias` [outFeatures], both
- * uniform in ±1/sqrt(inFeatures) (PyTorch's kaiming_uniform_(a=√5) default).
+ * A layer of one `weight` and an optional `bias` [weightShape[0]], both uniform in ±1/sqrt(fanIn)
+ * (PyTorch's kaiming_uniform_(a=√5) default and its bias rule, shared by `nn.Linear` and `nn.Conv2d`), so
+ * a PyTorch state dict loads as it is.
  */
-export class Linear extends Module {
-  constructor(
+export abstract class WeightBiasLayer extends Module {
+  protected constructor(
     device: Device,
-    readonly inFeatures: number,
-    readonly outFeatures: number,
-    opts: LinearOptions = {},
+    weightShape: number[],
+    fanIn: number,
+    opts: { bias?: boolean; seed?: number },
   ) {
     super(device);
-    positiveInt('Linear', 'inFeatures', inFeatures);
-    positiveInt('Linear', 'outFeatures', outFeatures);
     const seed = opts.seed ?? nextSeed();
-    const bound = 1 / Math.sqrt(inFeatures);
+    const bound = 1 / Math.sqrt(fanIn);
     const uniform = (shape: number[], salt: string) =>
       rand(device, shape, { seed: mixSeed(seed, salt), low: -bound, high: bound });
-    this.registerParameter('weight', uniform([outFeatures, inFeatures], 'weight'));
-    this.registerParameter('bias', (opts.bias ?? true) ? uniform([outFeatures], 'bias') : null);
+    this.registerParameter('weight', uniform(weightShape, 'weight'));
+    this.registerParameter('bias', (opts.bias ?? true) ? uniform([weightShape[0]!], 'bias') : null);
   }
 
   get weight(): Tensor {
@@ -74,6 +73,23 @@ export class Linear extends Module {
 
   get bias(): Tensor | null {
     return this.param('bias');
+  }
+}
+
+/**
+ * `y = x Wᵀ + b` (PyTorch `nn.Linear`): `weight` [outFeatures, inFeatures], `bias` [outFeatures], both
+ * uniform in ±1/sqrt(inFeatures) (WeightBiasLayer).
+ */
+export class Linear extends WeightBiasLayer {
+  constructor(
+    device: Device,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
+    positiveInt('Linear', 'inFeatures', inFeatures);
+    positiveInt('Linear', 'outFeatures', outFeatures);
+    super(device, [outFeatures, inFeatures], inFeatures, opts);
   }
 
   /** x [..., inFeatures] -> [..., outFeatures] */
@@ -151,22 +167,33 @@ const shapeOf = (op: string, s: number | readonly number[]): number[] => {
   return shape;
 };
 
-/** Layer normalization over the trailing `normalizedShape` dims (PyTorch `nn.LayerNorm`; biased variance). */
-export class LayerNorm extends Module {
+/** A normalization over the trailing `normalizedShape` dims, with `weight` (ones) when `affine`. */
+export abstract class TrailingNorm extends Module {
   readonly normalizedShape: readonly number[];
-  readonly eps: number;
 
-  constructor(device: Device, normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+  protected constructor(
+    device: Device,
+    op: string,
+    normalizedShape: number | readonly number[],
+    readonly eps: number,
+    affine: boolean,
+  ) {
     super(device);
-    this.normalizedShape = shapeOf('LayerNorm', normalizedShape);
-    this.eps = opts.eps ?? 1e-5;
-    const affine = opts.elementwiseAffine ?? true;
+    this.normalizedShape = shapeOf(op, normalizedShape);
     this.registerParameter('weight', affine ? device.ones(this.normalizedShape) : null);
-    this.registerParameter('bias', affine && (opts.bias ?? true) ? device.zeros(this.normalizedShape) : null);
   }
 
   get weight(): Tensor | null {
     return this.param('weight');
+  }
+}
+
+/** Layer normalization over the trailing `normalizedShape` dims (PyTorch `nn.LayerNorm`; biased variance). */
+export class LayerNorm extends TrailingNorm {
+  constructor(device: Device, normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+    const affine = opts.elementwiseAffine ?? true;
+    super(device, 'LayerNorm', normalizedShape, opts.eps ?? 1e-5, affine);
+    this.registerParameter('bias', affine && (opts.bias ?? true) ? device.zeros(this.normalizedShape) : null);
   }
 
   get bias(): Tensor | null {
@@ -189,22 +216,9 @@ export interface RMSNormOptions {
 }
 
 /** `x · rsqrt(mean(x²) + eps) · weight` over the trailing dims (PyTorch `nn.RMSNorm`, Zhang & Sennrich 2019). */
-export class RMSNorm extends Module {
-  readonly normalizedShape: readonly number[];
-  readonly eps: number;
-
+export class RMSNorm extends TrailingNorm {
   constructor(device: Device, normalizedShape: number | readonly number[], opts: RMSNormOptions = {}) {
-    super(device);
-    this.normalizedShape = shapeOf('RMSNorm', normalizedShape);
-    this.eps = opts.eps ?? 2 ** -23;
-    this.registerParameter(
-      'weight',
-      (opts.elementwiseAffine ?? true) ? device.ones(this.normalizedShape) : null,
-    );
-  }
-
-  get weight(): Tensor | null {
-    return this.param('weight');
+    super(device, 'RMSNorm', normalizedShape, opts.eps ?? 2 ** -23, opts.elementwiseAffine ?? true);
   }
 
   forward(x: Tensor): Tensor {
