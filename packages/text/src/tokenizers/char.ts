@@ -5,8 +5,13 @@
  * ones become `unk`), and a Fuse decoder joins tokens back without spaces.
  */
 import { invalidArgument } from '../errors.js';
-import { type Corpus, corpusSegments, integerOption, minFrequencyOption } from './corpus.js';
-import { MAX_VOCAB_SIZE } from './merges.js';
+import {
+  type Corpus,
+  characterLimitOption,
+  corpusSegments,
+  minFrequencyOption,
+  mostFrequentChars,
+} from './corpus.js';
 import {
   checkSpecialTokens,
   type SpecialTokens,
@@ -40,23 +45,15 @@ export function trainCharTokenizer(corpus: Corpus, options: CharTrainerOptions =
   const special = checkSpecialTokens(options.specialTokens ?? DEFAULT_SPECIAL_TOKENS, where);
   const specials = specialTokenList(special, options.additionalSpecialTokens, where);
   const minFrequency = minFrequencyOption(options.minFrequency, 1, where);
-  const maxCharacters = integerOption(
-    options.maxCharacters ?? MAX_VOCAB_SIZE,
-    'maxCharacters',
-    1,
-    MAX_VOCAB_SIZE,
-    where,
-  );
+  const maxCharacters = characterLimitOption(options.maxCharacters, 'maxCharacters', where);
   const counts = new Map<string, number>();
   for (const segment of corpusSegments(corpus, specials, where)) {
     for (const char of segment) counts.set(char, (counts.get(char) ?? 0) + 1);
   }
-  const kept = [...counts]
-    .filter(([, count]) => count >= minFrequency)
-    .sort(([a, ca], [b, cb]) => cb - ca || a.codePointAt(0)! - b.codePointAt(0)!)
-    .slice(0, maxCharacters)
-    .map(([char]) => char);
-  return charTokenizer(kept, { ...options, specialTokens: special });
+  return charTokenizer(mostFrequentChars(counts, maxCharacters, minFrequency), {
+    ...options,
+    specialTokens: special,
+  });
 }
 
 /** A character tokenizer over a fixed alphabet (a string or a list of single characters). */

@@ -1,5 +1,6 @@
 /** Training corpora: one string or an iterable of strings, with special tokens cut out before counting. */
 import { describeType, invalidArgument } from '../errors.js';
+import { MAX_VOCAB_SIZE } from './merges.js';
 
 export type Corpus = string | Iterable<string>;
 
@@ -56,4 +57,25 @@ export function integerOption(value: unknown, name: string, min: number, max: nu
 /** Checks `minFrequency` (a count, at least 1); `fallback` when not given. */
 export function minFrequencyOption(value: unknown, fallback: number, where: string): number {
   return integerOption(value ?? fallback, 'minFrequency', 1, Number.MAX_SAFE_INTEGER, where);
+}
+
+/** Checks a cap on kept characters (`maxCharacters`, `limitAlphabet`): in [1, MAX_VOCAB_SIZE], default no cap. */
+export function characterLimitOption(value: unknown, name: string, where: string): number {
+  return integerOption(value ?? MAX_VOCAB_SIZE, name, 1, MAX_VOCAB_SIZE, where);
+}
+
+/**
+ * The `limit` most frequent characters of `counts` seen at least `minCount` times, most frequent first
+ * (ties: lower code point, so the choice does not depend on the corpus' order).
+ */
+export function mostFrequentChars(
+  counts: ReadonlyMap<string, number>,
+  limit: number,
+  minCount = 1,
+): string[] {
+  return [...counts]
+    .filter(([, count]) => count >= minCount)
+    .sort(([a, ca], [b, cb]) => cb - ca || a.codePointAt(0)! - b.codePointAt(0)!)
+    .slice(0, limit)
+    .map(([char]) => char);
 }

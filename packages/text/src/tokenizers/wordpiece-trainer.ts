@@ -7,7 +7,14 @@
  */
 import { BertNormalizer, BertPreTokenizer } from '@huggingface/tokenizers';
 import { invalidArgument } from '../errors.js';
-import { type Corpus, corpusSegments, integerOption, minFrequencyOption } from './corpus.js';
+import {
+  type Corpus,
+  characterLimitOption,
+  corpusSegments,
+  integerOption,
+  minFrequencyOption,
+  mostFrequentChars,
+} from './corpus.js';
 import { learnMerges, MAX_VOCAB_SIZE, type WordCount } from './merges.js';
 import {
   checkSpecialTokens,
@@ -95,18 +102,8 @@ export function trainWordPieceTokenizer(corpus: Corpus, options: WordPieceTraine
     for (const char of word) charCounts.set(char, (charCounts.get(char) ?? 0) + count);
   }
 
-  const limit = integerOption(
-    options.limitAlphabet ?? MAX_VOCAB_SIZE,
-    'limitAlphabet',
-    1,
-    MAX_VOCAB_SIZE,
-    where,
-  );
-  const alphabet = [...charCounts]
-    .sort(([a, ca], [b, cb]) => cb - ca || a.codePointAt(0)! - b.codePointAt(0)!)
-    .slice(0, limit)
-    .map(([char]) => char)
-    .sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+  const limit = characterLimitOption(options.limitAlphabet, 'limitAlphabet', where);
+  const alphabet = mostFrequentChars(charCounts, limit).sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   const inAlphabet = new Set(alphabet);
   // every character both word-initial and continuing, so any word over the alphabet can be spelled
   const base = [...specials, ...alphabet, ...alphabet.map((char) => prefix + char)];
