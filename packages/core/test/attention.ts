@@ -1,4 +1,4 @@
-/** What the attention tests share: one forward and backward read to the host, and their assertions. */
+/** What the attention tests share: one forward and backward read to the host, and their comparisons. */
 import { type AttentionOptions, attention, attentionBackward, type Tensor } from '../src/index.js';
 import { expectClose } from './device.js';
 
@@ -27,6 +27,30 @@ export async function forwardBackward(q: Tensor, k: Tensor, v: Tensor, dout: Ten
   };
   for (const t of [out, lse, g.dq, g.dk, g.dv, g.dbias]) t?.dispose();
   return result;
+}
+
+/**
+ * The entries where `got` breaks the NaN / Inf policy of attention (docs/api.md "Attention") against
+ * `want`: NaN, +Inf and -Inf in the same places, finite values within atol + rtol·|want|.
+ */
+export function policyMismatches(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): string[] {
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const ok = Number.isFinite(w)
+      ? Math.abs(g - w) <= atol + rtol * Math.abs(w)
+      : Number.isNaN(w)
+        ? Number.isNaN(g)
+        : g === w;
+    if (!ok) bad.push(`[${i}] got ${g}, want ${w}`);
+  }
+  return bad;
 }
 
 /** dq, dk, dv (and dbias where `want` has one) within 2e-5 + 1e-4·|want|, named with `tag`. */

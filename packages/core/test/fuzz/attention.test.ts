@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AttentionOptions, attention, createDevice, type Device, type Tensor } from '../../src/index.js';
-import { forwardBackward } from '../attention.js';
+import { forwardBackward, policyMismatches } from '../attention.js';
 import { getDevices, onGpu } from '../device.js';
 import { wasmDevice } from '../wasm.js';
 import { anyNumber, checkAsyncProperty, checkProperty, typedError } from './property.js';
@@ -170,16 +170,7 @@ describe('hardening: attention', () => {
           const g = got[k];
           const w = want[k];
           if (!w || !g) continue;
-          const bad: string[] = [];
-          for (let i = 0; i < w.length; i++) {
-            const ok = Number.isFinite(w[i]!)
-              ? Math.abs(g[i]! - w[i]!) <= 1e-4 + 1e-4 * Math.abs(w[i]!)
-              : Number.isNaN(w[i]!)
-                ? Number.isNaN(g[i]!)
-                : g[i] === w[i];
-            if (!ok) bad.push(`[${i}] ${g[i]} vs ${w[i]}`);
-          }
-          expect(bad, `${k} in ${describeCase(c)}`).toEqual([]);
+          expect(policyMismatches(g, w, 1e-4, 1e-4), `${k} in ${describeCase(c)}`).toEqual([]);
         }
       },
       onGpu ? 60 : 150,

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyMismatches } from '../../../test/attention.js';
 import { getDevices, onGpu } from '../../../test/device.js';
 import {
   type AttentionOptions,
@@ -53,17 +54,7 @@ const cases = JSON.parse(
 /** Compares element by element: the same non-finite values in the same places, finite ones close. */
 function expectPolicy(got: ArrayLike<number>, want: number[], label: string): void {
   expect(got.length, `${label}: length`).toBe(want.length);
-  const bad: string[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    const ok = Number.isFinite(w)
-      ? Math.abs(g - w) <= ATOL + RTOL * Math.abs(w)
-      : Number.isNaN(w)
-        ? Number.isNaN(g)
-        : g === w;
-    if (!ok) bad.push(`[${i}] got ${g}, want ${w}`);
-  }
+  const bad = policyMismatches(got, want, ATOL, RTOL);
   expect(bad, `${label}: ${bad.slice(0, 6).join('; ')}`).toEqual([]);
 }
 
