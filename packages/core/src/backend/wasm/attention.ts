@@ -256,7 +256,7 @@ export function stageCommon(
 function attentionForwardWasm(
   rt: WasmRuntime,
   { r, q, k, v }: Sig['FlashAttention']['args'],
-): { out: Float32Array; lse: Float32Array } | null {
+): WasmOutputs | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Nq, Nk } = r;
   const QT = attentionQueryTile(rt);
@@ -272,12 +272,18 @@ function attentionForwardWasm(
   });
 }
 
+/** What the forward kernels write, as host arrays (`forwardTensors` makes tensors). */
+export interface WasmOutputs {
+  out: Float32Array;
+  lse: Float32Array;
+}
+
 /** Allocates out [B, H, Nq, Dv] and lse [B, H, Nq] in the parameter block; returns their reader. */
 export function stageForwardOutputs(
   rt: WasmRuntime,
   s: Staged,
   { B, H, Nq, Dv }: ResolvedAttention,
-): () => { out: Float32Array; lse: Float32Array } {
+): () => WasmOutputs {
   const out = rt.alloc(B * H * Nq * Dv * 4);
   const lse = rt.alloc(B * H * Nq * 4);
   s.set('out', out);
@@ -366,19 +372,11 @@ function attentionBackwardWasm(
   });
 }
 
-/** FlashAttention on the wasm kernels; maps (`weights`) and JavaScript mods run the reference. */
-export function flashAttentionWasm(
-  args: Sig['FlashAttention']['args'],
-  device: Tensor['device'],
-): Sig['FlashAttention']['result'] {
-  return forwardTensors(args, device, args.weights ? null : attentionForwardWasm(device.cpu!, args));
-}
-
 /** A wasm forward's out and lse as tensors; where it ran nothing (null), the reference's result. */
-export function forwardTensors(
+function forwardTensors(
   args: Sig['NeighborhoodAttention']['args'],
   device: Tensor['device'],
-  fast: { out: Float32Array; lse: Float32Array } | null,
+  fast: WasmOutputs | null,
 ): Sig['FlashAttention']['result'] {
   const { r } = args;
   if (!fast) return flashAttentionReference(args, device);
@@ -389,10 +387,27 @@ export function forwardTensors(
   };
 }
 
-export function flashAttentionGradWasm(
-  args: Sig['FlashAttentionGrad']['args'],
-  device: Tensor['device'],
-): Sig['FlashAttentionGrad']['result'] {
-  const g = attentionBackwardWasm(device.cpu!, args);
-  return g ? gradTensors(device, args.r, g) : flashAttentionGradReference(args, device);
+/**
+ * The forward kernel of a wasm forward (dense or neighbourhood): maps (`weights`), JavaScript mods and
+ * whatever else it declines (null) run the reference.
+ */
+export function wasmForwardKernel<A extends Sig['NeighborhoodAttention']['args']>(
+  forward: (rt: WasmRuntime, args: A) => WasmOutputs | null,
+) {
+  return (args: A, device: Tensor['device']): Sig['FlashAttention']['result'] =>
+    forwardTensors(args, device, args.weights ? null : forward(device.cpu!, args));
 }
+
+/** The backward kernel of a wasm backward: what it declines (null) runs the reference. */
+export function wasmGradKernel<A extends Sig['FlashAttentionGrad']['args']>(
+  backward: (rt: WasmRuntime, args: A) => WasmGrads | null,
+) {
+  return (args: A, device: Tensor['device']): Sig['FlashAttentionGrad']['result'] => {
+    const g = backward(device.cpu!, args);
+    return g ? gradTensors(device, args.r, g) : flashAttentionGradReference(args, device);
+  };
+}
+
+/** FlashAttention on the wasm kernels. */
+export const flashAttentionWasm = wasmForwardKernel(attentionForwardWasm);
+export const flashAttentionGradWasm = wasmGradKernel(attentionBackwardWasm);

@@ -6,18 +6,18 @@
  */
 import type { ResolvedAttention } from '../../kernels/attention.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
-import type { Tensor } from '../../tensor.js';
-import { flashAttentionGradReference, gradTensors } from '../reference/attention.js';
 import {
   ceil8,
-  forwardTensors,
   gradNonFinite,
   type Staged,
   stageCommon,
   stageForwardOutputs,
   stageGradOutputs,
   type WasmGrads,
+  type WasmOutputs,
   wasmCanRun,
+  wasmForwardKernel,
+  wasmGradKernel,
 } from './attention.js';
 import { INLINE_SCORES, neighborhoodStrip } from './heuristics.js';
 import type { WasmRuntime } from './runtime.js';
@@ -52,7 +52,7 @@ function inline(r: ResolvedAttention, QT: number): boolean {
 function forwardWasm(
   rt: WasmRuntime,
   { r, q, k, v }: Sig['NeighborhoodAttention']['args'],
-): { out: Float32Array; lse: Float32Array } | null {
+): WasmOutputs | null {
   if (!wasmCanRun(r)) return null;
   const { B, H } = r;
   const QT = neighborhoodStrip(rt, r.neighborhood!.kw);
@@ -87,18 +87,6 @@ function backwardWasm(
   });
 }
 
-/** NeighborhoodAttention on the wasm kernels; maps (`weights`) and JavaScript mods run the reference. */
-export function neighborhoodAttentionWasm(
-  args: Sig['NeighborhoodAttention']['args'],
-  device: Tensor['device'],
-): Sig['NeighborhoodAttention']['result'] {
-  return forwardTensors(args, device, args.weights ? null : forwardWasm(device.cpu!, args));
-}
-
-export function neighborhoodAttentionGradWasm(
-  args: Sig['NeighborhoodAttentionGrad']['args'],
-  device: Tensor['device'],
-): Sig['NeighborhoodAttentionGrad']['result'] {
-  const g = backwardWasm(device.cpu!, args);
-  return g ? gradTensors(device, args.r, g) : flashAttentionGradReference(args, device);
-}
+/** NeighborhoodAttention on the wasm kernels. */
+export const neighborhoodAttentionWasm = wasmForwardKernel(forwardWasm);
+export const neighborhoodAttentionGradWasm = wasmGradKernel(backwardWasm);
