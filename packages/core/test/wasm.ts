@@ -1,4 +1,5 @@
 /** The wasm backend as its parity tests run it against the TypeScript reference. */
+import { it } from 'vitest';
 import type { WasmKernelName } from '../src/backend/wasm/runtime.js';
 import { createDevice, type Device } from '../src/index.js';
 
@@ -10,8 +11,32 @@ export async function wasmDevice(threads: number): Promise<Device> {
 }
 
 /** Counts jobs of `kernels` on `dev` from now: the result gives how many each has run since. */
-export function jobsSince(dev: Device, kernels: readonly WasmKernelName[]): () => number[] {
+function jobsSince(dev: Device, kernels: readonly WasmKernelName[]): () => number[] {
   const count = () => kernels.map((k) => dev.cpu!.jobs.get(k) ?? 0);
   const before = count();
   return () => count().map((n, i) => n - before[i]!);
+}
+
+/**
+ * One test per case, a wasm kernel family against the TypeScript reference: `run` on the reference, then
+ * on the wasm kernels on 1 and 2 threads, each result handed to `check` with the jobs of `kernels` that
+ * run took and a tag naming the case and the thread count.
+ */
+export function wasmParityTests<C extends { name: string }, T>(
+  cases: readonly C[],
+  kernels: readonly WasmKernelName[],
+  run: (c: C, device: Device) => Promise<T>,
+  check: (c: C, got: T, want: T, jobs: number[], tag: string) => void,
+): void {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const want = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
+      for (const threads of [1, 2]) {
+        const dev = await wasmDevice(threads);
+        const jobs = jobsSince(dev, kernels);
+        const got = await run(c, dev);
+        check(c, got, want, jobs(), `${c.name}, ${threads} thread(s)`);
+      }
+    });
+  }
 }

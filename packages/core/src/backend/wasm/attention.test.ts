@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { expectGradsClose, forwardBackward } from '../../../test/attention.js';
 import { expectClose, randomData } from '../../../test/device.js';
-import { jobsSince, wasmDevice } from '../../../test/wasm.js';
-import { type AttentionOptions, type AttentionShape, createDevice, type Device } from '../../index.js';
+import { wasmParityTests } from '../../../test/wasm.js';
+import type { AttentionOptions, AttentionShape, Device } from '../../index.js';
 import { hasNonFinite } from './attention.js';
 
 interface Case extends AttentionShape {
@@ -205,25 +205,18 @@ function run(c: Case, device: Device) {
   return forwardBackward(q, k, v, dout, options(c, device));
 }
 
+const KERNELS = ['attnForward', 'attnBackwardKV', 'attnBackwardQ'] as const;
+
 describe('wasm attention matches the reference', () => {
-  for (const c of CASES) {
-    it(c.name, async () => {
-      const ref = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
-      for (const threads of [1, 2]) {
-        const dev = await wasmDevice(threads);
-        const jobs = jobsSince(dev, ['attnForward', 'attnBackwardKV', 'attnBackwardQ']);
-        const got = await run(c, dev);
-        const tag = `${c.name}, ${threads} thread(s)`;
-        // scoreMod / maskMod run the reference; everything else the wasm kernels
-        const ran = jobs().map((n) => n > 0);
-        expect(ran, tag).toEqual(new Array(3).fill(!c.scoreMod));
-        expect(got.out.every(Number.isFinite)).toBe(true);
-        expectClose(got.out, ref.out, 1e-5, 1e-5, `out ${tag}`);
-        expectClose(got.lse, ref.lse, 1e-4, 1e-5, `lse ${tag}`);
-        expectGradsClose(got, ref, tag);
-      }
-    });
-  }
+  wasmParityTests(CASES, KERNELS, run, (c, got, ref, jobs, tag) => {
+    // scoreMod / maskMod run the reference; everything else the wasm kernels
+    const ran = jobs.map((n) => n > 0);
+    expect(ran, tag).toEqual(new Array(3).fill(!c.scoreMod));
+    expect(got.out.every(Number.isFinite)).toBe(true);
+    expectClose(got.out, ref.out, 1e-5, 1e-5, `out ${tag}`);
+    expectClose(got.lse, ref.lse, 1e-4, 1e-5, `lse ${tag}`);
+    expectGradsClose(got, ref, tag);
+  });
 });
 
 describe('hasNonFinite (the check that sends NaN / Inf inputs to the reference)', () => {

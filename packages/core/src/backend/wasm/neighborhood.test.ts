@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { forwardBackward } from '../../../test/attention.js';
 import { expectClose, randomData } from '../../../test/device.js';
-import { jobsSince, wasmDevice } from '../../../test/wasm.js';
+import { wasmDevice, wasmParityTests } from '../../../test/wasm.js';
 import {
   type AttentionOptions,
   type AttentionShape,
@@ -149,25 +149,17 @@ function run(c: Case, device: Device) {
 }
 
 const NAMES = ['out', 'lse', 'dq', 'dk', 'dv', 'dbias'] as const;
+const KERNELS = ['nbForward', 'nbBackwardQ', 'nbBackwardKV'] as const;
 
 describe('wasm neighborhood attention vs the reference', () => {
-  for (const c of CASES) {
-    it(c.name, async () => {
-      const want = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
-      for (const threads of [1, 2]) {
-        const dev = await wasmDevice(threads);
-        const jobs = jobsSince(dev, ['nbForward', 'nbBackwardQ', 'nbBackwardKV']);
-        const got = await run(c, dev);
-        expect(jobs(), 'each wasm kernel ran once').toEqual([1, 1, 1]);
-        const tag = `${c.name}, ${threads} thread(s)`;
-        NAMES.forEach((name, n) => {
-          const [atol, rtol] = n < 2 ? [n === 1 ? 1e-4 : 1e-5, 1e-5] : [2e-5, 1e-4];
-          const a = got[name];
-          if (a) expectClose(a, want[name]!, atol, rtol, `${name} ${tag}`);
-        });
-      }
+  wasmParityTests(CASES, KERNELS, run, (_c, got, want, jobs, tag) => {
+    expect(jobs, 'each wasm kernel ran once').toEqual([1, 1, 1]);
+    NAMES.forEach((name, n) => {
+      const [atol, rtol] = n < 2 ? [n === 1 ? 1e-4 : 1e-5, 1e-5] : [2e-5, 1e-4];
+      const a = got[name];
+      if (a) expectClose(a, want[name]!, atol, rtol, `${name} ${tag}`);
     });
-  }
+  });
 
   it('scoreMod and weights run the reference, with the same results', async () => {
     const dev = await wasmDevice(1);
