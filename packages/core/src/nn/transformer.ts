@@ -145,11 +145,28 @@ function attentionCall(
   return o;
 }
 
-/** `torch.nn.TransformerEncoderLayer`: self-attention and a feed-forward block, each with a residual and a norm. */
-export class TransformerEncoderLayer extends Module {
+/**
+ * What both layers begin with: the resolved options and self-attention (`self_attn`, registered first as
+ * in PyTorch); each layer registers the rest in PyTorch's order.
+ */
+abstract class TransformerLayer extends Module {
   readonly normFirst: boolean;
   readonly batchFirst: boolean;
   readonly selfAttn: MultiHeadAttention;
+  protected readonly options: Resolved;
+
+  constructor(device: Device, op: string, opts: TransformerLayerOptions) {
+    super(device);
+    const r = resolve(op, opts);
+    this.options = r;
+    this.normFirst = r.normFirst;
+    this.batchFirst = r.batchFirst;
+    this.selfAttn = this.registerModule('self_attn', attentionBlock(device, r, 'self_attn'));
+  }
+}
+
+/** `torch.nn.TransformerEncoderLayer`: self-attention and a feed-forward block, each with a residual and a norm. */
+export class TransformerEncoderLayer extends TransformerLayer {
   readonly ff: FeedForward;
   readonly norm1: LayerNorm;
   readonly norm2: LayerNorm;
@@ -157,11 +174,8 @@ export class TransformerEncoderLayer extends Module {
   private readonly dropout2: Dropout;
 
   constructor(device: Device, opts: TransformerLayerOptions) {
-    super(device);
-    const r = resolve('TransformerEncoderLayer', opts);
-    this.normFirst = r.normFirst;
-    this.batchFirst = r.batchFirst;
-    this.selfAttn = this.registerModule('self_attn', attentionBlock(device, r, 'self_attn'));
+    super(device, 'TransformerEncoderLayer', opts);
+    const r = this.options;
     // linear1 / dropout / linear2 (or w1 / w2 / w3) sit directly on the layer, as PyTorch names them
     this.ff = this.registerModule('', feedForwardBlock(device, r));
     this.norm1 = this.registerModule('norm1', norm(device, r));
@@ -213,10 +227,7 @@ export class TransformerEncoderLayer extends Module {
  * `torch.nn.TransformerDecoderLayer`: causal self-attention (`self_attn`, `norm1`), cross-attention to
  * `memory` (`multihead_attn`, `norm2`) and a feed-forward block (`linear1`, `linear2`, `norm3`).
  */
-export class TransformerDecoderLayer extends Module {
-  readonly normFirst: boolean;
-  readonly batchFirst: boolean;
-  readonly selfAttn: MultiHeadAttention;
+export class TransformerDecoderLayer extends TransformerLayer {
   readonly multiheadAttn: MultiHeadAttention;
   readonly ff: FeedForward;
   readonly norm1: LayerNorm;
@@ -225,11 +236,8 @@ export class TransformerDecoderLayer extends Module {
   private readonly dropouts: [Dropout, Dropout, Dropout];
 
   constructor(device: Device, opts: TransformerLayerOptions) {
-    super(device);
-    const r = resolve('TransformerDecoderLayer', opts);
-    this.normFirst = r.normFirst;
-    this.batchFirst = r.batchFirst;
-    this.selfAttn = this.registerModule('self_attn', attentionBlock(device, r, 'self_attn'));
+    super(device, 'TransformerDecoderLayer', opts);
+    const r = this.options;
     this.multiheadAttn = this.registerModule('multihead_attn', attentionBlock(device, r, 'multihead_attn'));
     // linear1 / dropout / linear2 (or w1 / w2 / w3) sit directly on the layer, as PyTorch names them
     this.ff = this.registerModule('', feedForwardBlock(device, r));
@@ -281,25 +289,26 @@ abstract class TransformerStack<L extends Module> extends Module {
   readonly norm: LayerNorm | RMSNorm | null;
 
   constructor(
-    name: string,
     device: Device,
-    makeLayer: (opts: TransformerLayerOptions) => L,
     layerOptions: TransformerLayerOptions,
     numLayers: number,
-    opts: { norm?: StackNorm },
+    opts: { norm?: StackNorm } = {},
   ) {
     super(device);
     if (!Number.isInteger(numLayers) || numLayers < 1) {
-      fail('INVALID_ARGUMENT', `${name}: numLayers must be a positive integer, got ${numLayers}`);
+      fail('INVALID_ARGUMENT', `${this.typeName}: numLayers must be a positive integer, got ${numLayers}`);
     }
     const seed = layerOptions.seed ?? nextSeed();
     const layers = Array.from({ length: numLayers }, (_, i) =>
-      makeLayer({ ...layerOptions, seed: mixSeed(seed, i) }),
+      this.newLayer({ ...layerOptions, seed: mixSeed(seed, i) }),
     );
     this.layers = this.registerModule('layers', new ModuleList(device, layers));
     const n = stackNorm(device, opts.norm, layerOptions);
     this.norm = n ? this.registerModule('norm', n) : null;
   }
+
+  /** One layer of the stack, built from its own options (called by the constructor, seed already mixed). */
+  protected abstract newLayer(opts: TransformerLayerOptions): L;
 
   /** Runs `step` through every layer, then the final norm. */
   protected run(input: Tensor, step: (layer: L, x: Tensor) => Tensor): Tensor {
@@ -317,14 +326,8 @@ abstract class TransformerStack<L extends Module> extends Module {
  * layer starts from the same weights, each layer here draws its own initial weights.
  */
 export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer> {
-  constructor(
-    device: Device,
-    layerOptions: TransformerLayerOptions,
-    numLayers: number,
-    opts: { norm?: StackNorm } = {},
-  ) {
-    const make = (o: TransformerLayerOptions) => new TransformerEncoderLayer(device, o);
-    super('TransformerEncoder', device, make, layerOptions, numLayers, opts);
+  protected newLayer(opts: TransformerLayerOptions): TransformerEncoderLayer {
+    return new TransformerEncoderLayer(this.device, opts);
   }
 
   /** src [N, L, E] (batchFirst) or [L, N, E] -> same shape; the options go to every layer. */
@@ -364,14 +367,8 @@ export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer
 
 /** `torch.nn.TransformerDecoder`: `numLayers` decoder layers (`layers.N.*`) and an optional final `norm`. */
 export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer> {
-  constructor(
-    device: Device,
-    layerOptions: TransformerLayerOptions,
-    numLayers: number,
-    opts: { norm?: StackNorm } = {},
-  ) {
-    const make = (o: TransformerLayerOptions) => new TransformerDecoderLayer(device, o);
-    super('TransformerDecoder', device, make, layerOptions, numLayers, opts);
+  protected newLayer(opts: TransformerLayerOptions): TransformerDecoderLayer {
+    return new TransformerDecoderLayer(this.device, opts);
   }
 
   /** tgt [N, T, E], memory [N, S, E] (batchFirst) -> same shape as tgt; the options go to every layer. */
