@@ -100,6 +100,12 @@ abstract class GPTLayer extends Module {
   ): { y: Tensor; weights: Tensor | undefined };
 }
 
+/** The Linear layers of a block: the config's bias, each seeded by its own (nanoGPT) name. */
+function blockLinear(device: Device, cfg: Required<Omit<GPTConfig, 'seed'>>, seed: number) {
+  return (name: string, inFeatures: number, outFeatures: number) =>
+    new Linear(device, inFeatures, outFeatures, { bias: cfg.bias, seed: mixSeed(seed, name) });
+}
+
 /** Multi-head causal self-attention with a packed q/k/v projection. */
 class CausalSelfAttention extends GPTLayer {
   readonly c_attn: Linear;
@@ -115,14 +121,9 @@ class CausalSelfAttention extends GPTLayer {
   ) {
     super(device);
     const C = cfg.nEmbd;
-    this.c_attn = this.registerModule(
-      'c_attn',
-      new Linear(device, C, 3 * C, { bias: cfg.bias, seed: mixSeed(seed, 'c_attn') }),
-    );
-    this.c_proj = this.registerModule(
-      'c_proj',
-      new Linear(device, C, C, { bias: cfg.bias, seed: mixSeed(seed, 'c_proj') }),
-    );
+    const linear = blockLinear(device, cfg, seed);
+    this.c_attn = this.registerModule('c_attn', linear('c_attn', C, 3 * C));
+    this.c_proj = this.registerModule('c_proj', linear('c_proj', C, C));
     this.residDropout = this.registerModule(
       'resid_dropout',
       new Dropout(device, cfg.dropout, { seed: mixSeed(seed, 'drop') }),
@@ -179,14 +180,9 @@ class MLP extends Module {
   constructor(device: Device, cfg: Required<Omit<GPTConfig, 'seed'>>, seed: number) {
     super(device);
     const C = cfg.nEmbd;
-    this.c_fc = this.registerModule(
-      'c_fc',
-      new Linear(device, C, 4 * C, { bias: cfg.bias, seed: mixSeed(seed, 'c_fc') }),
-    );
-    this.c_proj = this.registerModule(
-      'c_proj',
-      new Linear(device, 4 * C, C, { bias: cfg.bias, seed: mixSeed(seed, 'c_proj') }),
-    );
+    const linear = blockLinear(device, cfg, seed);
+    this.c_fc = this.registerModule('c_fc', linear('c_fc', C, 4 * C));
+    this.c_proj = this.registerModule('c_proj', linear('c_proj', 4 * C, C));
     this.dropout = this.registerModule(
       'dropout',
       new Dropout(device, cfg.dropout, { seed: mixSeed(seed, 'drop') }),
