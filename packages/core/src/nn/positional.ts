@@ -13,13 +13,8 @@ import { tidy } from '../scope.js';
 import { mixSeed, nextSeed } from '../seeded.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { Embedding } from './layers.js';
+import { Embedding, positiveInt } from './layers.js';
 import { Module } from './module.js';
-
-function positiveInt(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1)
-    fail('INVALID_ARGUMENT', `${op}: ${name} must be a positive integer, got ${v}`);
-}
 
 // ---- absolute: sinusoidal, learned, 2-D --------------------------------------------------------------
 
