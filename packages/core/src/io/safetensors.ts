@@ -22,7 +22,7 @@ export type SafetensorsDType =
   | 'U16'
   | 'U32';
 
-export const BYTES: Record<SafetensorsDType, number> = {
+const BYTES: Record<SafetensorsDType, number> = {
   F64: 8,
   F32: 4,
   F16: 2,

@@ -8,13 +8,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { io } from '../../src/index.js';
-import { BYTES as DTYPE_BYTES } from '../../src/io/safetensors.js';
 import { getDevices } from '../device.js';
 import { checkAsyncProperty, checkProperty, typedError } from './property.js';
 
 const FAMILY = 'safetensors';
-/** Bytes per element of each dtype the reader decodes, looked up by the header's dtype text. */
-const BYTES: Record<string, number> = DTYPE_BYTES;
+const BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+};
 const { dev } = await getDevices();
 
 interface Spec {
