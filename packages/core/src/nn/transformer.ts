@@ -22,7 +22,7 @@ import { mixSeed, nextSeed } from '../seeded.js';
 import type { Tensor } from '../tensor.js';
 import { Dropout } from './dropout.js';
 import { FeedForward, type FeedForwardActivation } from './feed-forward.js';
-import { LayerNorm, type RMSNorm } from './layers.js';
+import { LayerNorm, positiveInt, type RMSNorm } from './layers.js';
 import { Module, ModuleList } from './module.js';
 import { MultiHeadAttention, type MultiHeadAttentionForward } from './multihead-attention.js';
 
@@ -99,9 +99,7 @@ function resolve(op: string, o: TransformerLayerOptions): Resolved {
     bias: o.bias ?? true,
     seed: o.seed ?? nextSeed(),
   };
-  if (!Number.isInteger(r.dimFeedforward) || r.dimFeedforward < 1) {
-    fail('INVALID_ARGUMENT', `${op}: dimFeedforward must be a positive integer, got ${o.dimFeedforward}`);
-  }
+  positiveInt(op, 'dimFeedforward', r.dimFeedforward);
   if (!(r.dropout >= 0 && r.dropout < 1))
     fail('INVALID_ARGUMENT', `${op}: dropout must be in [0, 1), got ${o.dropout}`);
   return r;
@@ -295,9 +293,7 @@ abstract class TransformerStack<L extends Module> extends Module {
     opts: { norm?: StackNorm } = {},
   ) {
     super(device);
-    if (!Number.isInteger(numLayers) || numLayers < 1) {
-      fail('INVALID_ARGUMENT', `${this.typeName}: numLayers must be a positive integer, got ${numLayers}`);
-    }
+    positiveInt(this.typeName, 'numLayers', numLayers);
     const seed = layerOptions.seed ?? nextSeed();
     const layers = Array.from({ length: numLayers }, (_, i) =>
       this.newLayer({ ...layerOptions, seed: mixSeed(seed, i) }),
