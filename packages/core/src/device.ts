@@ -126,7 +126,10 @@ export class Device {
       const bytes = Math.max(4, length * gpuBytes(dtype));
       storage = new Storage(this, bytes, this.gpu.allocate(bytes), null);
     } else {
-      const array = this.hostPool.take(dtype, length, zeroed) ?? hostArray(dtype, length);
+      const array =
+        this.arenaArray(dtype, length, zeroed) ??
+        this.hostPool.take(dtype, length, zeroed) ??
+        hostArray(dtype, length);
       storage = new Storage(this, length * 4, null, array);
     }
     this.storages.add(storage);
@@ -134,11 +137,32 @@ export class Device {
     return storage;
   }
 
+  /**
+   * @internal Whether this device's new CPU tensors may live in the WebAssembly memory (`arenaArray`);
+   * tests turn it off to run the kernels' copying paths (a runtime is shared by the devices that ask for
+   * the same threads, so the switch is the device's).
+   */
+  arenaEnabled = true;
+
+  /**
+   * On the wasm kernels, a host array in the WebAssembly memory, which the kernels read and write in
+   * place (runtime.ts `hostArray`); null where the memory cannot hold it (not shared, or three quarters
+   * full: the rest is kept for the kernels' scratch), and the array is an ordinary one.
+   */
+  private arenaArray(dtype: DType, length: number, zeroed: boolean): TypedArray | null {
+    const cpu = this.cpu;
+    if (!cpu?.arena || !this.arenaEnabled || this.kernels !== 'wasm') return null;
+    if (cpu.heapBytes + length * 4 > cpu.maxMemoryBytes * 0.75) return null;
+    return cpu.hostArray(dtype, length, zeroed);
+  }
+
   /** @internal */ freeStorage(s: Storage): void {
     if (!this.storages.delete(s)) return;
     this.liveBytes -= s.byteLength;
     if (s.buffer && this.gpu) this.gpu.release(s.buffer);
-    if (s.array) this.hostPool.give(s.array);
+    if (!s.array) return;
+    if (this.cpu?.owns(s.array)) this.cpu.freeHostArray(s.array);
+    else this.hostPool.give(s.array);
   }
 
   /**

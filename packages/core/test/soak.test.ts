@@ -12,6 +12,7 @@ it('1000 iterations of a chain of ops in tidy keep live tensors and GPU bytes fl
   for (let i = 0; i < 10; i++) step().dispose();
   await dev.sync();
   const start = dev.memory();
+  const heapStart = dev.cpu?.heapBytes ?? 0;
   let last = 0;
   for (let i = 0; i < 1000; i++) {
     const out = step();
@@ -23,6 +24,7 @@ it('1000 iterations of a chain of ops in tidy keep live tensors and GPU bytes fl
   expect(end.liveTensors).toBe(start.liveTensors);
   expect(end.liveBytes).toBe(start.liveBytes);
   expect(end.gpuAllocatedBytes).toBe(start.gpuAllocatedBytes);
+  expect(dev.cpu?.heapBytes ?? 0, 'bytes in the wasm memory').toBe(heapStart);
   expect(Number.isFinite(last)).toBe(true);
   x.dispose();
   w.dispose();
@@ -56,12 +58,14 @@ it('1000 training steps of a small transformer keep live tensors and GPU bytes f
   await run(10);
   await dev.sync();
   const start = dev.memory();
+  const heapStart = dev.cpu?.heapBytes ?? 0;
   const summary = await run(1000);
   await dev.sync();
   const end = dev.memory();
   expect(end.liveTensors).toBe(start.liveTensors);
   expect(end.liveBytes).toBe(start.liveBytes);
   expect(end.gpuAllocatedBytes).toBe(start.gpuAllocatedBytes);
+  expect(dev.cpu?.heapBytes ?? 0, 'bytes in the wasm memory').toBe(heapStart);
   expect(summary.finalLoss).toBeLessThan(summary.losses[0]!.loss); // it trained
   for (const t of [ids, targets]) t.dispose();
   opt.dispose();

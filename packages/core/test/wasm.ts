@@ -3,12 +3,27 @@ import { it } from 'vitest';
 import type { WasmKernelName } from '../src/backend/wasm/runtime.js';
 import { createDevice, type Device } from '../src/index.js';
 
-/** The wasm kernels on `threads` threads; with more than one, test-sized calls take the threaded paths too. */
-export async function wasmDevice(threads: number): Promise<Device> {
+/**
+ * The wasm kernels on `threads` threads; with more than one, test-sized calls take the threaded paths too.
+ * `arena: false` keeps tensors in ordinary arrays, so the kernels copy operands in and results out (what an
+ * unshared memory does: a browser page that is not cross-origin isolated).
+ */
+export async function wasmDevice(threads: number, { arena = true } = {}): Promise<Device> {
   const dev = await createDevice({ backend: 'cpu', kernels: 'wasm', threads });
   if (threads > 1) dev.cpu!.splitSmall = true;
+  dev.arenaEnabled = arena;
   return dev;
 }
+
+/** The wasm variants the parity tests run: 1 and 2 threads in place, and 2 threads copying (`wasmDevice`). */
+export const WASM_VARIANTS = [
+  { threads: 1, arena: true },
+  { threads: 2, arena: true },
+  { threads: 2, arena: false },
+] as const;
+
+export const variantTag = (v: (typeof WASM_VARIANTS)[number]) =>
+  `${v.threads} thread(s)${v.arena ? '' : ', copied'}`;
 
 /** Counts jobs of `kernels` on `dev` from now: the result gives how many each has run since. */
 function jobsSince(dev: Device, kernels: readonly WasmKernelName[]): () => number[] {
@@ -31,11 +46,11 @@ export function wasmParityTests<C extends { name: string }, T>(
   for (const c of cases) {
     it(c.name, async () => {
       const want = await run(c, await createDevice({ backend: 'cpu', kernels: 'reference' }));
-      for (const threads of [1, 2]) {
-        const dev = await wasmDevice(threads);
+      for (const v of WASM_VARIANTS) {
+        const dev = await wasmDevice(v.threads, v);
         const jobs = jobsSince(dev, kernels);
         const got = await run(c, dev);
-        check(c, got, want, jobs(), `${c.name}, ${threads} thread(s)`);
+        check(c, got, want, jobs(), `${c.name}, ${variantTag(v)}`);
       }
     });
   }

@@ -94,11 +94,19 @@ export function elementwiseWasm(
       ptrs[slot] = rt.putF32(t.storage.array as Float32Array, t.offset, span(shape, strides[k + 1]!));
       slots[slot] = k + 1;
     });
+    // out in place where it lives in the memory and no input shares its storage (an in-place op reads
+    // what it overwrites); else a block, holding out's own values first when the call writes only some
     const outSpan = span(shape, strides[0]!);
     const contiguousOut = outSpan === n;
-    const op = contiguousOut
-      ? rt.alloc(n * 4 + 16)
-      : rt.putF32(out.storage.array as Float32Array, out.offset, outSpan);
+    const outArray = out.storage.array as Float32Array;
+    const shared = inputs.some((t) => t.storage === out.storage);
+    let op: Ptr;
+    if (contiguousOut) op = rt.output(outArray, out.offset, n, shared ? [outArray] : [], n * 4 + 16);
+    else if (rt.owns(outArray) && !shared) op = rt.putF32(outArray, out.offset, outSpan);
+    else {
+      op = rt.alloc(outSpan * 4);
+      rt.f32.set(outArray.subarray(out.offset, out.offset + outSpan), op >> 2);
+    }
     set(0, code);
     for (let d = 0; d < ENGINE_RANK; d++) {
       set(2 + d, shape4[d]!);
@@ -124,10 +132,7 @@ export function elementwiseWasm(
       for (let s = 0; s < 3; s++) set(23 + s, use[s] === undefined ? 0 : ptrs[s]! + 4 * base[slots[s]!]!);
       rt.parallel('mapChunk', tasks, 0, [params], tasks < 2);
     }
-    (out.storage.array as Float32Array).set(
-      rt.f32.subarray(op >> 2, (op >> 2) + (contiguousOut ? n : outSpan)),
-      out.offset,
-    );
+    rt.finishOutput(op, outArray, out.offset, contiguousOut ? n : outSpan);
   });
   return true;
 }

@@ -11,6 +11,7 @@ const devices = async () => ({
   ref: await createDevice({ backend: 'cpu', kernels: 'reference' }),
   one: await wasmDevice(1),
   two: await wasmDevice(2),
+  copied: await wasmDevice(2, { arena: false }),
 });
 
 function make(dev: Device, shape: number[], seed: number): Tensor {
@@ -46,7 +47,7 @@ const cases: [string, number[], number[], View, View][] = [
 describe('wasm matmul matches the reference', () => {
   for (const [name, as, bs, va, vb] of cases) {
     it(name, async () => {
-      const { ref, one, two } = await devices();
+      const { ref, one, two, copied } = await devices();
       const run = async (dev: Device) => {
         const a = make(dev, va === mT ? [...as.slice(0, -2), as.at(-1)!, as.at(-2)!] : as, 1);
         const b = make(dev, vb === mT ? [...bs.slice(0, -2), bs.at(-1)!, bs.at(-2)!] : bs, 2);
@@ -54,7 +55,7 @@ describe('wasm matmul matches the reference', () => {
         return { shape: c.shape, data: (await c.read()) as Float32Array };
       };
       const want = await run(ref);
-      for (const dev of [one, two]) {
+      for (const dev of [one, two, copied]) {
         const before = dev.cpu!.jobs.get('matmulTask') ?? 0;
         const got = await run(dev);
         expect(dev.cpu!.jobs.get('matmulTask'), `${name}: wasm kernel ran`).toBeGreaterThan(before);
@@ -65,13 +66,15 @@ describe('wasm matmul matches the reference', () => {
   }
 
   it('a slice of a larger storage, and a big product across threads', async () => {
-    const { ref, two } = await devices();
+    const { ref, two, copied } = await devices();
     const run = async (dev: Device) => {
       const big = make(dev, [300, 260], 3);
       const a = big.slice(0, 10, 290).slice(1, 3, 200); // [280, 197], offset view
       const b = make(dev, [197, 150], 4);
       return (await matmul(a, b).read()) as Float32Array;
     };
-    expectClose(await run(two), await run(ref), 1e-4, 1e-5, 'slice');
+    const want = await run(ref);
+    expectClose(await run(two), want, 1e-4, 1e-5, 'slice');
+    expectClose(await run(copied), want, 1e-4, 1e-5, 'slice, copied');
   });
 });

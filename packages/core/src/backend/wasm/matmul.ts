@@ -1,7 +1,8 @@
 /**
- * `matmul` on the wasm kernels (wasm/gemm.ts): operands are copied into the shared memory as the spans
- * of storage they use (views keep their strides: the packing reads any layout), B is packed in
- * parallel, then tasks of MC rows each compute their block of C, which is copied out.
+ * `matmul` on the wasm kernels (wasm/gemm.ts): operands are read in place where they live in the wasm
+ * memory, else copied in as the spans of storage they use (views keep their strides: the packing reads
+ * any layout); B is packed in parallel, then tasks of MC rows each compute their block of C, written in
+ * place or copied out.
  */
 import type { MatmulGeometry } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
@@ -10,7 +11,8 @@ import type { Ptr, WasmRuntime } from './runtime.js';
 
 /**
  * Copies into the wasm memory the storage elements that matrices starting at `offsets` (each spanning
- * `extent` elements from its start) read, and returns where, with the offsets rebased onto the copy.
+ * `extent` elements from its start) read, and returns where, with the offsets rebased onto the copy;
+ * storage that lives in the memory is read in place.
  */
 export function stageMatrices(
   rt: WasmRuntime,
@@ -18,6 +20,7 @@ export function stageMatrices(
   offsets: readonly number[],
   extent: number,
 ): { ptr: Ptr; offsets: number[] } {
+  if (rt.owns(src)) return { ptr: src.byteOffset, offsets: [...offsets] };
   const distinct = [...new Set(offsets)].sort((x, y) => x - y);
   const lo = distinct[0]!;
   const hi = distinct[distinct.length - 1]! + extent;
@@ -73,7 +76,8 @@ export function matmulWasm(rt: WasmRuntime, a: Tensor, b: Tensor, out: Tensor, g
     const bTable = rt.putI32(distinctB);
     const bIdx = rt.putI32(B.offsets.map((o) => bIndex.get(o)!));
     const packed = rt.alloc(distinctB.length * rt.call('packedBSize', K, N) * 4);
-    const c = rt.alloc(batch * M * N * 4);
+    const outArray = out.storage.array!;
+    const c = rt.output(outArray, out.offset, batch * M * N, [a.storage.array, b.storage.array]);
     const inline = batch * M * N * K < INLINE_MACS;
     const panels = Math.ceil(N / 8);
     rt.parallel(
@@ -91,7 +95,7 @@ export function matmulWasm(rt: WasmRuntime, a: Tensor, b: Tensor, out: Tensor, g
       [M, N, K, A.ptr, aTable, g.sam, g.sak, packed, bIdx, c],
       inline,
     );
-    (out.storage.array as Float32Array).set(rt.f32.subarray(c >> 2, (c >> 2) + batch * M * N), out.offset);
+    rt.finishOutput(c, outArray, out.offset, batch * M * N);
   });
   return true;
 }

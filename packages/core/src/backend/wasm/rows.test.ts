@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomData } from '../../../test/device.js';
-import { wasmDevice } from '../../../test/wasm.js';
+import { WASM_VARIANTS, wasmDevice } from '../../../test/wasm.js';
 import {
   add,
   copyInto,
@@ -27,8 +27,8 @@ import {
 } from '../../index.js';
 import type { WasmKernelName } from './runtime.js';
 
-/** 1 thread, and 2 threads with small tasks so that these test sizes cross the threaded paths. */
-const variants = async () => [await wasmDevice(1), await wasmDevice(2)];
+/** 1 and 2 threads (small tasks, so these test sizes cross the threaded paths), in place and copying. */
+const variants = () => Promise.all(WASM_VARIANTS.map((v) => wasmDevice(v.threads, v)));
 const reference = () => createDevice({ backend: 'cpu', kernels: 'reference' });
 
 /** Runs `fn` on the reference and on each wasm variant and compares every returned array. */

@@ -10,25 +10,31 @@ import type { Tensor } from '../../tensor.js';
 import { ROWS_MIN_ELEMENTS as MIN_ELEMENTS, rowsPerTask, taskElements } from './heuristics.js';
 import type { Ptr, WasmKernelName, WasmRuntime } from './runtime.js';
 
-/** Copies the elements of a contiguous tensor (from its offset) into the memory, padded to 4 floats. */
+/** The elements of a contiguous tensor (from its offset) in the memory: in place, or copied in. */
 function stage(rt: WasmRuntime, t: Tensor): Ptr {
   const arr = t.storage.array!;
-  const n = t.size;
-  const p = rt.alloc(Math.ceil(n / 4) * 16);
-  if (arr instanceof Int32Array) rt.i32.set(arr.subarray(t.offset, t.offset + n), p >> 2);
-  else rt.f32.set((arr as Float32Array).subarray(t.offset, t.offset + n), p >> 2);
-  return p;
+  return arr instanceof Int32Array ? rt.putI32(arr, t.offset, t.size) : rt.putF32(arr, t.offset, t.size);
 }
 
 function copyOut(rt: WasmRuntime, p: Ptr, n: number, dst: TypedArray, offset: number): void {
-  (dst as Float32Array).set(rt.f32.subarray(p >> 2, (p >> 2) + n), offset);
+  rt.finishOutput(p, dst, offset, n);
 }
 
 const ok = (...ts: (Tensor | null | undefined)[]) =>
   ts.every((t) => !t || (t.isContiguous && t.dtype !== 'f16'));
 
-/** A fresh output region of `n` floats (padded for the kernels' vector stores). */
-const output = (rt: WasmRuntime, n: number): Ptr => rt.alloc(n * 4 + 16);
+/**
+ * Where `n` results bound for `t` are written (padded for the kernels' vector stores): in place when
+ * `t` lives in the memory and no input shares its storage.
+ */
+const output = (rt: WasmRuntime, t: Tensor, n: number, inputs: (Tensor | null | undefined)[]): Ptr =>
+  rt.output(
+    t.storage.array!,
+    t.offset,
+    n,
+    inputs.map((i) => i?.storage.array ?? null),
+    n * 4 + 16,
+  );
 
 /** Runs `kernel` over `rows` rows of `width` elements in tasks of whole rows; `args` end with rows per task. */
 function rowTasks(
@@ -53,7 +59,7 @@ export function softmaxWasm(rt: WasmRuntime, { x, out, log, rows: r }: Sig['Soft
   const rows = x.size / n;
   rt.scope(() => {
     const xp = stage(rt, x);
-    const op = output(rt, x.size);
+    const op = output(rt, out, x.size, [x]);
     rowTasks(rt, 'softmaxRows', 0, rows, n, [xp, op, rows, n, log ? 1 : 0]);
     copyOut(rt, op, x.size, out.storage.array!, out.offset);
   });
@@ -66,7 +72,7 @@ export function normWasm(rt: WasmRuntime, a: Sig['Norm']['args']): boolean {
   if (!ok(x, weight, bias) || x.size < MIN_ELEMENTS) return false;
   rt.scope(() => {
     const [xp, wp, bp] = [x, weight, bias].map((t) => (t ? stage(rt, t) : 0)) as [Ptr, Ptr, Ptr];
-    const op = output(rt, x.size);
+    const op = output(rt, out, x.size, [x, weight, bias]);
     rowTasks(rt, 'normRows', 64, rows, dim, [xp, wp, bp, op, rows, dim, a.kind === 'layer' ? 1 : 0, a.eps]);
     copyOut(rt, op, x.size, out.storage.array!, out.offset);
   });
@@ -79,8 +85,8 @@ export function normBackwardWasm(rt: WasmRuntime, a: Sig['NormGrad']['args']): b
   if (!ok(x, gy, weight) || x.size < MIN_ELEMENTS) return false;
   rt.scope(() => {
     const [xp, gp, wp] = [x, gy, weight].map((t) => (t ? stage(rt, t) : 0)) as [Ptr, Ptr, Ptr];
-    const dp = output(rt, x.size);
-    const hp = gyXhat ? output(rt, x.size) : 0;
+    const dp = output(rt, dx, x.size, [x, gy, weight]);
+    const hp = gyXhat ? output(rt, gyXhat, x.size, [x, gy, weight, dx]) : 0;
     const layer = a.kind === 'layer' ? 1 : 0;
     rowTasks(rt, 'normBackwardRows', 64, rows, dim, [xp, wp, gp, dp, hp, rows, dim, layer, a.eps]);
     copyOut(rt, dp, x.size, dx.storage.array!, dx.offset);
@@ -97,7 +103,7 @@ export function crossEntropyWasm(rt: WasmRuntime, a: Sig['CrossEntropy']['args']
   const n = logits.size / C;
   rt.scope(() => {
     const [xp, tp] = [stage(rt, logits), stage(rt, targets)];
-    const [op, lp] = [output(rt, 2 * n), output(rt, n)];
+    const [op, lp] = [output(rt, lossRows, 2 * n, [logits]), output(rt, lse, n, [logits, lossRows])];
     const smoothing = opts.labelSmoothing;
     rowTasks(rt, 'crossEntropyRows', 0, n, C, [xp, tp, op, lp, n, C, opts.ignoreIndex, smoothing]);
     copyOut(rt, op, 2 * n, lossRows.storage.array!, lossRows.offset);
@@ -115,7 +121,7 @@ export function crossEntropyBackwardWasm(rt: WasmRuntime, a: Sig['CrossEntropyGr
   rt.scope(() => {
     const [xp, tp, lp] = [stage(rt, logits), stage(rt, targets), stage(rt, lse)];
     const gp = rt.putF32(g.storage.array as Float32Array, g.offset, gStride ? n : 1);
-    const dp = output(rt, logits.size);
+    const dp = output(rt, dx, logits.size, [logits, lse, g]);
     const args = [xp, tp, lp, gp, gStride, dp, n, C, opts.ignoreIndex, opts.labelSmoothing];
     rowTasks(rt, 'crossEntropyBackwardRows', 0, n, C, args);
     copyOut(rt, dp, logits.size, dx.storage.array!, dx.offset);

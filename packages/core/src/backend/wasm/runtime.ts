@@ -8,13 +8,20 @@
  * from the same atomic counter, then blocks in `Atomics.wait` until every worker has acknowledged the
  * job. Tasks are claimed one at a time (dynamic scheduling), which keeps causal attention and a noisy
  * machine balanced. Each thread gets its own scratch region (no shared C stack: the kernels never
- * allocate); everything else is laid out per op by a bump allocator that `scope` resets.
+ * allocate); everything else is laid out per op in blocks of heap.ts that `scope` frees after.
+ *
+ * Where the memory is shared (Node, and threaded pages), it never detaches when it grows, so tensors'
+ * host arrays can live in it (`hostArray`): the kernels then read their operands and write their results
+ * in place instead of copying them in and out (docs/decisions.md "CPU backend: tensors in the
+ * WebAssembly memory").
  *
  * Where it runs threaded: Node (worker_threads, shared memory, Atomics.wait on the main thread), and a
  * cross-origin isolated browser page (Web Workers; the page's main thread may not Atomics.wait, so it
  * spins). Elsewhere one thread over an unshared memory.
  */
+import { cpuArray, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
+import { WasmHeap } from './heap.js';
 import { KERNELS_RELAXED, KERNELS_SIMD } from './kernels.generated.js';
 import { decode, enableNodeRelaxedSimd, makeMemory, unsharedVariant } from './module.js';
 import {
@@ -82,7 +89,11 @@ export class WasmRuntime {
   private readonly ctl: Int32Array;
   private readonly ctlF64: Float64Array;
   private gen = 0;
-  private top = CONTROL_BYTES;
+  private readonly heap: WasmHeap;
+  /** The blocks of the op running now (`scope`), freed when it ends. */
+  private scopeBlocks: number[] = [];
+  /** The memory's buffers that host arrays were made over (a shared memory has a new one after it grows). */
+  private readonly arenaBuffers = new Set<ArrayBufferLike>();
   private readonly fns: KernelFn[];
   private readonly exports: WebAssembly.Exports;
   private busy = false;
@@ -118,7 +129,15 @@ export class WasmRuntime {
     this.u8View = new Uint8Array(memory.buffer);
     this.ctl = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
     this.ctlF64 = new Float64Array(memory.buffer, 0, CONTROL_BYTES / 8);
+    this.heap = new WasmHeap(CONTROL_BYTES, (bytes) => this.ensureBytes(bytes));
+    this.arena = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   }
+
+  /**
+   * Whether tensors' host arrays can live in the memory (`hostArray`): only a shared memory, whose views
+   * stay valid when it grows (an unshared one detaches its old buffer, and every view over it).
+   */
+  readonly arena: boolean;
 
   /** Whether this JavaScript runtime can run the kernels at all (WebAssembly with SIMD128). */
   static supported(): boolean {
@@ -186,55 +205,133 @@ export class WasmRuntime {
     return this.u8View;
   }
 
-  /** Runs `fn` with a fresh bump region; everything allocated in it is released after. Not reentrant. */
+  /** Runs `fn` (one op); every block it allocates is freed after. Not reentrant. */
   scope<T>(fn: () => T): T {
     if (this.busy) fail('UNSUPPORTED', 'wasm kernels: an op ran inside another op (not reentrant)');
     this.busy = true;
-    const mark = this.top;
     try {
       return fn();
     } finally {
-      this.top = mark;
+      for (const p of this.scopeBlocks) this.heap.free(p);
+      this.scopeBlocks.length = 0;
       this.busy = false;
     }
   }
 
   /** `bytes` of memory, 64-byte aligned (cache lines), valid until the enclosing `scope` ends. */
   alloc(bytes: number): Ptr {
-    const p = this.top;
-    const end = p + Math.ceil(bytes / 64) * 64;
-    if (end > this.memory.buffer.byteLength) {
-      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
-      try {
-        this.memory.grow(Math.max(pages, (this.memory.buffer.byteLength / PAGE) >> 2));
-      } catch {
-        try {
-          this.memory.grow(pages);
-        } catch {
-          fail('OUT_OF_MEMORY', `wasm kernels: cannot grow the memory to ${end} bytes`);
-        }
-      }
-      this.f32View = new Float32Array(this.memory.buffer);
-      this.i32View = new Int32Array(this.memory.buffer);
-      this.u8View = new Uint8Array(this.memory.buffer);
-    }
-    this.top = end;
+    if (!this.busy) fail('UNSUPPORTED', 'wasm kernels: alloc outside an op (scope)');
+    const p = this.heap.malloc(bytes);
+    this.scopeBlocks.push(p);
     return p;
   }
 
-  /** Copies `n` elements of `src` from element `from` into a new allocation. */
+  /** Grows the memory to at least `bytes` (by a quarter at least, so growth is rare) and renews the views. */
+  private ensureBytes(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    try {
+      this.memory.grow(Math.max(pages, (have / PAGE) >> 2));
+    } catch {
+      try {
+        this.memory.grow(pages);
+      } catch {
+        fail('OUT_OF_MEMORY', `wasm kernels: cannot grow the memory to ${bytes} bytes`);
+      }
+    }
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.i32View = new Int32Array(this.memory.buffer);
+    this.u8View = new Uint8Array(this.memory.buffer);
+  }
+
+  /**
+   * A host array of `length` elements of `dtype` in the memory (the arena), zero-filled unless `zeroed`
+   * is false; null where the memory is not shared, or full (the caller makes an ordinary array). Its
+   * block stays allocated until `freeHostArray`, across ops.
+   */
+  hostArray(dtype: DType, length: number, zeroed: boolean): TypedArray | null {
+    if (!this.arena) return null;
+    const Kind = cpuArray(dtype, 0).constructor as new (
+      b: ArrayBufferLike,
+      at: number,
+      n: number,
+    ) => TypedArray;
+    const bytes = length * (Kind as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    let p: Ptr;
+    try {
+      // 16 bytes past the end: the kernels' 4-lane stores may run over an output's last lanes
+      p = this.heap.malloc(bytes + 16);
+    } catch {
+      return null;
+    }
+    const buffer = this.memory.buffer;
+    this.arenaBuffers.add(buffer);
+    const array = new Kind(buffer, p, length);
+    if (zeroed) this.u8View.fill(0, p, p + bytes);
+    return array;
+  }
+
+  /** Whether `array` is a view into this memory (made by `hostArray`, or a subarray of one). */
+  owns(array: ArrayLike<number>): array is TypedArray {
+    return ArrayBuffer.isView(array) && this.arenaBuffers.has(array.buffer);
+  }
+
+  /** Frees the block of a `hostArray` array (when its tensor's storage is freed). */
+  freeHostArray(array: TypedArray): void {
+    this.heap.free(array.byteOffset);
+  }
+
+  /** Bytes of the memory in blocks: tensors' arrays, and the running op's scratch. */
+  get heapBytes(): number {
+    return this.heap.allocatedBytes;
+  }
+
+  /**
+   * The address of `n` f32 elements of `src` from element `from`: in place when `src` lives in the
+   * memory, else copied into a new allocation. Kernels only read it (writes go to `output` blocks).
+   */
   putF32(src: ArrayLike<number> & { subarray?: unknown }, from = 0, n = src.length - from): Ptr {
+    if (this.owns(src)) return src.byteOffset + from * 4;
     const p = this.alloc(n * 4);
     if (src instanceof Float32Array) this.f32View.set(src.subarray(from, from + n), p >> 2);
     else for (let i = 0; i < n; i++) this.f32View[(p >> 2) + i] = src[from + i]!;
     return p;
   }
 
-  putI32(src: ArrayLike<number>): Ptr {
-    const p = this.alloc(src.length * 4);
-    if (src instanceof Int32Array) this.i32View.set(src, p >> 2);
-    else for (let i = 0; i < src.length; i++) this.i32View[(p >> 2) + i] = src[i]!;
+  /** As putF32, for i32 elements (in place when `src` is an Int32Array in the memory). */
+  putI32(src: ArrayLike<number>, from = 0, n = src.length - from): Ptr {
+    if (this.owns(src) && src instanceof Int32Array) return src.byteOffset + from * 4;
+    const p = this.alloc(n * 4);
+    if (src instanceof Int32Array) this.i32View.set(src.subarray(from, from + n), p >> 2);
+    else for (let i = 0; i < n; i++) this.i32View[(p >> 2) + i] = src[from + i]!;
     return p;
+  }
+
+  /**
+   * Where a kernel writes `n` f32 results bound for `dst` from element `offset`: in place when `dst`
+   * lives in the memory and aliases none of `inputs` (so no input is overwritten while it is read), else
+   * a new block (`bytes` of it at least: kernels that store whole 4-lane vectors ask for padding) that
+   * `finishOutput` copies out.
+   */
+  output(
+    dst: TypedArray,
+    offset: number,
+    n: number,
+    inputs: readonly (ArrayLike<number> | null)[],
+    bytes = n * 4,
+  ): Ptr {
+    if (this.owns(dst) && dst instanceof Float32Array && bytes <= n * 4 + 16 && offset + n === dst.length) {
+      if (!inputs.some((a) => a && ArrayBuffer.isView(a) && a.buffer === dst.buffer && overlaps(a, dst)))
+        return dst.byteOffset + offset * 4;
+    }
+    return this.alloc(bytes);
+  }
+
+  /** Copies an `output` block's `n` results into `dst` from `offset` (nothing when it was written in place). */
+  finishOutput(p: Ptr, dst: TypedArray, offset: number, n: number): void {
+    if (this.owns(dst) && dst.byteOffset + offset * 4 === p) return;
+    (dst as Float32Array).set(this.f32View.subarray(p >> 2, (p >> 2) + n), offset);
   }
 
   /** Zero-filled f32 allocation. */
@@ -351,4 +448,9 @@ export class WasmRuntime {
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }
+}
+
+/** Whether two views over one buffer share a byte. */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
