@@ -9,7 +9,7 @@ import type { ResolvedAttention } from '../../kernels/attention.js';
 import { hashKey } from '../../kernels/random.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
-import { flashAttentionGradReference, flashAttentionReference, gradTensors } from '../reference/attention.js';
+import { flashAttentionGradReference, flashAttentionReference } from '../reference/attention.js';
 import { ATTENTION_KEY_BLOCK, attentionQueryTile, INLINE_SCORES } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
@@ -256,6 +256,7 @@ export function stageCommon(
 function attentionForwardWasm(
   rt: WasmRuntime,
   { r, q, k, v }: Sig['FlashAttention']['args'],
+  outputs: KernelOutputs,
 ): WasmOutputs | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Nq, Nk } = r;
@@ -263,7 +264,7 @@ function attentionForwardWasm(
   return rt.scope(() => {
     const s = stageCommon(rt, r, q, k, v, QT);
     if (s.nonFinite()) return null;
-    const read = stageForwardOutputs(rt, s, r);
+    const read = stageForwardOutputs(outputs, s, r);
     const inline = B * H * Nq * Nk < INLINE_SCORES;
     rt.parallel('attnPackKt', B * r.Hkv, 0, [s.params], inline);
     const tiles = Math.ceil(Nq / QT);
@@ -272,60 +273,94 @@ function attentionForwardWasm(
   });
 }
 
-/** What the forward kernels write, as host arrays (`forwardTensors` makes tensors). */
+/**
+ * The output tensors of one wasm attention call and where its kernels write them: in place where the
+ * tensor lives in the memory, else a block that `finish` copies out. What the call declines or fails on
+ * is disposed (`wasmForwardKernel`, `wasmGradKernel`).
+ */
+export class KernelOutputs {
+  private readonly made: Tensor[] = [];
+  private readonly copies: [Ptr, Float32Array][] = [];
+
+  constructor(
+    private readonly rt: WasmRuntime,
+    private readonly device: Tensor['device'],
+  ) {}
+
+  /** A new f32 tensor of `shape` (zeros when `zeroed`; else the kernels write every element) and its address. */
+  add(shape: number[], zeroed = false): { tensor: Tensor; ptr: Ptr } {
+    const tensor = this.device.empty(shape, 'f32', zeroed);
+    this.made.push(tensor);
+    const array = tensor.storage.array as Float32Array;
+    if (this.rt.owns(array)) return { tensor, ptr: array.byteOffset };
+    const ptr = zeroed ? this.rt.zerosF32(tensor.size) : this.rt.alloc(tensor.size * 4);
+    this.copies.push([ptr, array]);
+    return { tensor, ptr };
+  }
+
+  /** Copies what was written to blocks into the tensors (inside the kernels' scope). */
+  finish(): void {
+    for (const [ptr, array] of this.copies) this.rt.finishOutput(ptr, array, 0, array.length);
+  }
+
+  dispose(): void {
+    for (const t of this.made) t.dispose();
+  }
+}
+
+/** What the forward kernels write. */
 export interface WasmOutputs {
-  out: Float32Array;
-  lse: Float32Array;
+  out: Tensor;
+  lse: Tensor;
 }
 
 /** Allocates out [B, H, Nq, Dv] and lse [B, H, Nq] in the parameter block; returns their reader. */
 export function stageForwardOutputs(
-  rt: WasmRuntime,
+  outputs: KernelOutputs,
   s: Staged,
   { B, H, Nq, Dv }: ResolvedAttention,
 ): () => WasmOutputs {
-  const out = rt.alloc(B * H * Nq * Dv * 4);
-  const lse = rt.alloc(B * H * Nq * 4);
-  s.set('out', out);
-  s.set('lse', lse);
-  return () => ({
-    out: rt.f32.slice(out >> 2, (out >> 2) + B * H * Nq * Dv),
-    lse: rt.f32.slice(lse >> 2, (lse >> 2) + B * H * Nq),
-  });
+  const out = outputs.add([B, H, Nq, Dv]);
+  const lse = outputs.add([B, H, Nq]);
+  s.set('out', out.ptr);
+  s.set('lse', lse.ptr);
+  return () => {
+    outputs.finish();
+    return { out: out.tensor, lse: lse.tensor };
+  };
 }
 
-/** What the backward kernels write, as host arrays (reference/attention.ts gradTensors makes tensors). */
+/** What the backward kernels write. */
 export interface WasmGrads {
-  dq: Float32Array;
-  dk: Float32Array;
-  dv: Float32Array;
-  dbias: Float32Array | null;
+  dq: Tensor;
+  dk: Tensor;
+  dv: Tensor;
+  dbias: Tensor | null;
 }
 
 /**
  * Allocates the backward's delta, dq, dk, dv and (with a bias) a zeroed dbias [B, H, Nq, Nk] in the
  * parameter block; returns the reader of the gradients.
  */
-export function stageGradOutputs(rt: WasmRuntime, s: Staged, r: ResolvedAttention): () => WasmGrads {
+export function stageGradOutputs(
+  rt: WasmRuntime,
+  outputs: KernelOutputs,
+  s: Staged,
+  r: ResolvedAttention,
+): () => WasmGrads {
   const { B, H, Hkv, Nq, Nk, D, Dv } = r;
-  const delta = rt.alloc(B * H * Nq * 4);
-  const dq = rt.alloc(B * H * Nq * D * 4);
-  const dk = rt.alloc(B * Hkv * Nk * D * 4);
-  const dv = rt.alloc(B * Hkv * Nk * Dv * 4);
-  const dbias = r.bias ? rt.zerosF32(B * H * Nq * Nk) : 0;
-  s.set('delta', delta);
-  s.set('dq', dq);
-  s.set('dk', dk);
-  s.set('dv', dv);
-  s.set('dbias', dbias);
+  const dq = outputs.add([B, H, Nq, D]);
+  const dk = outputs.add([B, Hkv, Nk, D]);
+  const dv = outputs.add([B, Hkv, Nk, Dv]);
+  const dbias = r.bias ? outputs.add([B, H, Nq, Nk], true) : null;
+  s.set('delta', rt.alloc(B * H * Nq * 4));
+  s.set('dq', dq.ptr);
+  s.set('dk', dk.ptr);
+  s.set('dv', dv.ptr);
+  s.set('dbias', dbias?.ptr ?? 0);
   return () => {
-    const f = rt.f32;
-    return {
-      dq: f.slice(dq >> 2, (dq >> 2) + B * H * Nq * D),
-      dk: f.slice(dk >> 2, (dk >> 2) + B * Hkv * Nk * D),
-      dv: f.slice(dv >> 2, (dv >> 2) + B * Hkv * Nk * Dv),
-      dbias: dbias ? f.slice(dbias >> 2, (dbias >> 2) + B * H * Nq * Nk) : null,
-    };
+    outputs.finish();
+    return { dq: dq.tensor, dk: dk.tensor, dv: dv.tensor, dbias: dbias?.tensor ?? null };
   };
 }
 
@@ -353,6 +388,7 @@ export function gradNonFinite(rt: WasmRuntime, s: Staged, out: Tensor, lse: Tens
 function attentionBackwardWasm(
   rt: WasmRuntime,
   { r, q, k, v, out, lse, dout }: Sig['FlashAttentionGrad']['args'],
+  outputs: KernelOutputs,
 ): WasmGrads | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Hkv, Nq, Nk, Dv } = r;
@@ -361,7 +397,7 @@ function attentionBackwardWasm(
     const s = stageCommon(rt, r, q, k, v, QT);
     if (gradNonFinite(rt, s, out, lse, dout)) return null;
     s.set('vt', rt.alloc(B * Hkv * Dv * ceil8(Nk) * 4));
-    const read = stageGradOutputs(rt, s, r);
+    const read = stageGradOutputs(rt, outputs, s, r);
     const inline = B * H * Nq * Nk < INLINE_SCORES;
     rt.parallel('attnPackKt', B * Hkv, 0, [s.params], inline);
     rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], inline);
@@ -372,19 +408,21 @@ function attentionBackwardWasm(
   });
 }
 
-/** A wasm forward's out and lse as tensors; where it ran nothing (null), the reference's result. */
-function forwardTensors(
-  args: Sig['NeighborhoodAttention']['args'],
+/** Runs `kernel` with a fresh `KernelOutputs`; when it declines (null) or throws, its outputs are disposed. */
+function withOutputs<A, R>(
+  kernel: (rt: WasmRuntime, args: A, outputs: KernelOutputs) => R | null,
+  args: A,
   device: Tensor['device'],
-  fast: WasmOutputs | null,
-): Sig['FlashAttention']['result'] {
-  const { r } = args;
-  if (!fast) return flashAttentionReference(args, device);
-  return {
-    out: device.tensor(fast.out, [r.B, r.H, r.Nq, r.Dv]),
-    lse: device.tensor(fast.lse, [r.B, r.H, r.Nq]),
-    weights: null,
-  };
+): R | null {
+  const outputs = new KernelOutputs(device.cpu!, device);
+  try {
+    const result = kernel(device.cpu!, args, outputs);
+    if (!result) outputs.dispose();
+    return result;
+  } catch (error) {
+    outputs.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -392,20 +430,20 @@ function forwardTensors(
  * whatever else it declines (null) run the reference.
  */
 export function wasmForwardKernel<A extends Sig['NeighborhoodAttention']['args']>(
-  forward: (rt: WasmRuntime, args: A) => WasmOutputs | null,
+  forward: (rt: WasmRuntime, args: A, outputs: KernelOutputs) => WasmOutputs | null,
 ) {
-  return (args: A, device: Tensor['device']): Sig['FlashAttention']['result'] =>
-    forwardTensors(args, device, args.weights ? null : forward(device.cpu!, args));
+  return (args: A, device: Tensor['device']): Sig['FlashAttention']['result'] => {
+    const fast = args.weights ? null : withOutputs(forward, args, device);
+    return fast ? { ...fast, weights: null } : flashAttentionReference(args, device);
+  };
 }
 
 /** The backward kernel of a wasm backward: what it declines (null) runs the reference. */
 export function wasmGradKernel<A extends Sig['FlashAttentionGrad']['args']>(
-  backward: (rt: WasmRuntime, args: A) => WasmGrads | null,
+  backward: (rt: WasmRuntime, args: A, outputs: KernelOutputs) => WasmGrads | null,
 ) {
-  return (args: A, device: Tensor['device']): Sig['FlashAttentionGrad']['result'] => {
-    const g = backward(device.cpu!, args);
-    return g ? gradTensors(device, args.r, g) : flashAttentionGradReference(args, device);
-  };
+  return (args: A, device: Tensor['device']): Sig['FlashAttentionGrad']['result'] =>
+    withOutputs(backward, args, device) ?? flashAttentionGradReference(args, device);
 }
 
 /** FlashAttention on the wasm kernels. */

@@ -9,6 +9,7 @@ import type { KernelSignatures } from '../../kernels/signatures.js';
 import {
   ceil8,
   gradNonFinite,
+  type KernelOutputs,
   type Staged,
   stageCommon,
   stageForwardOutputs,
@@ -52,6 +53,7 @@ function inline(r: ResolvedAttention, QT: number): boolean {
 function forwardWasm(
   rt: WasmRuntime,
   { r, q, k, v }: Sig['NeighborhoodAttention']['args'],
+  outputs: KernelOutputs,
 ): WasmOutputs | null {
   if (!wasmCanRun(r)) return null;
   const { B, H } = r;
@@ -60,7 +62,7 @@ function forwardWasm(
     const s = stageCommon(rt, r, q, k, v, QT, false);
     if (s.nonFinite()) return null; // the reference follows the NaN / Inf policy (attention.ts hasNonFinite)
     const strips = stageGrid(s, r, QT);
-    const read = stageForwardOutputs(rt, s, r);
+    const read = stageForwardOutputs(outputs, s, r);
     rt.parallel('nbForward', B * H * strips, rt.call('nbScratch', s.params), [s.params], inline(r, QT));
     return read();
   });
@@ -69,6 +71,7 @@ function forwardWasm(
 function backwardWasm(
   rt: WasmRuntime,
   { r, q, k, v, out, lse, dout }: Sig['NeighborhoodAttentionGrad']['args'],
+  outputs: KernelOutputs,
 ): WasmGrads | null {
   if (!wasmCanRun(r)) return null;
   const { B, H, Hkv, Nq } = r;
@@ -77,7 +80,7 @@ function backwardWasm(
     const s = stageCommon(rt, r, q, k, v, QT, false);
     const strips = stageGrid(s, r, QT);
     if (gradNonFinite(rt, s, out, lse, dout)) return null;
-    const read = stageGradOutputs(rt, s, r);
+    const read = stageGradOutputs(rt, outputs, s, r);
     const small = inline(r, QT);
     rt.parallel('attnDelta', Math.ceil((B * H * Nq) / 64), 0, [s.params], small);
     const scratch = rt.call('nbScratch', s.params);
