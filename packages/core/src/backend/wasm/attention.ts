@@ -10,6 +10,7 @@ import { hashKey } from '../../kernels/random.js';
 import type { KernelSignatures } from '../../kernels/signatures.js';
 import type { Tensor } from '../../tensor.js';
 import { flashAttentionGradReference, flashAttentionReference } from '../reference/attention.js';
+import { ENGINE_COPY, runEngine } from './elementwise.js';
 import { ATTENTION_KEY_BLOCK, attentionQueryTile, INLINE_SCORES } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
@@ -94,29 +95,26 @@ export function rowMajor(t: Tensor): Float32Array | Uint8Array {
 }
 
 /**
- * Copies a 4-D [B, H, N, len] tensor with each row padded to `ld` (zeros). Views whose rows are
- * contiguous (q, k, v split from one projection and permuted) are copied row by row, without a gather.
+ * A 4-D [B, H, N, len] tensor in the memory with each row padded to `ld` (zeros): in place when it lives
+ * there contiguous and unpadded, else copied by the element-wise engine (q, k, v split from one
+ * projection and permuted, read through their strides).
  */
 export function stageRows(rt: WasmRuntime, t: Tensor, len: number, ld: number): Ptr {
-  if (t.isContiguous && ld === len) return rt.putF32(t.storage.array as Float32Array, t.offset, t.size);
+  const array = t.storage.array as Float32Array;
+  if (t.isContiguous && ld === len) return rt.putF32(array, t.offset, t.size);
   const rows = t.size / len;
   const p = ld === len ? rt.alloc(rows * ld * 4) : rt.zerosF32(rows * ld);
-  const f = rt.f32;
-  if (t.rank === 4 && (t.strides[3] === 1 || len === 1)) {
-    const src = t.storage.array as Float32Array;
-    const [d0, d1, d2] = t.shape as [number, number, number];
-    const [s0, s1, s2] = t.strides as [number, number, number];
-    let r = 0;
-    for (let a = 0; a < d0; a++)
-      for (let b = 0; b < d1; b++)
-        for (let c = 0; c < d2; c++, r++) {
-          const o = t.offset + a * s0 + b * s1 + c * s2;
-          f.set(src.subarray(o, o + len), (p >> 2) + r * ld);
-        }
+  if (t.rank !== 4 || t.strides.some((s) => s < 0)) {
+    const src = rowMajor(t) as Float32Array;
+    for (let r = 0; r < rows; r++) rt.f32.set(src.subarray(r * len, r * len + len), (p >> 2) + r * ld);
     return p;
   }
-  const src = rowMajor(t) as Float32Array;
-  for (let r = 0; r < rows; r++) f.set(src.subarray(r * len, r * len + len), (p >> 2) + r * ld);
+  const [, d1, d2] = t.shape as [number, number, number];
+  let extent = 1;
+  for (let d = 0; d < 4; d++) extent += (t.shape[d]! - 1) * t.strides[d]!;
+  const src = rt.putF32(array, t.offset, extent);
+  const dstStrides = [d1 * d2 * ld, d2 * ld, ld, 1];
+  runEngine(rt, ENGINE_COPY, t.shape, [dstStrides, t.strides], [p, src]);
   return p;
 }
 

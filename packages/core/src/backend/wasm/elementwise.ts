@@ -10,9 +10,12 @@ import type { Tensor } from '../../tensor.js';
 import { MAP_MIN_ELEMENTS as MIN_ELEMENTS, taskElements } from './heuristics.js';
 import type { Ptr, WasmRuntime } from './runtime.js';
 
+/** The engine's op code of a copy (`runEngine` with one operand). */
+export const ENGINE_COPY = 0;
+
 /** map-op name -> [engine op code, which inputs feed its operands a, b, c]. */
 const OPS: Record<string, [number, number[]]> = {
-  copy: [0, [0]],
+  copy: [ENGINE_COPY, [0]],
   add: [1, [0, 1]],
   sub: [2, [0, 1]],
   mul: [3, [0, 1]],
@@ -67,32 +70,15 @@ export function elementwiseWasm(
   if (!entry || n < MIN_ELEMENTS) return false;
   if (out.dtype !== 'f32' || inputs.some((t) => t.dtype !== 'f32')) return false;
   if (strides.some((s) => s.some((x) => x < 0))) return false;
-  // the dims jobs loop over: the smallest ones, never the innermost (the engine's vector dim)
-  const rank = shape.length;
-  const loop = [...shape.keys()]
-    .slice(0, -1)
-    .sort((x, y) => shape[x]! - shape[y]! || x - y)
-    .slice(0, Math.max(0, rank - ENGINE_RANK));
-  const walk = [...shape.keys()].filter((d) => !loop.includes(d));
-  const blocks = loop.reduce((p, d) => p * shape[d]!, 1);
+  const { blocks } = engineLayout(shape);
   if (n / blocks < MIN_ELEMENTS) return false;
   const [code, use] = entry;
-  const pad = ENGINE_RANK - walk.length;
-  const shape4 = [...new Array<number>(pad).fill(1), ...walk.map((d) => shape[d]!)];
-  const strides4 = strides.map((s) => [...new Array<number>(pad).fill(0), ...walk.map((d) => s[d]!)]);
   rt.scope(() => {
-    const params = rt.alloc(32 * 4);
-    const set = (f: number, v: number) => {
-      rt.i32[(params >> 2) + f] = v;
-    };
-    // operands a, b, c from the chosen inputs (unused ones read address 0 with stride 0), each staged
-    // once as the span of storage the whole call reads
-    const ptrs: Ptr[] = [0, 0, 0];
-    const slots: number[] = [0, 0, 0]; // operand index (0 = out) of each slot
-    use.forEach((k, slot) => {
+    // operands a, b, c from the chosen inputs, each read in place or staged once as the span of storage
+    // the whole call reads
+    const ptrs = use.map((k) => {
       const t = inputs[k]!;
-      ptrs[slot] = rt.putF32(t.storage.array as Float32Array, t.offset, span(shape, strides[k + 1]!));
-      slots[slot] = k + 1;
+      return rt.putF32(t.storage.array as Float32Array, t.offset, span(shape, strides[k + 1]!));
     });
     // out in place where it lives in the memory and no input shares its storage (an in-place op reads
     // what it overwrites); else a block, holding out's own values first when the call writes only some
@@ -107,32 +93,68 @@ export function elementwiseWasm(
       op = rt.alloc(outSpan * 4);
       rt.f32.set(outArray.subarray(out.offset, out.offset + outSpan), op >> 2);
     }
-    set(0, code);
-    for (let d = 0; d < ENGINE_RANK; d++) {
-      set(2 + d, shape4[d]!);
-      set(6 + d, strides4[0]![d]!);
-      for (let s = 0; s < 3; s++) set(10 + 4 * s + d, use[s] === undefined ? 0 : strides4[slots[s]!]![d]!);
-    }
-    const per = taskElements(rt);
-    const count = n / blocks;
-    set(26, count);
-    set(27, per);
-    const tasks = Math.ceil(count / per);
-    for (let b = 0; b < blocks; b++) {
-      // the block's first element in every operand, from its index along the loop dims
-      const base = [0, 0, 0, 0];
-      let rem = b;
-      for (let i = loop.length - 1; i >= 0; i--) {
-        const d = loop[i]!;
-        const at = rem % shape[d]!;
-        rem = Math.floor(rem / shape[d]!);
-        for (let k = 0; k < base.length && k < strides.length; k++) base[k]! += at * strides[k]![d]!;
-      }
-      set(22, op + 4 * base[0]!);
-      for (let s = 0; s < 3; s++) set(23 + s, use[s] === undefined ? 0 : ptrs[s]! + 4 * base[slots[s]!]!);
-      rt.parallel('mapChunk', tasks, 0, [params], tasks < 2);
-    }
+    runEngine(rt, code, shape, [strides[0]!, ...use.map((k) => strides[k + 1]!)], [op, ...ptrs]);
     rt.finishOutput(op, outArray, out.offset, contiguousOut ? n : outSpan);
   });
   return true;
+}
+
+/** The dims jobs loop over (the smallest ones, never the innermost: the engine's vector dim), the rest, and the job count. */
+function engineLayout(shape: readonly number[]) {
+  const loop = [...shape.keys()]
+    .slice(0, -1)
+    .sort((x, y) => shape[x]! - shape[y]! || x - y)
+    .slice(0, Math.max(0, shape.length - ENGINE_RANK));
+  const walk = [...shape.keys()].filter((d) => !loop.includes(d));
+  const blocks = loop.reduce((p, d) => p * shape[d]!, 1);
+  return { loop, walk, blocks };
+}
+
+/**
+ * Runs engine op `code` over `shape` (inside a `scope`): the result at `ptrs[0]`, operands a, b, c at the
+ * next ones (up to three), each walked with its own element strides (`strides`, the result's first).
+ * Calls of rank above 4 run one job per index of their smallest outer dims.
+ */
+export function runEngine(
+  rt: WasmRuntime,
+  code: number,
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  ptrs: readonly Ptr[],
+): void {
+  const { loop, walk, blocks } = engineLayout(shape);
+  const pad = ENGINE_RANK - walk.length;
+  const shape4 = [...new Array<number>(pad).fill(1), ...walk.map((d) => shape[d]!)];
+  const strides4 = strides.map((st) => [...new Array<number>(pad).fill(0), ...walk.map((d) => st[d]!)]);
+  const params = rt.alloc(32 * 4);
+  const set = (f: number, v: number) => {
+    rt.i32[(params >> 2) + f] = v;
+  };
+  // unused operand slots read address 0 with stride 0
+  set(0, code);
+  for (let d = 0; d < ENGINE_RANK; d++) {
+    set(2 + d, shape4[d]!);
+    set(6 + d, strides4[0]![d]!);
+    for (let slot = 0; slot < 3; slot++) set(10 + 4 * slot + d, strides4[slot + 1]?.[d] ?? 0);
+  }
+  const per = taskElements(rt);
+  const count = shape4.reduce((p, d) => p * d, 1);
+  set(26, count);
+  set(27, per);
+  const tasks = Math.ceil(count / per);
+  for (let b = 0; b < blocks; b++) {
+    // the block's first element in every operand, from its index along the loop dims
+    const base = strides.map(() => 0);
+    let rem = b;
+    for (let i = loop.length - 1; i >= 0; i--) {
+      const d = loop[i]!;
+      const at = rem % shape[d]!;
+      rem = Math.floor(rem / shape[d]!);
+      for (let k = 0; k < strides.length; k++) base[k]! += at * strides[k]![d]!;
+    }
+    set(22, ptrs[0]! + 4 * base[0]!);
+    for (let slot = 0; slot < 3; slot++)
+      set(23 + slot, slot + 1 < ptrs.length ? ptrs[slot + 1]! + 4 * base[slot + 1]! : 0);
+    rt.parallel('mapChunk', tasks, 0, [params], tasks < 2);
+  }
 }
